@@ -1,0 +1,47 @@
+# ThamesThrive. `make run` starts the product on the embedded store; `make test` runs the
+# tests that need nothing but Go. See README.md.
+
+GO        ?= go
+BIN       ?= bin/thamesthrive
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X github.com/thamesthrive/thamesthrive/internal/app.Version=$(VERSION)
+FUZZTIME  ?= 15s
+
+.PHONY: all build run test test-race fuzz vet lint services-up services-down test-integration bench clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/thamesthrive
+
+run: build
+	./$(BIN) serve
+
+test:
+	$(GO) test ./...
+
+test-race:
+	$(GO) test -race ./...
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+
+# Short runs of every fuzz target (go test -fuzz takes one target at a time).
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeTrack$$' -fuzztime $(FUZZTIME) ./internal/collector
+
+services-up:
+	@bash scripts/services/up.sh
+
+services-down:
+	@bash scripts/services/down.sh
+
+test-integration:
+	@bash scripts/test-integration.sh
+
+bench:
+	@bash scripts/bench.sh
+
+clean:
+	rm -rf bin

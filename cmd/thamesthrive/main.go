@@ -1,0 +1,49 @@
+// Command thamesthrive is the ThamesThrive customer data platform: one binary whose
+// subcommands run the API process (serve) and print the version.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/thamesthrive/thamesthrive/internal/app"
+	"github.com/thamesthrive/thamesthrive/internal/config"
+)
+
+const usage = `usage: thamesthrive <command>
+
+commands:
+  serve     run the API: collector (/track), GUI API (/api/v1/) and ops routes
+  version   print the version
+
+Configuration comes from environment variables; see docs/configuration.md.
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	switch os.Args[1] {
+	case "serve":
+		cfg, err := config.Load(os.Getenv)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "thamesthrive: configuration: %v\n", err)
+			os.Exit(2)
+		}
+		log := app.NewLogger(os.Stderr, cfg.LogLevel)
+		if err := app.Serve(context.Background(), cfg, log, os.Stdout); err != nil {
+			log.Error("serve_failed", "error", err.Error())
+			fmt.Fprintf(os.Stderr, "thamesthrive: %v\n", err)
+			os.Exit(1)
+		}
+	case "version", "--version", "-v":
+		fmt.Println("thamesthrive", app.Version)
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+	default:
+		fmt.Fprintf(os.Stderr, "thamesthrive: unknown command %q\n\n%s", os.Args[1], usage)
+		os.Exit(2)
+	}
+}

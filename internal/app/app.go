@@ -1,0 +1,176 @@
+// Package app is the composition root: it reads the configuration, picks the storage
+// backend, wires the services together and runs the processes (serve). It is the only
+// package that knows which implementation of each interface is in use.
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/thamesthrive/thamesthrive/internal/auth"
+	"github.com/thamesthrive/thamesthrive/internal/collector"
+	"github.com/thamesthrive/thamesthrive/internal/config"
+	"github.com/thamesthrive/thamesthrive/internal/httpapi"
+	"github.com/thamesthrive/thamesthrive/internal/storage"
+	"github.com/thamesthrive/thamesthrive/internal/storage/local"
+	"github.com/thamesthrive/thamesthrive/internal/storage/sqlite"
+)
+
+// Version is set at build time with -ldflags "-X .../internal/app.Version=…".
+var Version = "dev"
+
+// NewLogger returns the JSON logger all processes use.
+func NewLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// storeMetrics counts what the store writes.
+type storeMetrics struct {
+	events  prometheus.Counter
+	batches prometheus.Histogram
+}
+
+func newStoreMetrics(reg *prometheus.Registry) *storeMetrics {
+	m := &storeMetrics{
+		events: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "thamesthrive", Name: "events_stored_total",
+			Help: "Events durably stored."}),
+		batches: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "thamesthrive", Name: "store_write_batch_size",
+			Help: "Requests served by one group-committed store write.", Buckets: prometheus.ExponentialBuckets(1, 2, 10)}),
+	}
+	reg.MustRegister(m.events, m.batches)
+	return m
+}
+
+func openStore(cfg config.Config, m *storeMetrics) (storage.Store, error) {
+	if len(cfg.ElasticHosts) > 0 {
+		return nil, errors.New("ELASTIC_HOST: the Elasticsearch/OpenSearch backend is not available in this build yet; unset ELASTIC_HOST to use the embedded store")
+	}
+	return sqlite.Open(sqlite.Config{Dir: cfg.DataDir, OnBatch: func(commits, events int) {
+		m.batches.Observe(float64(commits))
+		m.events.Add(float64(events))
+	}})
+}
+
+// Serve runs the API process until ctx ends or SIGINT/SIGTERM arrives, then shuts down
+// gracefully: it stops accepting, finishes in-flight requests, flushes the store.
+func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer) error {
+	uuid.EnableRandPool()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	store, err := openStore(cfg, newStoreMetrics(reg))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	installToken := cfg.InstallationToken
+	generated := installToken == ""
+	if generated {
+		installToken = auth.GenerateSecret(18)
+	}
+	authSvc, err := auth.New(auth.Config{InstallationToken: installToken, TokenTTL: cfg.TokenTTL}, store.Entities())
+	if err != nil {
+		return err
+	}
+	installed, err := authSvc.Installed(ctx)
+	if err != nil {
+		return fmt.Errorf("checking installation: %w", err)
+	}
+
+	sources := collector.NewSourceCache(store.Entities(), 5*time.Second)
+	col, err := collector.New(collector.Config{
+		Limits:    collector.Limits{MaxEvents: cfg.TrackMaxEvents},
+		CacheSize: 20000,
+	}, store, local.NewLocker(), sources)
+	if err != nil {
+		return err
+	}
+	api := httpapi.New(httpapi.Options{ExposeGUIAPI: cfg.ExposeGUIAPI, MaxBodyBytes: cfg.TrackMaxBodyBytes, Pprof: cfg.Pprof},
+		httpapi.Deps{Store: store, Collector: col, Sources: sources, Auth: authSvc, Logger: log, Registry: reg})
+
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("HTTP_ADDR: listening on %s: %w", cfg.HTTPAddr, err)
+	}
+	srv := &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	scheme := "http"
+	if cfg.TLSCertFile != "" {
+		scheme = "https"
+		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "scheme", scheme, "data_dir", cfg.DataDir,
+		"gui_api", cfg.ExposeGUIAPI, "version", Version)
+	printNextSteps(out, cfg, scheme, ln.Addr(), installed, generated, installToken)
+
+	errc := make(chan error, 1)
+	go func() {
+		if scheme == "https" {
+			errc <- srv.ServeTLS(ln, cfg.TLSCertFile, cfg.TLSKeyFile)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	sig, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serving: %w", err)
+	case <-sig.Done():
+	}
+	log.Info("shutting_down")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("shutdown_incomplete", "error", err)
+	}
+	if err := store.Close(); err != nil {
+		return fmt.Errorf("closing store: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func printNextSteps(out io.Writer, cfg config.Config, scheme string, addr net.Addr, installed, generated bool, token string) {
+	host := addr.String()
+	if tcp, ok := addr.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		host = fmt.Sprintf("localhost:%d", tcp.Port)
+	}
+	base := scheme + "://" + host
+	abs, _ := filepath.Abs(cfg.DataDir)
+	fmt.Fprintf(out, "\nThamesThrive %s is running at %s (data in %s)\n", Version, base, abs)
+	switch {
+	case !cfg.ExposeGUIAPI:
+		fmt.Fprintf(out, "Collector only (EXPOSE_GUI_API=no): send events to %s/track\n\n", base)
+	case installed:
+		fmt.Fprintf(out, "Get a token:  curl -s %s/api/v1/auth/token -d username=YOU -d password=…\n\n", base)
+	default:
+		if generated {
+			fmt.Fprintf(out, "Installation token (printed once, set INSTALLATION_TOKEN to choose your own): %s\n", token)
+		}
+		fmt.Fprintf(out, "Create the first admin:\n  curl -s %s/api/v1/install -H 'Content-Type: application/json' \\\n"+
+			"    -d '{\"username\":\"admin@example.com\",\"password\":\"choose-a-password\",\"token\":\"%s\"}'\n\n", base, token)
+	}
+}

@@ -1,0 +1,431 @@
+// Package collector is the /track pipeline: it checks the source, loads or creates the
+// session and profile under a lock, enriches the session, builds events, applies event
+// types to the profile, runs the later stages (identity, rules, segments) and commits
+// everything in one durable batch before it answers.
+package collector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/medama-io/go-useragent"
+
+	"github.com/thamesthrive/thamesthrive/internal/domain"
+	"github.com/thamesthrive/thamesthrive/internal/storage"
+)
+
+// Config configures a Collector.
+type Config struct {
+	Limits Limits
+	// CacheSize is how many profiles and sessions are kept in memory between requests
+	// (each); 0 disables the cache. Only a process that is the sole writer of its
+	// store may cache (the embedded backend); replicas sharing a store must not.
+	CacheSize int
+}
+
+// Stage is a step of the pipeline that runs after events are built and the profile is
+// updated, and before the commit: identity merging, rules and workflows, segmentation.
+type Stage interface {
+	Process(ctx context.Context, w *Work) error
+}
+
+// Work is everything one /track request reads and changes. Stages may change the
+// profile, session and events, add profiles to store (merge tombstones), and add to the
+// tracker's response.
+type Work struct {
+	Source     *domain.Source
+	Profile    *domain.Profile
+	Session    *domain.Session
+	NewProfile bool
+	NewSession bool
+	Events     []*domain.Event // new events of this request, in request order
+	// ExtraProfiles are stored with the batch (e.g. profiles merged away).
+	ExtraProfiles []*domain.Profile
+	UX            []any
+	Response      map[string]any
+	Warnings      []string
+	Now           domain.Time
+	save          map[*domain.Event]bool
+}
+
+// TrackResponse is the body /track answers.
+type TrackResponse struct {
+	Profile  IDRef          `json:"profile"`
+	Session  IDRef          `json:"session"`
+	Events   []string       `json:"events"`
+	UX       []any          `json:"ux"`
+	Response map[string]any `json:"response"`
+	Errors   []string       `json:"errors"`
+	Warnings []string       `json:"warnings"`
+}
+
+// Collector runs the pipeline.
+type Collector struct {
+	store    storage.Store
+	locker   storage.Locker
+	sources  *SourceCache
+	stages   []Stage
+	types    map[string]*EventType
+	enrich   enricher
+	lim      Limits
+	profiles *lru.Cache[string, *domain.Profile]
+	sessions *lru.Cache[string, *domain.Session]
+}
+
+// New returns a Collector over store.
+func New(cfg Config, store storage.Store, locker storage.Locker, sources *SourceCache, stages ...Stage) (*Collector, error) {
+	c := &Collector{store: store, locker: locker, sources: sources, stages: stages, types: BuiltinEventTypes,
+		enrich: enricher{ua: useragent.NewParser()}, lim: cfg.Limits.withDefaults()}
+	if cfg.CacheSize > 0 {
+		var err error
+		if c.profiles, err = lru.New[string, *domain.Profile](cfg.CacheSize); err != nil {
+			return nil, fmt.Errorf("creating profile cache: %w", err)
+		}
+		if c.sessions, err = lru.New[string, *domain.Session](cfg.CacheSize); err != nil {
+			return nil, fmt.Errorf("creating session cache: %w", err)
+		}
+	}
+	return c, nil
+}
+
+// Limits returns the request limits in force.
+func (c *Collector) Limits() Limits { return c.lim }
+
+// Route names what a source may be used for.
+type Route string
+
+// Routes of the collector.
+const (
+	RouteTrack   Route = "track"
+	RouteCollect Route = "collect"
+)
+
+// CheckSource returns the source if it exists, is enabled, may be used on route and
+// accepts origin. Failures are *Error with status 401 or 403.
+func (c *Collector) CheckSource(ctx context.Context, id string, route Route, origin string) (*domain.Source, error) {
+	src, err := c.sources.Get(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && !src.Enabled) {
+		return nil, &Error{Status: http.StatusUnauthorized, Field: "source.id", Message: fmt.Sprintf("%q is not an enabled event source", id)}
+	}
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	if route == RouteTrack && src.Type == domain.SourceWebhook {
+		return nil, &Error{Status: http.StatusUnauthorized, Field: "source.id", Message: fmt.Sprintf("%q is a webhook source; send to /collect", id)}
+	}
+	if origin != "" && !OriginAllowed(src.AllowedOrigins, origin) {
+		return nil, &Error{Status: http.StatusForbidden, Field: "Origin", Message: fmt.Sprintf("%q is not allowed for source %q", origin, id)}
+	}
+	return src, nil
+}
+
+// OriginAllowed reports whether origin matches one of allowed. An empty list allows
+// every origin; entries may be "*" or use a leading wildcard label
+// ("https://*.example.com").
+func OriginAllowed(allowed []string, origin string) bool {
+	if len(allowed) == 0 {
+		return true
+	}
+	for _, a := range allowed {
+		a = strings.TrimSuffix(a, "/")
+		switch {
+		case a == "*" || strings.EqualFold(a, origin):
+			return true
+		case strings.Contains(a, "://*."):
+			scheme, host, _ := strings.Cut(a, "://*.")
+			if rest, ok := strings.CutPrefix(strings.ToLower(origin), strings.ToLower(scheme)+"://"); ok &&
+				strings.HasSuffix(rest, "."+strings.ToLower(host)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func unavailable(err error) *Error {
+	return &Error{Status: http.StatusServiceUnavailable, Message: "storage cannot accept the request now; retry later", RetryAfter: time.Second}
+}
+
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// Track runs the pipeline for a decoded request from an already checked source.
+func (c *Collector) Track(ctx context.Context, src *domain.Source, req *TrackRequest, meta RequestMeta) (*TrackResponse, error) {
+	start := time.Now()
+	now := domain.NewTime(start)
+	sid := ""
+	if req.Session != nil {
+		sid = req.Session.ID
+	}
+	if sid == "" {
+		sid = newID()
+	}
+	unlockSession, err := c.locker.Lock(ctx, "session:"+sid)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	defer unlockSession()
+
+	sess, err := c.loadSession(ctx, sid)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	pid := ""
+	switch {
+	case sess != nil:
+		pid = sess.Profile.ID
+	case req.Profile != nil:
+		pid = req.Profile.ID
+	}
+	w := &Work{Source: src, Session: sess, Now: now, Response: map[string]any{}, UX: []any{}, save: map[*domain.Event]bool{}}
+	unlockProfile, err := c.lockProfile(ctx, pid, w)
+	if err != nil {
+		return nil, err
+	}
+	defer unlockProfile()
+
+	if w.Session == nil {
+		w.NewSession = true
+		w.Session = &domain.Session{ID: sid, Profile: domain.Ref{ID: w.Profile.ID},
+			Metadata: domain.SessionMetadata{Time: domain.SessionTime{Insert: now, Timestamp: now}, Status: domain.SessionStarted},
+			Context:  map[string]any{}, Properties: map[string]any{}}
+		c.enrich.session(w.Session, req.Context, meta, "")
+		p := w.Profile
+		p.Stats.Visits++
+		p.Metadata.Time.Visit.Last = p.Metadata.Time.Visit.Current
+		p.Metadata.Time.Visit.Current = now
+		p.Metadata.Time.Visit.Count++
+	} else {
+		w.Session.Profile.ID = w.Profile.ID // follows a merge
+		w.Session.Metadata.Status = domain.SessionActive
+		w.Session.Metadata.Time.Duration = now.Sub(w.Session.Metadata.Time.Timestamp.Time).Seconds()
+	}
+	if len(req.Properties) > 0 {
+		for k, v := range req.Properties {
+			w.Session.Properties[k] = v
+		}
+	}
+
+	resp := &TrackResponse{Events: make([]string, 0, len(req.Events)), Errors: []string{}}
+	if err := c.buildEvents(ctx, req, meta, w, resp); err != nil {
+		return nil, err
+	}
+	for _, st := range c.stages {
+		if err := st.Process(ctx, w); err != nil {
+			var ce *Error
+			if errors.As(err, &ce) {
+				return nil, ce
+			}
+			return nil, unavailable(err)
+		}
+	}
+
+	w.Profile.Metadata.Time.Update = now
+	batch := &storage.Batch{Profiles: append([]*domain.Profile{w.Profile}, w.ExtraProfiles...)}
+	if req.Options.SaveSession == nil || *req.Options.SaveSession {
+		batch.Sessions = []*domain.Session{w.Session}
+	}
+	elapsed := time.Since(start).Seconds()
+	for _, ev := range w.Events {
+		ev.Metadata.Time.ProcessTime = elapsed
+		ev.Metadata.Status = domain.EventProcessed
+		if w.save[ev] {
+			batch.Events = append(batch.Events, ev)
+		}
+	}
+	if err := c.store.Commit(ctx, batch); err != nil {
+		c.forget(w)
+		return nil, unavailable(err)
+	}
+	c.remember(w, batch.Sessions != nil)
+
+	resp.Profile = IDRef{ID: w.Profile.ID}
+	resp.Session = IDRef{ID: w.Session.ID}
+	resp.UX = w.UX
+	resp.Response = w.Response
+	resp.Warnings = w.Warnings
+	if resp.Warnings == nil {
+		resp.Warnings = []string{}
+	}
+	return resp, nil
+}
+
+// lockProfile locks and loads the profile pid (creating it when missing or empty),
+// following merge tombstones to the surviving profile.
+func (c *Collector) lockProfile(ctx context.Context, pid string, w *Work) (func(), error) {
+	if pid == "" {
+		pid = newID()
+	}
+	for hops := 0; ; hops++ {
+		unlock, err := c.locker.Lock(ctx, "profile:"+pid)
+		if err != nil {
+			return nil, unavailable(err)
+		}
+		p, err := c.loadProfile(ctx, pid)
+		if err != nil {
+			unlock()
+			return nil, unavailable(err)
+		}
+		switch {
+		case p == nil:
+			w.Profile = domain.NewProfile(pid, w.Now)
+			w.NewProfile = true
+			return unlock, nil
+		case !p.Merged():
+			w.Profile = p
+			return unlock, nil
+		case hops >= 16:
+			unlock()
+			return nil, &Error{Status: http.StatusServiceUnavailable, Message: fmt.Sprintf("profile %q merge chain too long", pid), RetryAfter: time.Second}
+		}
+		unlock()
+		pid = p.Metadata.MergedInto
+	}
+}
+
+func (c *Collector) loadProfile(ctx context.Context, id string) (*domain.Profile, error) {
+	if c.profiles != nil {
+		if p, ok := c.profiles.Get(id); ok {
+			return p, nil
+		}
+	}
+	p, err := c.store.Profiles().Get(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
+	return p, err
+}
+
+func (c *Collector) loadSession(ctx context.Context, id string) (*domain.Session, error) {
+	if c.sessions != nil {
+		if s, ok := c.sessions.Get(id); ok {
+			return s, nil
+		}
+	}
+	s, err := c.store.Sessions().Get(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
+	return s, err
+}
+
+// remember caches what was just committed; forget drops what a failed commit may have
+// left half-changed in the cache (objects are changed in place under the locks).
+func (c *Collector) remember(w *Work, sessionSaved bool) {
+	if c.profiles == nil {
+		return
+	}
+	c.profiles.Add(w.Profile.ID, w.Profile)
+	for _, p := range w.ExtraProfiles {
+		c.profiles.Add(p.ID, p)
+	}
+	if sessionSaved {
+		c.sessions.Add(w.Session.ID, w.Session)
+	} else {
+		c.sessions.Remove(w.Session.ID)
+	}
+}
+
+func (c *Collector) forget(w *Work) {
+	if c.profiles == nil {
+		return
+	}
+	c.profiles.Remove(w.Profile.ID)
+	for _, p := range w.ExtraProfiles {
+		c.profiles.Remove(p.ID)
+	}
+	c.sessions.Remove(w.Session.ID)
+}
+
+// ForgetProfile drops a profile from the cache (after it was changed or deleted
+// outside the pipeline).
+func (c *Collector) ForgetProfile(id string) {
+	if c.profiles != nil {
+		c.profiles.Remove(id)
+	}
+}
+
+func (c *Collector) buildEvents(ctx context.Context, req *TrackRequest, meta RequestMeta, w *Work, resp *TrackResponse) error {
+	var clientIDs []string
+	seen := make(map[string]bool, len(req.Events))
+	for _, te := range req.Events {
+		if te.ID != "" && !seen[te.ID] {
+			seen[te.ID] = true
+			clientIDs = append(clientIDs, te.ID)
+		}
+	}
+	stored := map[string]bool{}
+	if len(clientIDs) > 0 {
+		var err error
+		if stored, err = c.store.Events().Existing(ctx, clientIDs); err != nil {
+			return unavailable(err)
+		}
+	}
+	saveAll := req.Options.SaveEvents == nil || *req.Options.SaveEvents
+	clear(seen)
+	for i := range req.Events {
+		te := &req.Events[i]
+		id := te.ID
+		if id != "" && (stored[id] || seen[id]) {
+			// A retry of an event already stored: acknowledge it, do not count it twice.
+			resp.Events = append(resp.Events, id)
+			w.Warnings = append(w.Warnings, fmt.Sprintf("event %q was already received; it was not processed again", id))
+			continue
+		}
+		if id == "" {
+			id = newID()
+		}
+		seen[id] = true
+		ev := c.newEvent(id, te, req, meta, w)
+		if t := c.types[ev.Type]; t != nil {
+			t.apply(ev, w.Profile)
+		}
+		w.Events = append(w.Events, ev)
+		w.save[ev] = saveAll && (te.Options.Save == nil || *te.Options.Save)
+		resp.Events = append(resp.Events, id)
+	}
+	return nil
+}
+
+func (c *Collector) newEvent(id string, te *TrackEvent, req *TrackRequest, meta RequestMeta, w *Work) *domain.Event {
+	s := w.Session
+	ev := &domain.Event{
+		ID: id, Type: domain.NormalizeEventType(te.Type), Name: te.Name,
+		Source:     domain.Ref{ID: w.Source.ID},
+		Session:    domain.EventSession{ID: s.ID, Start: s.Metadata.Time.Timestamp, Duration: s.Metadata.Time.Duration},
+		Profile:    domain.Ref{ID: w.Profile.ID},
+		Properties: te.Properties, Traits: te.Traits, Context: te.Context,
+		UTM: s.UTM, Device: s.Device, OS: s.OS, App: s.App,
+		Tags: domain.Tags{Values: te.Tags, Count: len(te.Tags)},
+	}
+	if ev.Name == "" {
+		ev.Name = strings.ReplaceAll(ev.Type, "-", " ")
+	}
+	if ev.Properties == nil {
+		ev.Properties = map[string]any{}
+	}
+	if ev.Tags.Values == nil {
+		ev.Tags.Values = []string{}
+	}
+	ctxDoc := te.Context
+	if len(ctxDoc) == 0 {
+		ctxDoc = req.Context
+		ev.Context = req.Context
+	}
+	ev.Hit = hitFrom(ctxDoc)
+	ev.Metadata.Time.Insert = w.Now
+	ev.Metadata.Time.Create = w.Now
+	if te.Time.Create != nil && !te.Time.Create.IsZero() {
+		ev.Metadata.Time.Create = *te.Time.Create
+	}
+	ev.Metadata.IP = meta.IP
+	ev.Metadata.Status = domain.EventCollected
+	ev.Metadata.Channel = s.Metadata.Channel
+	ev.Metadata.ProcessedBy = domain.ProcessedBy{Rules: []string{}, Flows: []string{}}
+	return ev
+}

@@ -1,0 +1,160 @@
+package collector
+
+import (
+	"strings"
+
+	"github.com/thamesthrive/thamesthrive/internal/domain"
+)
+
+// Copy moves one value from an event's properties into the event's data. Profile
+// mapping then copies event data onto the profile.
+type Copy struct {
+	From string // path under event.properties
+	To   string // path under event.data
+}
+
+// EventType is how events of one type are processed. Built-in types ship with the
+// product; configurable types (event-types API) extend the same shape.
+type EventType struct {
+	Type string
+	// ToData copies properties into event.data.
+	ToData []Copy
+	// ProfileData lists event.data subtrees copied onto profile.data (newer non-empty
+	// values win).
+	ProfileData []string
+	// Traits copies event.properties.traits onto profile.traits.
+	Traits bool
+	// Consents applies event.properties.consents to profile.consents.
+	Consents bool
+	// CountsView adds one to profile.stats.views.
+	CountsView bool
+	// LTV adds the number at this properties path to profile.data.metrics.ltv.
+	LTV string
+}
+
+func copies(pairs ...string) []Copy {
+	out := make([]Copy, 0, len(pairs)/2)
+	for i := 0; i+1 < len(pairs); i += 2 {
+		out = append(out, Copy{From: pairs[i], To: pairs[i+1]})
+	}
+	return out
+}
+
+var signIn = copies(
+	"email.main", "contact.email.main", "email.private", "contact.email.private", "email.business", "contact.email.business",
+	"firstname", "pii.firstname", "lastname", "pii.lastname", "login", "identifier.token",
+)
+
+// BuiltinEventTypes are the event types every installation knows (PRODUCT.md section 4).
+var BuiltinEventTypes = map[string]*EventType{
+	"page-view": {Type: "page-view", CountsView: true, ToData: copies("id", "page.id", "category", "page.category")},
+	"sign-in":   {Type: "sign-in", ToData: signIn, ProfileData: []string{"contact", "pii", "identifier"}},
+	"sign-up":   {Type: "sign-up", ToData: signIn, ProfileData: []string{"contact", "pii", "identifier"}},
+	"identification": {Type: "identification", ProfileData: []string{"contact", "pii", "identifier"},
+		ToData: append(copies("phone.main", "contact.phone.main", "phone.mobile", "contact.phone.mobile",
+			"phone.business", "contact.phone.business", "phone.whatsapp", "contact.phone.whatsapp", "id", "identifier.id"), signIn...)},
+	"profile-update": {Type: "profile-update", Traits: true, ProfileData: []string{"pii", "contact", "identifier"},
+		ToData: copies("pii", "pii", "contact", "contact", "identifier", "identifier")},
+	"product-added-to-basket": {Type: "product-added-to-basket", ToData: copies("product", "ec.product", "basket", "ec.basket")},
+	"checkout-completed":      {Type: "checkout-completed", ToData: copies("checkout", "ec.checkout", "product", "ec.product", "order", "ec.order")},
+	"order-completed":         {Type: "order-completed", ToData: copies("order", "ec.order", "product", "ec.product", "checkout", "ec.checkout"), LTV: "order.total"},
+	"consent-update":          {Type: "consent-update", Consents: true},
+}
+
+// apply fills ev.Data from the event's properties and changes the profile accordingly.
+func (t *EventType) apply(ev *domain.Event, p *domain.Profile) {
+	for _, c := range t.ToData {
+		if v, ok := domain.GetPath(ev.Properties, c.From); ok && !domain.IsEmpty(v) {
+			if ev.Data == nil {
+				ev.Data = map[string]any{}
+			}
+			domain.SetPath(ev.Data, c.To, normalizeValue(c.To, v))
+		}
+	}
+	for _, root := range t.ProfileData {
+		if v, ok := ev.Data[root]; ok {
+			mergeNonEmpty(p.Data, root, v)
+		}
+	}
+	if t.CountsView {
+		p.Stats.Views++
+	}
+	if t.Traits {
+		if tr, ok := ev.Properties["traits"].(map[string]any); ok {
+			for k, v := range tr {
+				mergeNonEmpty(p.Traits, k, v)
+			}
+		}
+	}
+	if t.Consents {
+		applyConsents(ev, p)
+	}
+	if t.LTV != "" {
+		if v, ok := domain.GetPath(ev.Properties, t.LTV); ok {
+			if n, ok := v.(float64); ok {
+				cur, _ := domain.GetPath(p.Data, "metrics.ltv")
+				f, _ := cur.(float64)
+				domain.SetPath(p.Data, "metrics.ltv", f+n)
+			}
+		}
+	}
+}
+
+// normalizeValue trims strings and lower-cases e-mail addresses, so that identity keys
+// compare equal however a client typed them.
+func normalizeValue(path string, v any) any {
+	s, ok := v.(string)
+	if !ok {
+		return v
+	}
+	s = strings.TrimSpace(s)
+	if strings.Contains(path, "email") {
+		s = strings.ToLower(s)
+	}
+	return s
+}
+
+// mergeNonEmpty sets dst[key] = v, descending into objects so that a partial update keeps
+// sibling values, and skipping empty values so that they never erase data.
+func mergeNonEmpty(dst map[string]any, key string, v any) {
+	if domain.IsEmpty(v) {
+		return
+	}
+	src, ok := v.(map[string]any)
+	if !ok {
+		dst[key] = v
+		return
+	}
+	sub, ok := dst[key].(map[string]any)
+	if !ok {
+		sub = map[string]any{}
+		dst[key] = sub
+	}
+	for k, x := range src {
+		mergeNonEmpty(sub, k, x)
+	}
+}
+
+func applyConsents(ev *domain.Event, p *domain.Profile) {
+	cs, ok := ev.Properties["consents"].(map[string]any)
+	if !ok {
+		return
+	}
+	for id, raw := range cs {
+		var c domain.Consent
+		switch x := raw.(type) {
+		case bool:
+			c.Granted = x
+		case map[string]any:
+			c.Granted, _ = x["granted"].(bool)
+			if s, ok := x["revoke"].(string); ok {
+				if t, err := domain.ParseTime(s); err == nil && !t.IsZero() {
+					c.Revoke = &t
+				}
+			}
+		default:
+			continue
+		}
+		p.Consents[id] = c
+	}
+}

@@ -1,0 +1,230 @@
+// Package config turns the process environment into a typed, validated Config. Every
+// variable is documented in docs/configuration.md; a bad value stops start-up with an
+// error that names the variable.
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole runtime configuration of a ThamesThrive process.
+type Config struct {
+	HTTPAddr          string
+	ExposeGUIAPI      bool
+	TrustedNetworks   []netip.Prefix
+	DataDir           string
+	InstallationToken string // empty: generated at start-up
+	TrackMaxBodyBytes int64
+	TrackMaxEvents    int
+	LogLevel          slog.Level
+	TokenTTL          time.Duration
+	TLSCertFile       string
+	TLSKeyFile        string
+	Pprof             bool
+	ShutdownTimeout   time.Duration
+
+	ElasticHosts []string
+	RedisHost    string
+	RedisPort    int
+}
+
+// Defaults are the values used for variables that are unset.
+func Defaults() Config {
+	return Config{
+		HTTPAddr:          ":8686",
+		ExposeGUIAPI:      true,
+		DataDir:           "./data",
+		TrackMaxBodyBytes: 1 << 20,
+		TrackMaxEvents:    100,
+		LogLevel:          slog.LevelInfo,
+		TokenTTL:          8 * time.Hour,
+		ShutdownTimeout:   15 * time.Second,
+		RedisPort:         6379,
+	}
+}
+
+// Load reads the configuration from getenv (os.Getenv in production, a map in tests).
+func Load(getenv func(string) string) (Config, error) {
+	c := Defaults()
+	p := parser{getenv: getenv}
+	p.str("HTTP_ADDR", &c.HTTPAddr)
+	p.boolean("EXPOSE_GUI_API", &c.ExposeGUIAPI)
+	p.cidrs("TRUSTED_NETWORKS", &c.TrustedNetworks)
+	p.str("DATA_DIR", &c.DataDir)
+	p.str("INSTALLATION_TOKEN", &c.InstallationToken)
+	p.size("TRACK_MAX_BODY_BYTES", &c.TrackMaxBodyBytes)
+	p.integer("TRACK_MAX_EVENTS", &c.TrackMaxEvents)
+	p.level("LOGGING_LEVEL", &c.LogLevel)
+	p.duration("TOKEN_TTL", &c.TokenTTL)
+	p.str("TLS_CERT_FILE", &c.TLSCertFile)
+	p.str("TLS_KEY_FILE", &c.TLSKeyFile)
+	p.boolean("PPROF", &c.Pprof)
+	p.duration("SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
+	p.list("ELASTIC_HOST", &c.ElasticHosts)
+	p.str("REDIS_HOST", &c.RedisHost)
+	p.integer("REDIS_PORT", &c.RedisPort)
+	if p.err != nil {
+		return Config{}, p.err
+	}
+	return c, c.Validate()
+}
+
+// Validate checks values that parse but make no sense together or alone.
+func (c Config) Validate() error {
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		return fmt.Errorf("HTTP_ADDR: %q is not host:port", c.HTTPAddr)
+	}
+	if c.DataDir == "" {
+		return fmt.Errorf("DATA_DIR: must not be empty")
+	}
+	if c.TrackMaxBodyBytes < 1024 {
+		return fmt.Errorf("TRACK_MAX_BODY_BYTES: %d is below the minimum of 1024", c.TrackMaxBodyBytes)
+	}
+	if c.TrackMaxEvents < 1 || c.TrackMaxEvents > 10000 {
+		return fmt.Errorf("TRACK_MAX_EVENTS: %d is outside 1..10000", c.TrackMaxEvents)
+	}
+	if c.TokenTTL < time.Minute {
+		return fmt.Errorf("TOKEN_TTL: %s is below the minimum of 1m", c.TokenTTL)
+	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		return fmt.Errorf("TLS_CERT_FILE and TLS_KEY_FILE: set both or neither")
+	}
+	if c.InstallationToken != "" && len(c.InstallationToken) < 8 {
+		return fmt.Errorf("INSTALLATION_TOKEN: must be at least 8 characters")
+	}
+	if c.RedisPort < 1 || c.RedisPort > 65535 {
+		return fmt.Errorf("REDIS_PORT: %d is not a port", c.RedisPort)
+	}
+	return nil
+}
+
+type parser struct {
+	getenv func(string) string
+	err    error
+}
+
+// lookup returns the trimmed value of name, or "" (unset) when an earlier variable failed.
+func (p *parser) lookup(name string) string {
+	if p.err != nil {
+		return ""
+	}
+	return strings.TrimSpace(p.getenv(name))
+}
+
+func (p *parser) fail(name, v, want string) {
+	p.err = fmt.Errorf("%s: %q is not %s", name, v, want)
+}
+
+func (p *parser) str(name string, dst *string) {
+	if v := p.lookup(name); v != "" {
+		*dst = v
+	}
+}
+
+func (p *parser) boolean(name string, dst *bool) {
+	v := p.lookup(name)
+	switch strings.ToLower(v) {
+	case "":
+	case "yes", "true", "1", "on":
+		*dst = true
+	case "no", "false", "0", "off":
+		*dst = false
+	default:
+		p.fail(name, v, "yes or no")
+	}
+}
+
+func (p *parser) integer(name string, dst *int) {
+	if v := p.lookup(name); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			p.fail(name, v, "an integer")
+			return
+		}
+		*dst = n
+	}
+}
+
+// size accepts a byte count with an optional KiB/MiB/KB/MB/K/M suffix.
+func (p *parser) size(name string, dst *int64) {
+	v := p.lookup(name)
+	if v == "" {
+		return
+	}
+	mult := int64(1)
+	num := v
+	for _, s := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1000}, {"MB", 1000 * 1000}, {"K", 1 << 10}, {"M", 1 << 20}} {
+		if strings.HasSuffix(v, s.suffix) {
+			num, mult = strings.TrimSpace(strings.TrimSuffix(v, s.suffix)), s.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n < 0 {
+		p.fail(name, v, "a size in bytes (e.g. 1048576 or 1MiB)")
+		return
+	}
+	*dst = n * mult
+}
+
+func (p *parser) duration(name string, dst *time.Duration) {
+	if v := p.lookup(name); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			p.fail(name, v, "a duration (e.g. 8h, 30m)")
+			return
+		}
+		*dst = d
+	}
+}
+
+func (p *parser) level(name string, dst *slog.Level) {
+	if v := p.lookup(name); v != "" {
+		if strings.EqualFold(v, "warning") {
+			v = "warn"
+		}
+		if err := dst.UnmarshalText([]byte(v)); err != nil {
+			p.fail(name, v, "one of debug, info, warn, error")
+		}
+	}
+}
+
+func (p *parser) list(name string, dst *[]string) {
+	v := p.lookup(name)
+	if v == "" {
+		return
+	}
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	*dst = out
+}
+
+func (p *parser) cidrs(name string, dst *[]netip.Prefix) {
+	var items []string
+	p.list(name, &items)
+	for _, s := range items {
+		pfx, err := netip.ParsePrefix(s)
+		if err != nil {
+			addr, aerr := netip.ParseAddr(s)
+			if aerr != nil {
+				p.fail(name, s, "a CIDR (e.g. 10.0.0.0/8) or an IP address")
+				return
+			}
+			pfx = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		*dst = append(*dst, pfx.Masked())
+	}
+}

@@ -1,0 +1,49 @@
+package domain
+
+// Meta is what every configuration entity carries.
+type Meta struct {
+	ID          string   `json:"id"`
+	Name        string   `json:"name"`
+	Description string   `json:"description"`
+	Enabled     bool     `json:"enabled"`
+	Tags        []string `json:"tags"`
+	Version     int64    `json:"version"`
+	Created     Time     `json:"created"`
+	Updated     Time     `json:"updated"`
+}
+
+// Source is an event source: a website, app or back end allowed to send events.
+type Source struct {
+	Meta
+	Type           string   `json:"type"`
+	AllowedOrigins []string `json:"allowed_origins"`
+}
+
+// Source types.
+const (
+	SourceREST    = "rest"
+	SourceWebhook = "webhook"
+)
+
+// User is a person who uses the GUI API.
+type User struct {
+	ID           string   `json:"id"`
+	Username     string   `json:"username"`
+	Name         string   `json:"name,omitempty"`
+	PasswordHash string   `json:"password_hash,omitempty"`
+	Roles        []string `json:"roles"`
+	Enabled      bool     `json:"enabled"`
+	Version      int64    `json:"version"`
+	Created      Time     `json:"created"`
+	Updated      Time     `json:"updated"`
+	// PasswordChanged invalidates tokens issued before it.
+	PasswordChanged Time `json:"password_changed"`
+}
+
+// Roles.
+const (
+	RoleAdmin      = "admin"
+	RoleDeveloper  = "developer"
+	RoleMarketer   = "marketer"
+	RoleMaintainer = "maintainer"
+)

@@ -1,0 +1,98 @@
+package domain
+
+// Profile is one customer. Free-form parts (traits, data, aux) are JSON objects so that
+// copy rules, workflows and the condition language can address any dotted path in them;
+// the parts the engine itself maintains are typed.
+type Profile struct {
+	ID        string             `json:"id"`
+	IDs       []string           `json:"ids"`
+	Metadata  ProfileMetadata    `json:"metadata"`
+	Stats     ProfileStats       `json:"stats"`
+	Traits    map[string]any     `json:"traits"`
+	Data      map[string]any     `json:"data"`
+	Segments  []string           `json:"segments"`
+	Interests map[string]float64 `json:"interests"`
+	Consents  map[string]Consent `json:"consents"`
+	Active    bool               `json:"active"`
+	Aux       map[string]any     `json:"aux"`
+}
+
+// ProfileMetadata records a profile's life: when it was made, changed and last seen,
+// and where it went if it was merged into another profile.
+type ProfileMetadata struct {
+	Time       ProfileTime `json:"time"`
+	MergedInto string      `json:"merged_into,omitempty"`
+}
+
+// ProfileTime holds a profile's timestamps.
+type ProfileTime struct {
+	Insert Time      `json:"insert"`
+	Create Time      `json:"create"`
+	Update Time      `json:"update"`
+	Visit  VisitTime `json:"visit"`
+}
+
+// VisitTime tracks visits: the previous and current visit start and how many there were.
+type VisitTime struct {
+	Last    Time  `json:"last"`
+	Current Time  `json:"current"`
+	Count   int64 `json:"count"`
+}
+
+// ProfileStats are counters kept by the pipeline and by workflows.
+type ProfileStats struct {
+	Visits   int64              `json:"visits"`
+	Views    int64              `json:"views"`
+	Counters map[string]float64 `json:"counters"`
+}
+
+// Consent is a profile's answer to one consent type.
+type Consent struct {
+	Granted bool  `json:"granted"`
+	Revoke  *Time `json:"revoke,omitempty"`
+}
+
+// NewProfile returns an empty, active profile with the given id.
+func NewProfile(id string, now Time) *Profile {
+	return &Profile{
+		ID:       id,
+		IDs:      []string{id},
+		Metadata: ProfileMetadata{Time: ProfileTime{Insert: now, Create: now, Update: now}},
+		Stats:    ProfileStats{Counters: map[string]float64{}},
+		Traits:   map[string]any{},
+		Data:     map[string]any{},
+		Segments: []string{}, Interests: map[string]float64{}, Consents: map[string]Consent{},
+		Active: true, Aux: map[string]any{},
+	}
+}
+
+// Normalize fills nil collections so that stored documents always have the same shape.
+func (p *Profile) Normalize() {
+	if p.IDs == nil {
+		p.IDs = []string{p.ID}
+	}
+	if p.Stats.Counters == nil {
+		p.Stats.Counters = map[string]float64{}
+	}
+	if p.Traits == nil {
+		p.Traits = map[string]any{}
+	}
+	if p.Data == nil {
+		p.Data = map[string]any{}
+	}
+	if p.Segments == nil {
+		p.Segments = []string{}
+	}
+	if p.Interests == nil {
+		p.Interests = map[string]float64{}
+	}
+	if p.Consents == nil {
+		p.Consents = map[string]Consent{}
+	}
+	if p.Aux == nil {
+		p.Aux = map[string]any{}
+	}
+}
+
+// Merged reports whether the profile is a tombstone left by a merge.
+func (p *Profile) Merged() bool { return p.Metadata.MergedInto != "" }

@@ -1,0 +1,155 @@
+// Package httpapi is ThamesThrive's HTTP surface: the public collector (/track,
+// /collect), the GUI API under /api/v1/, and the ops routes (/healthz, /readyz,
+// /metrics). It translates HTTP to calls on the collector, auth and storage, and maps
+// their error classes to status codes in one place (errors.go).
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+	"net/http/pprof"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/thamesthrive/thamesthrive/internal/auth"
+	"github.com/thamesthrive/thamesthrive/internal/collector"
+	"github.com/thamesthrive/thamesthrive/internal/storage"
+)
+
+// Options shape which routes exist and their limits.
+type Options struct {
+	// ExposeGUIAPI serves /api/v1/ and /gui/; without it those paths do not exist.
+	ExposeGUIAPI bool
+	// MaxBodyBytes bounds collector request bodies.
+	MaxBodyBytes int64
+	// Pprof serves /debug/pprof/ (for profiling; never expose it publicly).
+	Pprof bool
+}
+
+// Deps are the services the handlers call.
+type Deps struct {
+	Store     storage.Store
+	Collector *collector.Collector
+	Sources   *collector.SourceCache
+	Auth      *auth.Service
+	Logger    *slog.Logger
+	Registry  *prometheus.Registry
+}
+
+// Server holds the handlers' dependencies.
+type Server struct {
+	opt     Options
+	deps    Deps
+	log     *slog.Logger
+	metrics *metrics
+	mux     *http.ServeMux
+}
+
+// New builds the handler tree.
+func New(opt Options, deps Deps) *Server {
+	s := &Server{opt: opt, deps: deps, log: deps.Logger, mux: http.NewServeMux()}
+	s.metrics = newMetrics(deps.Registry)
+	s.routes()
+	return s
+}
+
+func (s *Server) routes() {
+	m := s.mux
+	// Ops.
+	m.HandleFunc("GET /healthz", s.healthz)
+	m.HandleFunc("GET /readyz", s.readyz)
+	m.Handle("GET /metrics", promhttp.HandlerFor(s.deps.Registry, promhttp.HandlerOpts{}))
+	if s.opt.Pprof {
+		m.HandleFunc("/debug/pprof/", pprof.Index)
+		m.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		m.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		m.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		m.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	}
+	// Collector.
+	m.HandleFunc("POST /track", s.track)
+	m.HandleFunc("OPTIONS /track", s.preflight)
+	m.HandleFunc("GET /collect/{event_type}/{source_id}", s.collect)
+	m.HandleFunc("POST /collect/{event_type}/{source_id}", s.collect)
+	m.HandleFunc("OPTIONS /collect/{event_type}/{source_id}", s.preflight)
+	if !s.opt.ExposeGUIAPI {
+		return
+	}
+	// GUI API. Every route but install and token needs a bearer token.
+	m.HandleFunc("GET /api/v1/install", s.installStatus)
+	m.HandleFunc("POST /api/v1/install", s.install)
+	m.HandleFunc("POST /api/v1/auth/token", s.token)
+	m.Handle("POST /api/v1/auth/logout", s.authed(permAny, s.logout))
+	m.Handle("GET /api/v1/me", s.authed(permAny, s.me))
+
+	m.Handle("GET /api/v1/event-sources", s.authed(permSources, s.listSources))
+	m.Handle("POST /api/v1/event-sources", s.authed(permSources, s.createSource))
+	m.Handle("GET /api/v1/event-sources/{id}", s.authed(permSources, s.getSource))
+	m.Handle("PUT /api/v1/event-sources/{id}", s.authed(permSources, s.updateSource))
+	m.Handle("DELETE /api/v1/event-sources/{id}", s.authed(permSources, s.deleteSource))
+
+	m.Handle("GET /api/v1/profiles/{id}", s.authed(permReadData, s.getProfile))
+	m.Handle("GET /api/v1/profiles/{id}/events", s.authed(permReadData, s.profileEvents))
+	m.Handle("GET /api/v1/sessions/{id}", s.authed(permReadData, s.getSession))
+	m.Handle("GET /api/v1/events/{id}", s.authed(permReadData, s.getEvent))
+
+	// Anything else under /api/v1/ is an authenticated 404, so that probing without a
+	// token learns nothing about which routes exist.
+	m.Handle("/api/v1/", s.authed(permAny, func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "", "no such API route")
+	}))
+}
+
+// ServeHTTP implements http.Handler with panic recovery and metrics around the mux.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			s.log.Error("handler_panic", "panic", p, "path", r.URL.Path)
+			if !sw.wrote {
+				writeError(sw, http.StatusInternalServerError, "", "internal error")
+			}
+		}
+		s.metrics.observe(r.Pattern, sw.status, time.Since(start))
+	}()
+	s.mux.ServeHTTP(sw, r)
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if err := s.deps.Store.Ping(r.Context()); err != nil {
+		w.Header().Set("Retry-After", "1")
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}

@@ -1,0 +1,15 @@
+package local
+
+import (
+	"testing"
+
+	"github.com/thamesthrive/thamesthrive/internal/storage/storagetest"
+)
+
+func TestLockerConformance(t *testing.T) {
+	l := NewLocker()
+	storagetest.RunLocker(t, l)
+	if len(l.locks) != 0 {
+		t.Fatalf("%d lock entries left behind", len(l.locks))
+	}
+}

@@ -1,0 +1,132 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/thamesthrive/thamesthrive/internal/domain"
+	"github.com/thamesthrive/thamesthrive/internal/storage"
+)
+
+type profiles struct{ s *Store }
+type sessions struct{ s *Store }
+type events struct{ s *Store }
+
+func getDoc[T any](ctx context.Context, db *sql.DB, what, query, id string) (*T, error) {
+	var doc []byte
+	err := db.QueryRowContext(ctx, query, id).Scan(&doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%s %q: %w", what, id, storage.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s %q: %w: %v", what, id, storage.ErrUnavailable, err)
+	}
+	v := new(T)
+	if err := json.Unmarshal(doc, v); err != nil {
+		return nil, fmt.Errorf("decoding %s %q: %w", what, id, err)
+	}
+	return v, nil
+}
+
+func count(ctx context.Context, db *sql.DB, query string, args ...any) (int64, error) {
+	var n int64
+	if err := db.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("counting: %w: %v", storage.ErrUnavailable, err)
+	}
+	return n, nil
+}
+
+func (p *profiles) Get(ctx context.Context, id string) (*domain.Profile, error) {
+	v, err := getDoc[domain.Profile](ctx, p.s.r, "profile", `SELECT doc FROM profiles WHERE id = ?`, id)
+	if err != nil {
+		return nil, err
+	}
+	v.Normalize()
+	return v, nil
+}
+
+func (p *profiles) Count(ctx context.Context) (int64, error) {
+	return count(ctx, p.s.r, `SELECT count(*) FROM profiles WHERE merged_into IS NULL`)
+}
+
+func (x *sessions) Get(ctx context.Context, id string) (*domain.Session, error) {
+	return getDoc[domain.Session](ctx, x.s.r, "session", `SELECT doc FROM sessions WHERE id = ?`, id)
+}
+
+func (x *sessions) Count(ctx context.Context) (int64, error) {
+	return count(ctx, x.s.r, `SELECT count(*) FROM sessions`)
+}
+
+func (e *events) Get(ctx context.Context, id string) (*domain.Event, error) {
+	return getDoc[domain.Event](ctx, e.s.r, "event", `SELECT doc FROM events WHERE id = ?`, id)
+}
+
+func (e *events) Count(ctx context.Context) (int64, error) {
+	return count(ctx, e.s.r, `SELECT count(*) FROM events`)
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+func anys(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+func (e *events) Existing(ctx context.Context, ids []string) (map[string]bool, error) {
+	out := make(map[string]bool)
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := e.s.r.QueryContext(ctx, `SELECT id FROM events WHERE id IN (`+placeholders(len(ids))+`)`, anys(ids)...)
+	if err != nil {
+		return nil, fmt.Errorf("checking event ids: %w: %v", storage.ErrUnavailable, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("checking event ids: %w", err)
+		}
+		out[id] = true
+	}
+	return out, rows.Err()
+}
+
+func (e *events) ListByProfile(ctx context.Context, profileIDs []string, page storage.Page) ([]*domain.Event, int64, error) {
+	if len(profileIDs) == 0 {
+		return nil, 0, nil
+	}
+	in := `profile_id IN (` + placeholders(len(profileIDs)) + `)`
+	total, err := count(ctx, e.s.r, `SELECT count(*) FROM events WHERE `+in, anys(profileIDs)...)
+	if err != nil {
+		return nil, 0, err
+	}
+	args := append(anys(profileIDs), page.Limit, page.Offset)
+	rows, err := e.s.r.QueryContext(ctx, `SELECT doc FROM events WHERE `+in+` ORDER BY inserted DESC, seq DESC LIMIT ? OFFSET ?`, args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("listing events: %w: %v", storage.ErrUnavailable, err)
+	}
+	defer rows.Close()
+	var out []*domain.Event
+	for rows.Next() {
+		var doc []byte
+		if err := rows.Scan(&doc); err != nil {
+			return nil, 0, fmt.Errorf("listing events: %w", err)
+		}
+		ev := new(domain.Event)
+		if err := json.Unmarshal(doc, ev); err != nil {
+			return nil, 0, fmt.Errorf("decoding event: %w", err)
+		}
+		out = append(out, ev)
+	}
+	return out, total, rows.Err()
+}

@@ -1,0 +1,73 @@
+package sqlite
+
+import (
+	"database/sql"
+	"fmt"
+)
+
+// migrations are applied in order; PRAGMA user_version records how many ran. Append
+// only: a released migration never changes.
+var migrations = []string{
+	`CREATE TABLE profiles (
+		id TEXT PRIMARY KEY,
+		merged_into TEXT,
+		created TEXT NOT NULL,
+		updated TEXT NOT NULL,
+		doc TEXT NOT NULL
+	) WITHOUT ROWID;
+	CREATE TABLE sessions (
+		id TEXT PRIMARY KEY,
+		profile_id TEXT NOT NULL,
+		created TEXT NOT NULL,
+		updated TEXT NOT NULL,
+		doc TEXT NOT NULL
+	) WITHOUT ROWID;
+	CREATE INDEX sessions_profile ON sessions(profile_id);
+	CREATE TABLE events (
+		seq INTEGER PRIMARY KEY AUTOINCREMENT,
+		id TEXT NOT NULL UNIQUE,
+		profile_id TEXT NOT NULL,
+		session_id TEXT NOT NULL,
+		type TEXT NOT NULL,
+		inserted TEXT NOT NULL,
+		doc TEXT NOT NULL
+	);
+	CREATE INDEX events_profile ON events(profile_id, inserted);
+	CREATE INDEX events_inserted ON events(inserted);
+	CREATE TABLE entities (
+		kind TEXT NOT NULL,
+		id TEXT NOT NULL,
+		version INTEGER NOT NULL,
+		updated TEXT NOT NULL,
+		doc TEXT NOT NULL,
+		PRIMARY KEY (kind, id)
+	) WITHOUT ROWID;`,
+}
+
+func migrate(db *sql.DB) error {
+	var version int
+	if err := db.QueryRow(`PRAGMA user_version`).Scan(&version); err != nil {
+		return fmt.Errorf("reading schema version: %w", err)
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("database schema version %d is newer than this binary knows (%d): upgrade thamesthrive", version, len(migrations))
+	}
+	for i := version; i < len(migrations); i++ {
+		tx, err := db.Begin()
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(migrations[i]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("applying migration %d: %w", i+1, err)
+		}
+		if _, err := tx.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, i+1)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("recording migration %d: %w", i+1, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("committing migration %d: %w", i+1, err)
+		}
+	}
+	return nil
+}

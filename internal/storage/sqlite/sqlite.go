@@ -1,0 +1,313 @@
+// Package sqlite is the embedded storage backend: one SQLite file in the data directory,
+// written by a single goroutine that group-commits concurrent batches into one durable
+// transaction, and read through a separate pool of read-only connections (WAL mode lets
+// readers run beside the writer). It uses modernc.org/sqlite, a pure-Go SQLite, so the
+// binary stays static and needs no C toolchain.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/thamesthrive/thamesthrive/internal/domain"
+	"github.com/thamesthrive/thamesthrive/internal/storage"
+)
+
+// FileName is the database file inside the data directory.
+const FileName = "thamesthrive.db"
+
+// Config configures the store.
+type Config struct {
+	// Dir is the data directory; it is created if missing.
+	Dir string
+	// MaxBatch caps how many Commit calls share one transaction.
+	MaxBatch int
+	// QueueSize bounds Commit calls waiting for the writer; past it Commit fails
+	// fast with storage.ErrUnavailable instead of queueing without limit.
+	QueueSize int
+	// OnBatch, if set, is called after each group commit with the number of Commit
+	// calls it served and the number of new events it stored (for metrics).
+	OnBatch func(commits, events int)
+}
+
+// Store is the SQLite backend.
+type Store struct {
+	cfg    Config
+	w      *sql.DB // exactly one connection: SQLite has one writer
+	r      *sql.DB // read-only connections
+	queue  chan *commitReq
+	stop   chan struct{}
+	done   chan struct{}
+	closed sync.Once
+
+	upsertProfile, upsertSession, insertEvent *sql.Stmt
+
+	profiles *profiles
+	sessions *sessions
+	events   *events
+	entities *entities
+}
+
+type commitReq struct {
+	profiles []row
+	sessions []row
+	events   []row
+	result   chan error
+}
+
+// row is a document encoded before it reaches the writer, so that JSON work happens on
+// the callers' goroutines in parallel rather than inside the single writer.
+type row struct {
+	id, a, b, c, d string
+	doc            []byte
+}
+
+// Open opens (creating if needed) the database in cfg.Dir and starts the writer.
+func Open(cfg Config) (*Store, error) {
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = 256
+	}
+	if cfg.QueueSize <= 0 {
+		cfg.QueueSize = 8192
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o750); err != nil {
+		return nil, fmt.Errorf("creating data directory: %w", err)
+	}
+	path := filepath.Join(cfg.Dir, FileName)
+	dsn := func(extra string) string {
+		q := url.Values{}
+		for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(on)", "cache_size(-16000)"} {
+			q.Add("_pragma", p)
+		}
+		if extra != "" {
+			q.Add("_pragma", extra)
+		}
+		return "file:" + path + "?" + q.Encode()
+	}
+	w, err := sql.Open("sqlite", dsn("")+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	if err := migrate(w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("migrating %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", dsn("query_only(1)"))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("opening %s for reading: %w", path, err)
+	}
+	r.SetMaxOpenConns(4)
+	r.SetMaxIdleConns(4)
+	s := &Store{cfg: cfg, w: w, r: r, queue: make(chan *commitReq, cfg.QueueSize), stop: make(chan struct{}), done: make(chan struct{})}
+	for _, p := range []struct {
+		dst **sql.Stmt
+		q   string
+	}{
+		{&s.upsertProfile, `INSERT INTO profiles(id, merged_into, created, updated, doc) VALUES(?,?,?,?,?)
+			ON CONFLICT(id) DO UPDATE SET merged_into=excluded.merged_into, updated=excluded.updated, doc=excluded.doc`},
+		{&s.upsertSession, `INSERT INTO sessions(id, profile_id, created, updated, doc) VALUES(?,?,?,?,?)
+			ON CONFLICT(id) DO UPDATE SET profile_id=excluded.profile_id, updated=excluded.updated, doc=excluded.doc`},
+		{&s.insertEvent, `INSERT OR IGNORE INTO events(id, profile_id, session_id, type, inserted, doc) VALUES(?,?,?,?,?,?)`},
+	} {
+		if *p.dst, err = w.Prepare(p.q); err != nil {
+			w.Close()
+			r.Close()
+			return nil, fmt.Errorf("preparing statement: %w", err)
+		}
+	}
+	s.profiles = &profiles{s}
+	s.sessions = &sessions{s}
+	s.events = &events{s}
+	s.entities = &entities{s}
+	go s.writer()
+	return s, nil
+}
+
+// Profiles implements storage.Store.
+func (s *Store) Profiles() storage.Profiles { return s.profiles }
+
+// Sessions implements storage.Store.
+func (s *Store) Sessions() storage.Sessions { return s.sessions }
+
+// Events implements storage.Store.
+func (s *Store) Events() storage.Events { return s.events }
+
+// Entities implements storage.Store.
+func (s *Store) Entities() storage.Entities { return s.entities }
+
+// DB returns the read-only pool, for packages that query the embedded store directly
+// (search with SQL generated from conditions, reports).
+func (s *Store) DB() *sql.DB { return s.r }
+
+// Ping implements storage.Store.
+func (s *Store) Ping(ctx context.Context) error {
+	select {
+	case <-s.done:
+		return fmt.Errorf("store closed: %w", storage.ErrUnavailable)
+	default:
+	}
+	if err := s.r.PingContext(ctx); err != nil {
+		return fmt.Errorf("pinging sqlite: %w: %v", storage.ErrUnavailable, err)
+	}
+	return nil
+}
+
+// Close stops the writer after it has written everything already queued, then closes
+// the database.
+func (s *Store) Close() error {
+	var err error
+	s.closed.Do(func() {
+		close(s.stop)
+		<-s.done
+		err = errors.Join(s.w.Close(), s.r.Close())
+	})
+	return err
+}
+
+// Commit implements storage.Store.
+func (s *Store) Commit(ctx context.Context, b *storage.Batch) error {
+	req, err := encodeBatch(b)
+	if err != nil {
+		return err
+	}
+	select {
+	case <-s.stop:
+		return fmt.Errorf("store closed: %w", storage.ErrUnavailable)
+	default:
+	}
+	select {
+	case s.queue <- req:
+	default:
+		return fmt.Errorf("write queue full: %w", storage.ErrUnavailable)
+	}
+	// Once queued the write will happen; waiting for it is what makes the caller's
+	// acknowledgement honest, so a cancelled ctx does not abandon it early.
+	return <-req.result
+}
+
+func encodeBatch(b *storage.Batch) (*commitReq, error) {
+	req := &commitReq{result: make(chan error, 1)}
+	for _, p := range b.Profiles {
+		doc, err := json.Marshal(p)
+		if err != nil {
+			return nil, fmt.Errorf("encoding profile %s: %w", p.ID, err)
+		}
+		req.profiles = append(req.profiles, row{id: p.ID, a: p.Metadata.MergedInto, b: p.Metadata.Time.Insert.String(), c: p.Metadata.Time.Update.String(), doc: doc})
+	}
+	for _, x := range b.Sessions {
+		doc, err := json.Marshal(x)
+		if err != nil {
+			return nil, fmt.Errorf("encoding session %s: %w", x.ID, err)
+		}
+		req.sessions = append(req.sessions, row{id: x.ID, a: x.Profile.ID, b: x.Metadata.Time.Insert.String(), c: domain.Now().String(), doc: doc})
+	}
+	for _, e := range b.Events {
+		doc, err := json.Marshal(e)
+		if err != nil {
+			return nil, fmt.Errorf("encoding event %s: %w", e.ID, err)
+		}
+		req.events = append(req.events, row{id: e.ID, a: e.Profile.ID, b: e.Session.ID, c: e.Type, d: e.Metadata.Time.Insert.String(), doc: doc})
+	}
+	return req, nil
+}
+
+func (s *Store) writer() {
+	defer close(s.done)
+	batch := make([]*commitReq, 0, s.cfg.MaxBatch)
+	for {
+		select {
+		case req := <-s.queue:
+			batch = append(batch[:0], req)
+		case <-s.stop:
+			// Drain what was accepted before Close.
+			for {
+				select {
+				case req := <-s.queue:
+					s.flush([]*commitReq{req})
+				default:
+					return
+				}
+			}
+		}
+	fill:
+		for len(batch) < s.cfg.MaxBatch {
+			select {
+			case req := <-s.queue:
+				batch = append(batch, req)
+			default:
+				break fill
+			}
+		}
+		s.flush(batch)
+	}
+}
+
+func (s *Store) flush(batch []*commitReq) {
+	stored, err := s.write(batch)
+	if err != nil {
+		err = fmt.Errorf("writing batch: %w: %v", storage.ErrUnavailable, err)
+	} else if s.cfg.OnBatch != nil {
+		s.cfg.OnBatch(len(batch), stored)
+	}
+	for _, r := range batch {
+		r.result <- err
+	}
+}
+
+func (s *Store) write(batch []*commitReq) (stored int, err error) {
+	ctx := context.Background()
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	up, us, ie := tx.Stmt(s.upsertProfile), tx.Stmt(s.upsertSession), tx.Stmt(s.insertEvent)
+	for _, r := range batch {
+		for _, p := range r.profiles {
+			if _, err = up.ExecContext(ctx, p.id, nullable(p.a), p.b, p.c, p.doc); err != nil {
+				return 0, err
+			}
+		}
+		for _, x := range r.sessions {
+			if _, err = us.ExecContext(ctx, x.id, x.a, x.b, x.c, x.doc); err != nil {
+				return 0, err
+			}
+		}
+		for _, e := range r.events {
+			res, err2 := ie.ExecContext(ctx, e.id, e.a, e.b, e.c, e.d, e.doc)
+			if err = err2; err != nil {
+				return 0, err
+			}
+			if n, _ := res.RowsAffected(); n > 0 {
+				stored++
+			}
+		}
+	}
+	return stored, tx.Commit()
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+var _ storage.Store = (*Store)(nil)
