@@ -30,6 +30,7 @@ vet:
 # Short runs of every fuzz target (go test -fuzz takes one target at a time).
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeTrack$$' -fuzztime $(FUZZTIME) ./internal/collector
+	$(GO) test -run '^$$' -fuzz '^FuzzTrack$$' -fuzztime $(FUZZTIME) ./internal/httpapi
 
 services-up:
 	@bash scripts/services/up.sh

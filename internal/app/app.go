@@ -121,9 +121,9 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 		scheme = "https"
 		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
+	printNextSteps(out, cfg, scheme, ln.Addr(), installed, generated, installToken)
 	log.Info("listening", "addr", ln.Addr().String(), "scheme", scheme, "data_dir", cfg.DataDir,
 		"gui_api", cfg.ExposeGUIAPI, "version", Version)
-	printNextSteps(out, cfg, scheme, ln.Addr(), installed, generated, installToken)
 
 	errc := make(chan error, 1)
 	go func() {
