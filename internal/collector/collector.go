@@ -47,6 +47,9 @@ type Work struct {
 	Events     []*domain.Event // new events of this request, in request order
 	// ExtraProfiles are stored with the batch (e.g. profiles merged away).
 	ExtraProfiles []*domain.Profile
+	// MergeKeys are extra profile paths (e.g. "data.contact.email.main") on which a
+	// workflow asked the identity stage to merge this profile.
+	MergeKeys []string
 	UX            []any
 	Response      map[string]any
 	Warnings      []string

@@ -47,3 +47,7 @@ const (
 	RoleMarketer   = "marketer"
 	RoleMaintainer = "maintainer"
 )
+
+// GetMeta gives generic code (the API's resource handlers) access to the common fields
+// of any entity that embeds Meta.
+func (m *Meta) GetMeta() *Meta { return m }

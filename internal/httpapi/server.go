@@ -45,6 +45,8 @@ type Server struct {
 	log     *slog.Logger
 	metrics *metrics
 	mux     *http.ServeMux
+	// apiRoutes records every GUI API route with its roles (see handle).
+	apiRoutes []route
 }
 
 // New builds the handler tree.
@@ -81,19 +83,15 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/v1/install", s.installStatus)
 	m.HandleFunc("POST /api/v1/install", s.install)
 	m.HandleFunc("POST /api/v1/auth/token", s.token)
-	m.Handle("POST /api/v1/auth/logout", s.authed(permAny, s.logout))
-	m.Handle("GET /api/v1/me", s.authed(permAny, s.me))
+	s.handle("POST /api/v1/auth/logout", permAny, s.logout)
+	s.handle("GET /api/v1/me", permAny, s.me)
 
-	m.Handle("GET /api/v1/event-sources", s.authed(permSources, s.listSources))
-	m.Handle("POST /api/v1/event-sources", s.authed(permSources, s.createSource))
-	m.Handle("GET /api/v1/event-sources/{id}", s.authed(permSources, s.getSource))
-	m.Handle("PUT /api/v1/event-sources/{id}", s.authed(permSources, s.updateSource))
-	m.Handle("DELETE /api/v1/event-sources/{id}", s.authed(permSources, s.deleteSource))
+	register(s, s.sourceResource())
 
-	m.Handle("GET /api/v1/profiles/{id}", s.authed(permReadData, s.getProfile))
-	m.Handle("GET /api/v1/profiles/{id}/events", s.authed(permReadData, s.profileEvents))
-	m.Handle("GET /api/v1/sessions/{id}", s.authed(permReadData, s.getSession))
-	m.Handle("GET /api/v1/events/{id}", s.authed(permReadData, s.getEvent))
+	s.handle("GET /api/v1/profiles/{id}", permReadData, s.getProfile)
+	s.handle("GET /api/v1/profiles/{id}/events", permReadData, s.profileEvents)
+	s.handle("GET /api/v1/sessions/{id}", permReadData, s.getSession)
+	s.handle("GET /api/v1/events/{id}", permReadData, s.getEvent)
 
 	// Anything else under /api/v1/ is an authenticated 404, so that probing without a
 	// token learns nothing about which routes exist.
