@@ -100,7 +100,8 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 	if err != nil {
 		return err
 	}
-	api := httpapi.New(httpapi.Options{ExposeGUIAPI: cfg.ExposeGUIAPI, MaxBodyBytes: cfg.TrackMaxBodyBytes, Pprof: cfg.Pprof},
+	api := httpapi.New(httpapi.Options{ExposeGUIAPI: cfg.ExposeGUIAPI, MaxBodyBytes: cfg.TrackMaxBodyBytes, Pprof: cfg.Pprof,
+		TrackRateLimit: cfg.TrackRateLimit, TrackRateBurst: cfg.TrackRateBurst},
 		httpapi.Deps{Store: store, Collector: col, Sources: sources, Auth: authSvc, Logger: log, Registry: reg})
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)

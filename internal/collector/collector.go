@@ -412,6 +412,9 @@ func (c *Collector) newEvent(id string, te *TrackEvent, req *TrackRequest, meta 
 	if ev.Properties == nil {
 		ev.Properties = map[string]any{}
 	}
+	if ev.Traits == nil {
+		ev.Traits = map[string]any{}
+	}
 	if ev.Tags.Values == nil {
 		ev.Tags.Values = []string{}
 	}
@@ -419,6 +422,9 @@ func (c *Collector) newEvent(id string, te *TrackEvent, req *TrackRequest, meta 
 	if len(ctxDoc) == 0 {
 		ctxDoc = req.Context
 		ev.Context = req.Context
+	}
+	if ev.Context == nil {
+		ev.Context = map[string]any{}
 	}
 	ev.Hit = hitFrom(ctxDoc)
 	ev.Metadata.Time.Insert = w.Now

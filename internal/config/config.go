@@ -22,6 +22,8 @@ type Config struct {
 	InstallationToken string // empty: generated at start-up
 	TrackMaxBodyBytes int64
 	TrackMaxEvents    int
+	TrackRateLimit    float64
+	TrackRateBurst    int
 	LogLevel          slog.Level
 	TokenTTL          time.Duration
 	TLSCertFile       string
@@ -60,6 +62,8 @@ func Load(getenv func(string) string) (Config, error) {
 	p.str("INSTALLATION_TOKEN", &c.InstallationToken)
 	p.size("TRACK_MAX_BODY_BYTES", &c.TrackMaxBodyBytes)
 	p.integer("TRACK_MAX_EVENTS", &c.TrackMaxEvents)
+	p.float("TRACK_RATE_LIMIT", &c.TrackRateLimit)
+	p.integer("TRACK_RATE_BURST", &c.TrackRateBurst)
 	p.level("LOGGING_LEVEL", &c.LogLevel)
 	p.duration("TOKEN_TTL", &c.TokenTTL)
 	p.str("TLS_CERT_FILE", &c.TLSCertFile)
@@ -137,6 +141,17 @@ func (p *parser) boolean(name string, dst *bool) {
 		*dst = false
 	default:
 		p.fail(name, v, "yes or no")
+	}
+}
+
+func (p *parser) float(name string, dst *float64) {
+	if v := p.lookup(name); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0 {
+			p.fail(name, v, "a non-negative number")
+			return
+		}
+		*dst = f
 	}
 }
 

@@ -26,6 +26,10 @@ type Options struct {
 	MaxBodyBytes int64
 	// Pprof serves /debug/pprof/ (for profiling; never expose it publicly).
 	Pprof bool
+	// TrackRateLimit caps collector requests per second per client address (0: no
+	// cap), with bursts of TrackRateBurst.
+	TrackRateLimit float64
+	TrackRateBurst int
 }
 
 // Deps are the services the handlers call.
@@ -45,6 +49,7 @@ type Server struct {
 	log     *slog.Logger
 	metrics *metrics
 	mux     *http.ServeMux
+	limiter *ipLimiter
 	// apiRoutes records every GUI API route with its roles (see handle).
 	apiRoutes []route
 }
@@ -53,6 +58,7 @@ type Server struct {
 func New(opt Options, deps Deps) *Server {
 	s := &Server{opt: opt, deps: deps, log: deps.Logger, mux: http.NewServeMux()}
 	s.metrics = newMetrics(deps.Registry)
+	s.limiter = newIPLimiter(opt.TrackRateLimit, opt.TrackRateBurst)
 	s.routes()
 	return s
 }

@@ -71,6 +71,9 @@ func (s *Server) preflight(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) track(w http.ResponseWriter, r *http.Request) {
+	if s.rateLimited(w, r) {
+		return
+	}
 	buf, err := readBody(w, r, s.opt.MaxBodyBytes)
 	if err != nil {
 		s.fail(w, r, err)
@@ -107,6 +110,9 @@ func (s *Server) runTrack(w http.ResponseWriter, r *http.Request, route collecto
 // becomes the properties of one event of the type named in the path. The query
 // parameters profile_id and session_id (when given) attach it to a known visitor.
 func (s *Server) collect(w http.ResponseWriter, r *http.Request) {
+	if s.rateLimited(w, r) {
+		return
+	}
 	q := r.URL.Query()
 	ev := collector.TrackEvent{Type: r.PathValue("event_type")}
 	req := &collector.TrackRequest{Source: collector.IDRef{ID: r.PathValue("source_id")}}

@@ -273,3 +273,24 @@ func TestCollectBridge(t *testing.T) {
 		}
 	}
 }
+
+func TestRateLimitAnswers429(t *testing.T) {
+	s := start(t, "", "TRACK_RATE_LIMIT=1", "TRACK_RATE_BURST=3")
+	s.source("web")
+	body := `{"source":{"id":"web"},"events":[{"type":"page-view"}]}`
+	codes := map[int]int{}
+	var last *response
+	for i := 0; i < 6; i++ {
+		last = s.do("POST", "/track", body)
+		codes[last.Status]++
+	}
+	if codes[200] != 3 || codes[429] != 3 {
+		t.Fatalf("statuses %v, want 3×200 then 429s", codes)
+	}
+	if last.Header.Get("Retry-After") == "" || !strings.Contains(string(last.Body), "too many") {
+		t.Fatalf("429 without Retry-After or message: %v %s", last.Header, last.Body)
+	}
+	if n := metric(t, s, "thamesthrive_events_stored_total"); n != 3 {
+		t.Fatalf("stored %v events", n)
+	}
+}
