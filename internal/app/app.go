@@ -26,6 +26,7 @@ import (
 	"github.com/thamesthrive/thamesthrive/internal/collector"
 	"github.com/thamesthrive/thamesthrive/internal/config"
 	"github.com/thamesthrive/thamesthrive/internal/httpapi"
+	"github.com/thamesthrive/thamesthrive/internal/identity"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 	"github.com/thamesthrive/thamesthrive/internal/storage/local"
 	"github.com/thamesthrive/thamesthrive/internal/storage/sqlite"
@@ -93,10 +94,18 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 	}
 
 	sources := collector.NewSourceCache(store.Entities(), 5*time.Second)
+	locker := local.NewLocker()
+	resolver, err := identity.New(identity.Config{Keys: cfg.MergeKeys}, store, locker)
+	if err != nil {
+		return fmt.Errorf("MERGE_KEYS: %w", err)
+	}
+	// Pipeline stages in PRODUCT.md order: identity (6), rules and workflows (7, which
+	// may ask for merges, so identity looks again after them), segmentation.
+	stages := []collector.Stage{resolver, resolver}
 	col, err := collector.New(collector.Config{
 		Limits:    collector.Limits{MaxEvents: cfg.TrackMaxEvents},
 		CacheSize: 20000,
-	}, store, local.NewLocker(), sources)
+	}, store, locker, sources, stages...)
 	if err != nil {
 		return err
 	}

@@ -55,6 +55,30 @@ type Work struct {
 	Warnings      []string
 	Now           domain.Time
 	save          map[*domain.Event]bool
+	deferred      []func()
+	state         map[any]any
+}
+
+// State returns the value a stage stored under key for this request (nil if none).
+func (w *Work) State(key any) any { return w.state[key] }
+
+// SetState keeps a stage's per-request value under key (use an unexported key type).
+func (w *Work) SetState(key, v any) {
+	if w.state == nil {
+		w.state = map[any]any{}
+	}
+	w.state[key] = v
+}
+
+// Defer registers fn to run once the request's batch is committed (or failed): stages
+// use it to hold locks until their changes are durable.
+func (w *Work) Defer(fn func()) { w.deferred = append(w.deferred, fn) }
+
+func (w *Work) runDeferred() {
+	for i := len(w.deferred) - 1; i >= 0; i-- {
+		w.deferred[i]()
+	}
+	w.deferred = nil
 }
 
 // TrackResponse is the body /track answers.
@@ -186,6 +210,7 @@ func (c *Collector) Track(ctx context.Context, src *domain.Source, req *TrackReq
 		pid = req.Profile.ID
 	}
 	w := &Work{Source: src, Session: sess, Now: now, Response: map[string]any{}, UX: []any{}, save: map[*domain.Event]bool{}}
+	defer w.runDeferred()
 	unlockProfile, err := c.lockProfile(ctx, pid, w)
 	if err != nil {
 		return nil, err

@@ -73,7 +73,7 @@ func (t *EventType) apply(ev *domain.Event, p *domain.Profile) {
 	}
 	for _, root := range t.ProfileData {
 		if v, ok := ev.Data[root]; ok {
-			mergeNonEmpty(p.Data, root, v)
+			domain.MergeNonEmpty(p.Data, root, v)
 		}
 	}
 	if t.CountsView {
@@ -82,7 +82,7 @@ func (t *EventType) apply(ev *domain.Event, p *domain.Profile) {
 	if t.Traits {
 		if tr, ok := ev.Properties["traits"].(map[string]any); ok {
 			for k, v := range tr {
-				mergeNonEmpty(p.Traits, k, v)
+				domain.MergeNonEmpty(p.Traits, k, v)
 			}
 		}
 	}
@@ -112,27 +112,6 @@ func normalizeValue(path string, v any) any {
 		s = strings.ToLower(s)
 	}
 	return s
-}
-
-// mergeNonEmpty sets dst[key] = v, descending into objects so that a partial update keeps
-// sibling values, and skipping empty values so that they never erase data.
-func mergeNonEmpty(dst map[string]any, key string, v any) {
-	if domain.IsEmpty(v) {
-		return
-	}
-	src, ok := v.(map[string]any)
-	if !ok {
-		dst[key] = v
-		return
-	}
-	sub, ok := dst[key].(map[string]any)
-	if !ok {
-		sub = map[string]any{}
-		dst[key] = sub
-	}
-	for k, x := range src {
-		mergeNonEmpty(sub, k, x)
-	}
 }
 
 func applyConsents(ev *domain.Event, p *domain.Profile) {

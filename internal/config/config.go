@@ -24,6 +24,7 @@ type Config struct {
 	TrackMaxEvents    int
 	TrackRateLimit    float64
 	TrackRateBurst    int
+	MergeKeys         []string
 	LogLevel          slog.Level
 	TokenTTL          time.Duration
 	TLSCertFile       string
@@ -64,6 +65,7 @@ func Load(getenv func(string) string) (Config, error) {
 	p.integer("TRACK_MAX_EVENTS", &c.TrackMaxEvents)
 	p.float("TRACK_RATE_LIMIT", &c.TrackRateLimit)
 	p.integer("TRACK_RATE_BURST", &c.TrackRateBurst)
+	p.list("MERGE_KEYS", &c.MergeKeys)
 	p.level("LOGGING_LEVEL", &c.LogLevel)
 	p.duration("TOKEN_TTL", &c.TokenTTL)
 	p.str("TLS_CERT_FILE", &c.TLSCertFile)

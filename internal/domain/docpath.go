@@ -67,3 +67,24 @@ func IsEmpty(v any) bool {
 	}
 	return false
 }
+
+// MergeNonEmpty sets dst[key] = v, descending into objects so that a partial update
+// keeps sibling values, and skipping empty values so that they never erase data.
+func MergeNonEmpty(dst map[string]any, key string, v any) {
+	if IsEmpty(v) {
+		return
+	}
+	src, ok := v.(map[string]any)
+	if !ok {
+		dst[key] = v
+		return
+	}
+	sub, ok := dst[key].(map[string]any)
+	if !ok {
+		sub = map[string]any{}
+		dst[key] = sub
+	}
+	for k, x := range src {
+		MergeNonEmpty(sub, k, x)
+	}
+}

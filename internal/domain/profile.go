@@ -22,6 +22,17 @@ type Profile struct {
 type ProfileMetadata struct {
 	Time       ProfileTime `json:"time"`
 	MergedInto string      `json:"merged_into,omitempty"`
+	// Merges records the profiles merged into this one (the most recent 100).
+	Merges []MergeRecord `json:"merges,omitempty"`
+}
+
+// MergeRecord says which profile was merged into this one, when, and on which key.
+type MergeRecord struct {
+	ProfileID string `json:"profile_id"`
+	Key       string `json:"key"`
+	Value     string `json:"value"`
+	Time      Time   `json:"time"`
+	By        string `json:"by"` // "identity" (a shared key) or "workflow"
 }
 
 // ProfileTime holds a profile's timestamps.

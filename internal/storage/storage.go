@@ -51,6 +51,25 @@ type Profiles interface {
 	// (Metadata.MergedInto set). ErrNotFound when there is none.
 	Get(ctx context.Context, id string) (*domain.Profile, error)
 	Count(ctx context.Context) (int64, error)
+	// FindByKey returns the live (not merged) profiles whose value at the dotted path
+	// equals value: the look-up identity resolution does for merge keys. Backends
+	// keep it indexed. path must match ValidKeyPath.
+	FindByKey(ctx context.Context, path, value string, limit int) ([]*domain.Profile, error)
+}
+
+// ValidKeyPath reports whether path is a dotted path of lower-case letters, digits and
+// underscores, safe to use in index definitions.
+func ValidKeyPath(path string) bool {
+	if path == "" || len(path) > 200 || path[0] == '.' || path[len(path)-1] == '.' {
+		return false
+	}
+	for i := 0; i < len(path); i++ {
+		c := path[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '.' && path[i-1] != '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // Sessions reads sessions.

@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestInstallAndTokens(t *testing.T) {
@@ -78,7 +79,11 @@ func TestInstallAndTokens(t *testing.T) {
 
 func TestGeneratedInstallationTokenIsPrinted(t *testing.T) {
 	s := start(t, "", "INSTALLATION_TOKEN=")
+	// stdout is copied from its pipe concurrently with the log line we waited for.
 	out := s.stdout.String()
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(out, "\n\n") && time.Now().Before(deadline); out = s.stdout.String() {
+		time.Sleep(10 * time.Millisecond)
+	}
 	i := strings.Index(out, "Installation token")
 	if i < 0 {
 		t.Fatalf("no installation token printed:\n%s", out)

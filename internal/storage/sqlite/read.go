@@ -53,6 +53,41 @@ func (p *profiles) Count(ctx context.Context) (int64, error) {
 	return count(ctx, p.s.r, `SELECT count(*) FROM profiles WHERE merged_into IS NULL`)
 }
 
+// FindByKey uses an expression index on the key's JSON path, created the first time a
+// path is asked for (CREATE INDEX IF NOT EXISTS is cheap when it exists).
+func (p *profiles) FindByKey(ctx context.Context, path, value string, limit int) ([]*domain.Profile, error) {
+	if !storage.ValidKeyPath(path) {
+		return nil, fmt.Errorf("key path %q: %w", path, storage.ErrInvalid)
+	}
+	expr := "json_extract(doc, '$." + path + "')"
+	if _, done := p.s.keyIndexes.Load(path); !done {
+		name := "profiles_key_" + strings.ReplaceAll(path, ".", "_")
+		if _, err := p.s.w.ExecContext(ctx, `CREATE INDEX IF NOT EXISTS `+name+` ON profiles(`+expr+`) WHERE merged_into IS NULL`); err != nil {
+			return nil, fmt.Errorf("indexing profiles by %s: %w: %v", path, storage.ErrUnavailable, err)
+		}
+		p.s.keyIndexes.Store(path, true)
+	}
+	rows, err := p.s.r.QueryContext(ctx, `SELECT doc FROM profiles WHERE `+expr+` = ? AND merged_into IS NULL ORDER BY created, id LIMIT ?`, value, limit)
+	if err != nil {
+		return nil, fmt.Errorf("finding profiles by %s: %w: %v", path, storage.ErrUnavailable, err)
+	}
+	defer rows.Close()
+	var out []*domain.Profile
+	for rows.Next() {
+		var doc []byte
+		if err := rows.Scan(&doc); err != nil {
+			return nil, fmt.Errorf("finding profiles by %s: %w", path, err)
+		}
+		pr := new(domain.Profile)
+		if err := json.Unmarshal(doc, pr); err != nil {
+			return nil, fmt.Errorf("decoding profile: %w", err)
+		}
+		pr.Normalize()
+		out = append(out, pr)
+	}
+	return out, rows.Err()
+}
+
 func (x *sessions) Get(ctx context.Context, id string) (*domain.Session, error) {
 	return getDoc[domain.Session](ctx, x.s.r, "session", `SELECT doc FROM sessions WHERE id = ?`, id)
 }

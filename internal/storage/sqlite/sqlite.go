@@ -50,6 +50,7 @@ type Store struct {
 	closed sync.Once
 
 	upsertProfile, upsertSession, insertEvent *sql.Stmt
+	keyIndexes                                sync.Map // profile key paths already indexed
 
 	profiles *profiles
 	sessions *sessions

@@ -28,6 +28,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"ListByProfile", testListByProfile},
 		{"ConcurrentCommits", testConcurrentCommits},
 		{"Entities", testEntities},
+		{"FindByKey", testFindByKey},
 		{"Ping", func(t *testing.T, s storage.Store) {
 			if err := s.Ping(context.Background()); err != nil {
 				t.Fatal(err)
@@ -307,4 +308,41 @@ func testEntities(t *testing.T, s storage.Store) {
 	if _, total, _ := e.List(ctx, "source", storage.ListOptions{}); total != 1 {
 		t.Fatalf("kinds are not separate: %d sources", total)
 	}
+}
+
+func testFindByKey(t *testing.T, s storage.Store) {
+	ctx := context.Background()
+	b := &storage.Batch{}
+	for i, email := range []string{"a@example.com", "b@example.com", "a@example.com", "a@example.com"} {
+		p := domain.NewProfile(fmt.Sprint("k", i), domain.NewTime(time.Date(2024, 1, 1+i, 0, 0, 0, 0, time.UTC)))
+		p.Data["contact"] = map[string]any{"email": map[string]any{"main": email}}
+		if i == 3 {
+			p.Metadata.MergedInto = "k0" // tombstones are never candidates
+		}
+		b.Profiles = append(b.Profiles, p)
+	}
+	if err := s.Commit(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Profiles().FindByKey(ctx, "data.contact.email.main", "a@example.com", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].ID != "k0" || got[1].ID != "k2" {
+		t.Fatalf("FindByKey = %v", ids(got))
+	}
+	if got, _ := s.Profiles().FindByKey(ctx, "data.contact.email.main", "zzz", 10); len(got) != 0 {
+		t.Fatalf("FindByKey(zzz) = %v", ids(got))
+	}
+	if _, err := s.Profiles().FindByKey(ctx, "data'; DROP TABLE x; --", "v", 10); !errors.Is(err, storage.ErrInvalid) {
+		t.Fatalf("unsafe path accepted: %v", err)
+	}
+}
+
+func ids(ps []*domain.Profile) []string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.ID)
+	}
+	return out
 }
