@@ -363,10 +363,7 @@ func (c *Collector) forget(w *Work) {
 	if c.profiles == nil {
 		return
 	}
-	c.profiles.Remove(w.Profile.ID)
-	for _, p := range w.ExtraProfiles {
-		c.profiles.Remove(p.ID)
-	}
+	c.forgetProfiles(w)
 	c.sessions.Remove(w.Session.ID)
 }
 
@@ -462,4 +459,57 @@ func (c *Collector) newEvent(id string, te *TrackEvent, req *TrackRequest, meta 
 	ev.Metadata.Channel = s.Metadata.Channel
 	ev.Metadata.ProcessedBy = domain.ProcessedBy{Rules: []string{}, Flows: []string{}}
 	return ev
+}
+
+// Mutate changes one stored profile outside a /track request (batch segmentation, API
+// edits) with the same locking, caching and durability as the pipeline: fn runs under
+// the profile's lock on its current state (w.Session is nil, w.Events empty); whatever
+// fn leaves in w.Profile, w.ExtraProfiles and w.Events is committed together. A merged
+// id is followed to its survivor. It answers storage.ErrNotFound for an unknown id and
+// stores nothing when fn returns an error.
+func (c *Collector) Mutate(ctx context.Context, profileID string, fn func(w *Work) error) error {
+	w := &Work{Now: domain.Now(), Response: map[string]any{}, save: map[*domain.Event]bool{}}
+	defer w.runDeferred()
+	p, err := c.loadProfile(ctx, profileID)
+	if err != nil {
+		return err
+	}
+	if p == nil {
+		return fmt.Errorf("profile %q: %w", profileID, storage.ErrNotFound)
+	}
+	unlock, err := c.lockProfile(ctx, profileID, w)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if w.NewProfile { // deleted between the check and the lock
+		return fmt.Errorf("profile %q: %w", profileID, storage.ErrNotFound)
+	}
+	if err := fn(w); err != nil {
+		c.forgetProfiles(w)
+		return err
+	}
+	w.Profile.Metadata.Time.Update = w.Now
+	batch := &storage.Batch{Profiles: append([]*domain.Profile{w.Profile}, w.ExtraProfiles...), Events: w.Events}
+	if err := c.store.Commit(ctx, batch); err != nil {
+		c.forgetProfiles(w)
+		return err
+	}
+	if c.profiles != nil {
+		c.profiles.Add(w.Profile.ID, w.Profile)
+		for _, x := range w.ExtraProfiles {
+			c.profiles.Add(x.ID, x)
+		}
+	}
+	return nil
+}
+
+func (c *Collector) forgetProfiles(w *Work) {
+	if c.profiles == nil {
+		return
+	}
+	c.profiles.Remove(w.Profile.ID)
+	for _, p := range w.ExtraProfiles {
+		c.profiles.Remove(p.ID)
+	}
 }
