@@ -1,0 +1,207 @@
+package sqlgen_test
+
+import (
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/thamesthrive/thamesthrive/internal/query"
+	"github.com/thamesthrive/thamesthrive/internal/query/querytest"
+	"github.com/thamesthrive/thamesthrive/internal/query/sqlgen"
+)
+
+func openDB(t testing.TB) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+t.TempDir()+"/q.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(1)
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Exec(`CREATE TABLE docs (id TEXT PRIMARY KEY, doc TEXT NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// backend stores a case's documents in a real SQLite table and runs the
+// generated WHERE over it.
+type backend struct{ db *sql.DB }
+
+func (b backend) Match(t *testing.T, c querytest.Case) ([]string, error) {
+	if _, err := b.db.Exec(`DELETE FROM docs`); err != nil {
+		return nil, err
+	}
+	for _, d := range c.Docs {
+		raw, err := json.Marshal(d)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := b.db.Exec(`INSERT INTO docs (id, doc) VALUES (?, ?)`, d["id"], string(raw)); err != nil {
+			return nil, err
+		}
+	}
+	e, err := c.Parse()
+	if err != nil {
+		return nil, err
+	}
+	where, args, err := sqlgen.Where(e, sqlgen.Options{Columns: map[string]string{c.DocScope(): "d.doc"}, Now: querytest.Now})
+	if err != nil {
+		return nil, err
+	}
+	return query1(b.db, where, args)
+}
+
+func query1(db *sql.DB, where string, args []any) ([]string, error) {
+	rows, err := db.Query(`SELECT d.id FROM docs AS d WHERE `+where+` ORDER BY d.id`, args...)
+	if err != nil {
+		if len(where) > 300 {
+			where = where[:300] + "…"
+		}
+		return nil, fmt.Errorf("running %s: %w", where, err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+func TestCorpus(t *testing.T) {
+	querytest.Run(t, backend{openDB(t)})
+}
+
+func TestScopeErrors(t *testing.T) {
+	e := query.MustParse(`profile@a == 1 AND session@device.type == "mobile"`)
+	_, _, err := sqlgen.Where(e, sqlgen.Options{Columns: map[string]string{"profile": "p.doc"}})
+	var qe *query.Error
+	if !errors.As(err, &qe) || err.Error() != "line 1, col 20: scope session cannot be used here (available: profile)" {
+		t.Errorf("err = %v", err)
+	}
+	if _, _, err := sqlgen.Where(nil, sqlgen.Options{}); err == nil {
+		t.Error("nil expression accepted")
+	}
+	bad := &query.Check{Op: query.Exists, X: &query.Field{Scope: "profile", Path: []string{`a"b`}}}
+	if _, _, err := sqlgen.Where(bad, sqlgen.Options{Columns: map[string]string{"profile": "p.doc"}}); err == nil {
+		t.Error("invalid segment accepted")
+	}
+}
+
+func TestArgs(t *testing.T) {
+	e := query.MustParse(`profile@a == "x'y" AND profile@b > 2 AND profile@c < now.offset("-1d")`)
+	where, args, err := sqlgen.Where(e, sqlgen.Options{Columns: map[string]string{"profile": "p.doc"}, Now: querytest.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The parameters appear twice: once for rows read directly, once for
+	// rows that need the walk.
+	want := []any{"x'y", 2.0, "2024-06-14T12:00:00.000Z", "x'y", 2.0, "2024-06-14T12:00:00.000Z"}
+	if fmt.Sprint(args) != fmt.Sprint(want) {
+		t.Errorf("args = %#v, want %#v", args, want)
+	}
+	if strings.Count(where, "?") != len(args) {
+		t.Errorf("%d placeholders for %d args", strings.Count(where, "?"), len(args))
+	}
+	if strings.Contains(where, "x'y") {
+		t.Error("a literal was written into the SQL")
+	}
+}
+
+// TestLimits runs the largest conditions the parser accepts.
+func TestLimits(t *testing.T) {
+	db := openDB(t)
+	if _, err := db.Exec(`INSERT INTO docs VALUES ('a', '{"n": 1, "s": "x"}')`); err != nil {
+		t.Fatal(err)
+	}
+	long := `profile@n == 2` + strings.Repeat(` OR profile@n == 2`, 495) + ` OR profile@n == 1`
+	deep := strings.Repeat(`NOT (`, 30) + `profile@s == "x"` + strings.Repeat(`)`, 30)
+	mixed := strings.Repeat(`(profile@n == 1 AND `, 30) + `profile@s EXISTS` + strings.Repeat(`)`, 30)
+	for name, cond := range map[string]string{"long": long, "deep": deep, "mixed": mixed} {
+		e, err := query.Parse(cond)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		where, args, err := sqlgen.Where(e, sqlgen.Options{Columns: map[string]string{"profile": "d.doc"}})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		ids, err := query1(db, where, args)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(ids) != 1 {
+			t.Errorf("%s matched %v", name, ids)
+		}
+	}
+}
+
+func BenchmarkSearch(b *testing.B) {
+	db := openDB(b)
+	tx, _ := db.Begin()
+	for i := range 5000 {
+		doc := fmt.Sprintf(`{"stats":{"visits":%d},"data":{"contact":{"email":{"main":"u%d@example.com"}}},"segments":["s%d","all"],"metadata":{"time":{"insert":"2024-06-%02dT10:00:00.000000Z"}}}`,
+			i%100, i, i%7, 1+i%28)
+		if _, err := tx.Exec(`INSERT INTO docs VALUES (?, ?)`, fmt.Sprint(i), doc); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	for _, cond := range []string{
+		`profile@stats.visits > 50`,
+		`profile@segments CONTAINS "s3"`,
+		`profile@data.contact.email.main ENDS WITH "7@example.com" AND profile@traits.vip NOT EXISTS`,
+		`profile@metadata.time.insert > now.offset("-7d")`,
+	} {
+		e := query.MustParse(cond)
+		where, args, err := sqlgen.Where(e, sqlgen.Options{Columns: map[string]string{"profile": "d.doc"}, Now: time.Date(2024, 6, 29, 0, 0, 0, 0, time.UTC)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(cond, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := query1(db, where, args); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestScopes reads two scopes from two rows of a join.
+func TestScopes(t *testing.T) {
+	db := openDB(t)
+	if _, err := db.Exec(`INSERT INTO docs VALUES ('p', '{"n": 3, "tags": ["a", "b"]}'), ('e', '{"n": 3, "items": [{"t": "b"}]}')`); err != nil {
+		t.Fatal(err)
+	}
+	for cond, want := range map[string]bool{
+		`profile@n == event@n`:                             true,
+		`profile@tags CONTAINS event@items.t`:              true,
+		`profile@n > event@n OR event@items.0.t == "c"`:    false,
+		`event@items.0.t == "b" AND profile@tags.1 == "b"`: true,
+	} {
+		where, args, err := sqlgen.Where(query.MustParse(cond), sqlgen.Options{Columns: map[string]string{"profile": "p.doc", "event": "e.doc"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := db.QueryRow(`SELECT count(*) FROM docs AS p, docs AS e WHERE p.id = 'p' AND e.id = 'e' AND `+where, args...).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", cond, err)
+		}
+		if (n == 1) != want {
+			t.Errorf("%s = %v, want %v", cond, n == 1, want)
+		}
+	}
+}
