@@ -31,6 +31,7 @@ vet:
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeTrack$$' -fuzztime $(FUZZTIME) ./internal/collector
 	$(GO) test -run '^$$' -fuzz '^FuzzTrack$$' -fuzztime $(FUZZTIME) ./internal/httpapi
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/query
 
 services-up:
 	@bash scripts/services/up.sh
