@@ -50,13 +50,13 @@ type Work struct {
 	// MergeKeys are extra profile paths (e.g. "data.contact.email.main") on which a
 	// workflow asked the identity stage to merge this profile.
 	MergeKeys []string
-	UX            []any
-	Response      map[string]any
-	Warnings      []string
-	Now           domain.Time
-	save          map[*domain.Event]bool
-	deferred      []func()
-	state         map[any]any
+	UX        []any
+	Response  map[string]any
+	Warnings  []string
+	Now       domain.Time
+	save      map[*domain.Event]bool
+	deferred  []func()
+	state     map[any]any
 }
 
 // State returns the value a stage stored under key for this request (nil if none).
