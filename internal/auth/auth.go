@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -45,12 +46,24 @@ const bcryptCost = 11
 type Config struct {
 	InstallationToken string
 	TokenTTL          time.Duration
+	// Throttle counts login attempts (default: a MemoryThrottle). MaxLoginAttempts
+	// (default 10) attempts per client address and per username are allowed in each
+	// LoginWindow (default 15m); the second half of them are answered slowly.
+	Throttle         Throttle
+	MaxLoginAttempts int
+	LoginWindow      time.Duration
+	// Now is the clock (default time.Now); tests move it.
+	Now func() time.Time
+	// BcryptCost is the cost of new password hashes (default 11). Only tests lower it.
+	BcryptCost int
 }
 
 // Service manages users and tokens.
 type Service struct {
-	cfg      Config
-	entities storage.Entities
+	cfg       Config
+	entities  storage.Entities
+	dummyOnce sync.Once
+	dummy     []byte
 }
 
 // New returns a Service over entities.
@@ -61,6 +74,21 @@ func New(cfg Config, entities storage.Entities) (*Service, error) {
 	if cfg.TokenTTL <= 0 {
 		cfg.TokenTTL = 8 * time.Hour
 	}
+	if cfg.BcryptCost == 0 {
+		cfg.BcryptCost = bcryptCost
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.MaxLoginAttempts <= 0 {
+		cfg.MaxLoginAttempts = defaultMaxLoginAttempts
+	}
+	if cfg.LoginWindow <= 0 {
+		cfg.LoginWindow = defaultLoginWindow
+	}
+	if cfg.Throttle == nil {
+		cfg.Throttle = NewMemoryThrottle(0, cfg.Now)
+	}
 	return &Service{cfg: cfg, entities: entities}, nil
 }
 
@@ -68,7 +96,10 @@ func New(cfg Config, entities storage.Entities) (*Service, error) {
 type Principal struct {
 	UserID   string
 	Username string
+	Name     string
 	Roles    []string
+	// TokenExpires is when the bearer token used for this request stops working.
+	TokenExpires time.Time
 }
 
 // HasRole reports whether the principal holds role (admins hold every role).
@@ -122,7 +153,7 @@ func (s *Service) Install(ctx context.Context, username, password, token string)
 	} else if done {
 		return nil, ErrInstalled
 	}
-	u, err := newUser(username, password, []string{domain.RoleAdmin})
+	u, err := s.newUser(username, password, []string{domain.RoleAdmin})
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +179,7 @@ func mustJSON(v any) string {
 // UserID derives a user's id from the username: usernames are unique, case-insensitive.
 func UserID(username string) string { return strings.ToLower(strings.TrimSpace(username)) }
 
-func newUser(username, password string, roles []string) (*domain.User, error) {
+func (s *Service) newUser(username, password string, roles []string) (*domain.User, error) {
 	username = strings.TrimSpace(username)
 	if _, err := mail.ParseAddress(username); err != nil || strings.ContainsAny(username, "<> ") {
 		return nil, fmt.Errorf("username: must be an e-mail address: %w", storage.ErrInvalid)
@@ -156,11 +187,14 @@ func newUser(username, password string, roles []string) (*domain.User, error) {
 	if err := checkPassword(password); err != nil {
 		return nil, err
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcryptCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cfg.BcryptCost)
 	if err != nil {
 		return nil, fmt.Errorf("hashing password: %w", err)
 	}
-	now := domain.Now()
+	if len(roles) == 0 {
+		return nil, fmt.Errorf("roles: at least one role is required: %w", storage.ErrInvalid)
+	}
+	now := s.now()
 	return &domain.User{ID: UserID(username), Username: username, PasswordHash: string(hash), Roles: roles,
 		Enabled: true, Created: now, Updated: now, PasswordChanged: now}, nil
 }
@@ -194,20 +228,46 @@ func (s *Service) GetUser(ctx context.Context, id string) (*domain.User, error) 
 	if err != nil {
 		return nil, err
 	}
-	var u domain.User
-	if err := json.Unmarshal(ent.Doc, &u); err != nil {
-		return nil, fmt.Errorf("decoding user %q: %w", id, err)
-	}
-	u.Version = ent.Version
-	return &u, nil
+	return decodeUser(ent)
 }
 
-// Login checks credentials and issues a token.
-func (s *Service) Login(ctx context.Context, username, password string) (*Token, error) {
+// Login checks credentials and issues a token. client is the caller's address: attempts
+// are counted per client and per username, slowed down and then refused with a
+// *ThrottledError (see Config).
+func (s *Service) Login(ctx context.Context, username, password, client string) (*Token, error) {
+	keys := throttleKeys(username, client)
+	delay, retry, err := s.loginVerdict(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	if retry > 0 {
+		return nil, &ThrottledError{RetryAfter: retry}
+	}
+	if delay > 0 {
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+	}
+	tok, err := s.login(ctx, username, password)
+	if err == nil {
+		for _, k := range keys {
+			if err := s.cfg.Throttle.Reset(ctx, k); err != nil {
+				return nil, fmt.Errorf("resetting login attempts: %w", err)
+			}
+		}
+	}
+	return tok, err
+}
+
+func (s *Service) login(ctx context.Context, username, password string) (*Token, error) {
 	u, err := s.GetUser(ctx, UserID(username))
 	if errors.Is(err, storage.ErrNotFound) {
 		// Spend the same time as a real check, so timing does not reveal usernames.
-		bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		bcrypt.CompareHashAndPassword(s.dummyHash(), []byte(password))
 		return nil, ErrBadCredentials
 	}
 	if err != nil {
@@ -216,8 +276,16 @@ func (s *Service) Login(ctx context.Context, username, password string) (*Token,
 	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil || !u.Enabled {
 		return nil, ErrBadCredentials
 	}
+	return s.issue(ctx, u)
+}
+
+// issue creates a new token for u.
+func (s *Service) issue(ctx context.Context, u *domain.User) (*Token, error) {
 	secret := "tt_" + GenerateSecret(32)
-	now := domain.Now()
+	now := s.now()
+	if now.Before(u.PasswordChanged.Time) { // the wall clock stepped back
+		now = u.PasswordChanged
+	}
 	st := storedToken{UserID: u.ID, Issued: now, Expires: domain.NewTime(now.Add(s.cfg.TokenTTL))}
 	doc, _ := json.Marshal(st)
 	if _, err := s.entities.Put(ctx, &storage.Entity{Kind: KindToken, ID: tokenKey(secret), Doc: doc}, 0); err != nil {
@@ -226,7 +294,15 @@ func (s *Service) Login(ctx context.Context, username, password string) (*Token,
 	return &Token{AccessToken: secret, TokenType: "bearer", ExpiresIn: int64(s.cfg.TokenTTL.Seconds()), Roles: u.Roles}, nil
 }
 
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a real password"), bcryptCost)
+func (s *Service) now() domain.Time { return domain.NewTime(s.cfg.Now()) }
+
+// dummyHash is a hash of the configured cost, made on first use.
+func (s *Service) dummyHash() []byte {
+	s.dummyOnce.Do(func() {
+		s.dummy, _ = bcrypt.GenerateFromPassword([]byte("not a real password"), s.cfg.BcryptCost)
+	})
+	return s.dummy
+}
 
 func tokenKey(secret string) string {
 	sum := sha256.Sum256([]byte(secret))
@@ -249,7 +325,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*Principal, 
 	if err := json.Unmarshal(ent.Doc, &st); err != nil {
 		return nil, ErrBadToken
 	}
-	if time.Now().After(st.Expires.Time) {
+	if !s.cfg.Now().Before(st.Expires.Time) {
 		_ = s.entities.Delete(ctx, KindToken, tokenKey(secret))
 		return nil, ErrBadToken
 	}
@@ -260,10 +336,12 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*Principal, 
 	if err != nil {
 		return nil, err
 	}
-	if !u.Enabled || st.Issued.Before(u.PasswordChanged.Time) {
+	// A token dies with its user: when the user is disabled, changes its password, or
+	// is deleted (and perhaps created again under the same name).
+	if !u.Enabled || st.Issued.Before(u.PasswordChanged.Time) || st.Issued.Before(u.Created.Time) {
 		return nil, ErrBadToken
 	}
-	return &Principal{UserID: u.ID, Username: u.Username, Roles: u.Roles}, nil
+	return &Principal{UserID: u.ID, Username: u.Username, Name: u.Name, Roles: u.Roles, TokenExpires: st.Expires.Time}, nil
 }
 
 // Logout revokes a token.

@@ -8,9 +8,12 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/thamesthrive/thamesthrive/internal/secrets"
 )
 
 // Config is the whole runtime configuration of a ThamesThrive process.
@@ -32,23 +35,50 @@ type Config struct {
 	Pprof             bool
 	ShutdownTimeout   time.Duration
 
-	ElasticHosts []string
-	RedisHost    string
-	RedisPort    int
+	// OutboundAllowPrivate lets workflow calls (webhook, send-email) reach loopback,
+	// private and link-local addresses (OUTBOUND_ALLOW_PRIVATE).
+	OutboundAllowPrivate bool
+
+	// Access to the GUI API (docs/security.md).
+	TrustedProxies    []netip.Prefix
+	CORSOrigins       []string
+	SecretsKey        []byte // nil: generated and kept in DATA_DIR (embedded backend only)
+	LoginMaxAttempts  int
+	LoginWindow       time.Duration
+	TLSReloadInterval time.Duration
+
+	// Production backend (docs/production.md): Elasticsearch/OpenSearch and Redis.
+	ElasticHosts       []string
+	ElasticUsername    string
+	ElasticPassword    string
+	ElasticAPIKey      string
+	ElasticCAFile      string
+	ElasticIndexPrefix string
+	ElasticShards      int
+	ElasticReplicas    int
+	RedisHost          string
+	RedisPort          int
+	RedisPassword      string
+	RedisMasterName    string // Sentinel: the monitored master's name
 }
 
 // Defaults are the values used for variables that are unset.
 func Defaults() Config {
 	return Config{
-		HTTPAddr:          ":8686",
-		ExposeGUIAPI:      true,
-		DataDir:           "./data",
-		TrackMaxBodyBytes: 1 << 20,
-		TrackMaxEvents:    100,
-		LogLevel:          slog.LevelInfo,
-		TokenTTL:          8 * time.Hour,
-		ShutdownTimeout:   15 * time.Second,
-		RedisPort:         6379,
+		HTTPAddr:           ":8686",
+		ExposeGUIAPI:       true,
+		DataDir:            "./data",
+		TrackMaxBodyBytes:  1 << 20,
+		TrackMaxEvents:     100,
+		LogLevel:           slog.LevelInfo,
+		TokenTTL:           8 * time.Hour,
+		ShutdownTimeout:    15 * time.Second,
+		RedisPort:          6379,
+		ElasticIndexPrefix: "thamesthrive",
+		ElasticShards:      1,
+		LoginMaxAttempts:   10,
+		LoginWindow:        15 * time.Minute,
+		TLSReloadInterval:  5 * time.Second,
 	}
 }
 
@@ -66,6 +96,7 @@ func Load(getenv func(string) string) (Config, error) {
 	p.float("TRACK_RATE_LIMIT", &c.TrackRateLimit)
 	p.integer("TRACK_RATE_BURST", &c.TrackRateBurst)
 	p.list("MERGE_KEYS", &c.MergeKeys)
+	p.boolean("OUTBOUND_ALLOW_PRIVATE", &c.OutboundAllowPrivate)
 	p.level("LOGGING_LEVEL", &c.LogLevel)
 	p.duration("TOKEN_TTL", &c.TokenTTL)
 	p.str("TLS_CERT_FILE", &c.TLSCertFile)
@@ -75,6 +106,21 @@ func Load(getenv func(string) string) (Config, error) {
 	p.list("ELASTIC_HOST", &c.ElasticHosts)
 	p.str("REDIS_HOST", &c.RedisHost)
 	p.integer("REDIS_PORT", &c.RedisPort)
+	p.str("ELASTIC_HTTP_AUTH_USERNAME", &c.ElasticUsername)
+	p.str("ELASTIC_HTTP_AUTH_PASSWORD", &c.ElasticPassword)
+	p.str("ELASTIC_API_KEY", &c.ElasticAPIKey)
+	p.str("ELASTIC_CA_FILE", &c.ElasticCAFile)
+	p.str("ELASTIC_INDEX_PREFIX", &c.ElasticIndexPrefix)
+	p.integer("ELASTIC_SHARDS", &c.ElasticShards)
+	p.integer("ELASTIC_REPLICAS", &c.ElasticReplicas)
+	p.str("REDIS_PASSWORD", &c.RedisPassword)
+	p.str("REDIS_MASTER_NAME", &c.RedisMasterName)
+	p.cidrs("TRUSTED_PROXIES", &c.TrustedProxies)
+	p.list("GUI_API_CORS_ORIGINS", &c.CORSOrigins)
+	p.key("SECRETS_KEY", &c.SecretsKey)
+	p.integer("LOGIN_MAX_ATTEMPTS", &c.LoginMaxAttempts)
+	p.duration("LOGIN_WINDOW", &c.LoginWindow)
+	p.duration("TLS_RELOAD_INTERVAL", &c.TLSReloadInterval)
 	if p.err != nil {
 		return Config{}, p.err
 	}
@@ -103,6 +149,27 @@ func (c Config) Validate() error {
 	}
 	if c.InstallationToken != "" && len(c.InstallationToken) < 8 {
 		return fmt.Errorf("INSTALLATION_TOKEN: must be at least 8 characters")
+	}
+	for _, o := range c.CORSOrigins {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil {
+			return fmt.Errorf("GUI_API_CORS_ORIGINS: %q is not an origin such as https://admin.example.com", o)
+		}
+	}
+	if c.LoginMaxAttempts < 2 {
+		return fmt.Errorf("LOGIN_MAX_ATTEMPTS: %d is below the minimum of 2", c.LoginMaxAttempts)
+	}
+	if c.LoginWindow < time.Second {
+		return fmt.Errorf("LOGIN_WINDOW: %s is below the minimum of 1s", c.LoginWindow)
+	}
+	if c.TLSReloadInterval < 0 {
+		return fmt.Errorf("TLS_RELOAD_INTERVAL: must not be negative (0 turns polling off)")
+	}
+	if c.ElasticShards < 1 || c.ElasticShards > 1024 {
+		return fmt.Errorf("ELASTIC_SHARDS: %d is outside 1..1024", c.ElasticShards)
+	}
+	if c.ElasticReplicas < 0 || c.ElasticReplicas > 16 {
+		return fmt.Errorf("ELASTIC_REPLICAS: %d is outside 0..16", c.ElasticReplicas)
 	}
 	if c.RedisPort < 1 || c.RedisPort > 65535 {
 		return fmt.Errorf("REDIS_PORT: %d is not a port", c.RedisPort)
@@ -227,6 +294,18 @@ func (p *parser) list(name string, dst *[]string) {
 		}
 	}
 	*dst = out
+}
+
+// key reads a 32-byte key written in hex or base64.
+func (p *parser) key(name string, dst *[]byte) {
+	if v := p.lookup(name); v != "" {
+		k, err := secrets.ParseKey(v)
+		if err != nil {
+			p.err = fmt.Errorf("%s: %w", name, err)
+			return
+		}
+		*dst = k
+	}
 }
 
 func (p *parser) cidrs(name string, dst *[]netip.Prefix) {

@@ -7,21 +7,90 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 
+	"github.com/thamesthrive/thamesthrive/internal/audit"
 	"github.com/thamesthrive/thamesthrive/internal/auth"
 	"github.com/thamesthrive/thamesthrive/internal/domain"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 )
 
-// perm lists the roles allowed on a route; admins are allowed everywhere.
-type perm []string
+// perm names a row of the permission table: the area of the product a route belongs
+// to. Every GUI API route names one (see handle); which roles hold it is decided by
+// permissionTable alone.
+type perm string
 
-var (
-	permAny      = perm{domain.RoleAdmin, domain.RoleDeveloper, domain.RoleMarketer, domain.RoleMaintainer}
-	permSources  = perm{domain.RoleAdmin, domain.RoleDeveloper}
-	permReadData = perm{domain.RoleAdmin, domain.RoleDeveloper, domain.RoleMarketer, domain.RoleMaintainer}
+// The rows of the permission table. Routes of a new area get a new row here, with its
+// roles and a line of scope for docs/security.md.
+const (
+	permAny          perm = "any"
+	permUsers        perm = "users"
+	permUserSessions perm = "user-sessions"
+	permAudit        perm = "audit"
+	permSystem       perm = "system"
+	permJobs         perm = "jobs"
+	permSources      perm = "sources"
+	permEventTypes   perm = "event-types"
+	permDestinations perm = "destinations"
+	permFlows        perm = "flows"
+	permRules        perm = "rules"
+	permSegments     perm = "segments"
+	permConsentTypes perm = "consent-types"
+	permReports      perm = "reports"
+	permReadData     perm = "data-read"
+	permDeleteData   perm = "data-delete"
 )
+
+type permRow struct {
+	Perm  perm
+	Roles []string
+	Scope string
+}
+
+// permissionTable is the one table of who may do what in the GUI API (PRODUCT.md
+// section 10): admin everything; developer sources, event types, flows,
+// destinations; marketer segments, rules, flows, reports and reading data; maintainer
+// the system, users' sessions and jobs. Tests walk every registered route against it,
+// and docs/security.md shows it.
+var permissionTable = []permRow{
+	{permAny, []string{domain.RoleAdmin, domain.RoleDeveloper, domain.RoleMarketer, domain.RoleMaintainer}, "own account (me, password, logout), the OpenAPI document"},
+	{permUsers, []string{domain.RoleAdmin}, "users: list, create, change, delete"},
+	{permUserSessions, []string{domain.RoleAdmin, domain.RoleMaintainer}, "users' sessions: list and revoke a user's tokens"},
+	{permAudit, []string{domain.RoleAdmin, domain.RoleMaintainer}, "audit trail of configuration and user changes"},
+	{permSystem, []string{domain.RoleAdmin, domain.RoleMaintainer}, "system information and settings"},
+	{permJobs, []string{domain.RoleAdmin, domain.RoleMaintainer, domain.RoleMarketer}, "background jobs: list, start, cancel"},
+	{permSources, []string{domain.RoleAdmin, domain.RoleDeveloper}, "event sources"},
+	{permEventTypes, []string{domain.RoleAdmin, domain.RoleDeveloper}, "event types and their validation schemas"},
+	{permDestinations, []string{domain.RoleAdmin, domain.RoleDeveloper}, "destinations"},
+	{permFlows, []string{domain.RoleAdmin, domain.RoleDeveloper, domain.RoleMarketer}, "flows, deploy, debug"},
+	{permRules, []string{domain.RoleAdmin, domain.RoleMarketer}, "rules (which events start which flows)"},
+	{permSegments, []string{domain.RoleAdmin, domain.RoleMarketer}, "segments"},
+	{permConsentTypes, []string{domain.RoleAdmin, domain.RoleDeveloper, domain.RoleMarketer}, "consent types"},
+	{permReports, []string{domain.RoleAdmin, domain.RoleMarketer}, "reports"},
+	{permReadData, []string{domain.RoleAdmin, domain.RoleMarketer}, "profiles, sessions, events: get, search, export"},
+	{permDeleteData, []string{domain.RoleAdmin}, "profiles, sessions, events: delete (erasure)"},
+}
+
+// permRoles indexes permissionTable; it is built once and never changed.
+var permRoles = func() map[perm][]string {
+	m := make(map[perm][]string, len(permissionTable))
+	for _, row := range permissionTable {
+		m[row.Perm] = row.Roles
+	}
+	return m
+}()
+
+// allows reports whether a user with roles may use a route of p. Admins may use every
+// route; a perm missing from the table allows nobody else.
+func allows(p perm, roles []string) bool {
+	for _, r := range roles {
+		if r == domain.RoleAdmin || slices.Contains(permRoles[p], r) {
+			return true
+		}
+	}
+	return false
+}
 
 type principalKey struct{}
 
@@ -39,9 +108,12 @@ func bearer(r *http.Request) string {
 }
 
 // authed wraps a GUI API handler: it needs a valid bearer token of a user holding one
-// of the roles in p, and marks the answer as an API answer (no sniffing, no framing,
-// no caching).
+// of the roles the permission table gives p, and marks the answer as an API answer (no
+// sniffing, no framing, no caching).
 func (s *Server) authed(p perm, h http.HandlerFunc) http.Handler {
+	if _, ok := permRoles[p]; !ok {
+		panic(fmt.Sprintf("httpapi: permission %q is not in the permission table", p))
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		apiHeaders(w)
 		pr, err := s.deps.Auth.Authenticate(r.Context(), bearer(r))
@@ -49,14 +121,7 @@ func (s *Server) authed(p perm, h http.HandlerFunc) http.Handler {
 			s.fail(w, r, err)
 			return
 		}
-		allowed := false
-		for _, role := range p {
-			if pr.HasRole(role) {
-				allowed = true
-				break
-			}
-		}
-		if !allowed {
+		if !allows(p, pr.Roles) {
 			writeError(w, http.StatusForbidden, "", fmt.Sprintf("your roles %v may not use this route", pr.Roles))
 			return
 		}
@@ -121,11 +186,8 @@ func (s *Server) install(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("installed", "admin", u.Username)
-	writeJSON(w, http.StatusCreated, publicUser(u))
-}
-
-func publicUser(u *domain.User) map[string]any {
-	return map[string]any{"id": u.ID, "username": u.Username, "roles": u.Roles, "enabled": u.Enabled}
+	s.recordChange(r, audit.ActionInstall, auth.KindUser, u.ID, u.Version)
+	writeJSON(w, http.StatusCreated, viewUser(u))
 }
 
 // token exchanges a username and password (JSON or form, as OAuth2 password clients
@@ -153,7 +215,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "username", "username and password are required")
 		return
 	}
-	tok, err := s.deps.Auth.Login(r.Context(), creds.Username, creds.Password)
+	tok, err := s.deps.Auth.Login(r.Context(), creds.Username, creds.Password, clientIP(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -169,7 +231,24 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// meView is the signed-in user and its token.
+type meView struct {
+	ID           string      `json:"id"`
+	Username     string      `json:"username"`
+	Name         string      `json:"name"`
+	Roles        []string    `json:"roles"`
+	Permissions  []string    `json:"permissions"`
+	TokenExpires domain.Time `json:"token_expires"`
+}
+
 func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 	p := principal(r.Context())
-	writeJSON(w, http.StatusOK, map[string]any{"id": p.UserID, "username": p.Username, "roles": p.Roles})
+	perms := []string{}
+	for _, row := range permissionTable {
+		if allows(row.Perm, p.Roles) {
+			perms = append(perms, string(row.Perm))
+		}
+	}
+	writeJSON(w, http.StatusOK, meView{ID: p.UserID, Username: p.Username, Name: p.Name, Roles: p.Roles,
+		Permissions: perms, TokenExpires: domain.NewTime(p.TokenExpires)})
 }

@@ -37,7 +37,11 @@ func writeError(w http.ResponseWriter, status int, field, msg string) {
 // become HTTP.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var ce *collector.Error
+	var te *auth.ThrottledError
 	switch {
+	case errors.As(err, &te):
+		w.Header().Set("Retry-After", strconv.Itoa(int(te.RetryAfter.Seconds()+0.999)))
+		writeError(w, http.StatusTooManyRequests, "", err.Error())
 	case errors.As(err, &ce):
 		if ce.RetryAfter > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(int(ce.RetryAfter.Seconds()+0.999)))

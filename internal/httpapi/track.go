@@ -36,6 +36,9 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) (*bytes.Buffe
 }
 
 func clientIP(r *http.Request) string {
+	if a, ok := clientFromContext(r.Context()); ok {
+		return a.String() // resolved through trusted proxies (security.go)
+	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
