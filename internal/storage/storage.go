@@ -9,8 +9,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
+	"time"
 
 	"github.com/thamesthrive/thamesthrive/internal/domain"
+	"github.com/thamesthrive/thamesthrive/internal/query"
 )
 
 // Error classes. Backends wrap these so callers can classify with errors.Is, and the
@@ -55,6 +58,12 @@ type Profiles interface {
 	// equals value: the look-up identity resolution does for merge keys. Backends
 	// keep it indexed. path must match ValidKeyPath.
 	FindByKey(ctx context.Context, path, value string, limit int) ([]*domain.Profile, error)
+	// Search returns the live profiles matching q and how many match in all (see Query).
+	Search(ctx context.Context, q Query) ([]*domain.Profile, int64, error)
+	// Scan returns up to limit live profiles with ids greater than after that match
+	// where (nil: all), in id order: a keyset walk for batch jobs that stays correct
+	// while profiles are added and changed. An empty result means the walk is over.
+	Scan(ctx context.Context, where query.Expr, after string, limit int) ([]*domain.Profile, error)
 }
 
 // ValidKeyPath reports whether path is a dotted path of lower-case letters, digits and
@@ -76,6 +85,8 @@ func ValidKeyPath(path string) bool {
 type Sessions interface {
 	Get(ctx context.Context, id string) (*domain.Session, error)
 	Count(ctx context.Context) (int64, error)
+	// Search returns the sessions matching q and how many match in all.
+	Search(ctx context.Context, q Query) ([]*domain.Session, int64, error)
 }
 
 // Events reads events.
@@ -86,12 +97,60 @@ type Events interface {
 	// ListByProfile lists events of any of profileIDs, newest first.
 	ListByProfile(ctx context.Context, profileIDs []string, page Page) ([]*domain.Event, int64, error)
 	Count(ctx context.Context) (int64, error)
+	// Search returns the events matching q and how many match in all.
+	Search(ctx context.Context, q Query) ([]*domain.Event, int64, error)
 }
 
 // Page selects a slice of a result list.
 type Page struct {
 	Limit  int
 	Offset int
+}
+
+// Query selects documents of one kind with a condition of the query language.
+type Query struct {
+	// Where is the condition, its fields in the scope of the searched kind
+	// ("profile", "session" or "event"); nil matches every document. A condition
+	// naming another scope fails with ErrInvalid.
+	Where query.Expr
+	// Sort orders the result; ties and an empty Sort fall back to newest first
+	// (metadata.time.insert descending), then id.
+	Sort []Sort
+	// Page selects the slice returned. Limit <= 0 returns no documents, only the
+	// total (a count).
+	Page Page
+	// Now is the instant now() stands for; zero means the current time.
+	Now time.Time
+}
+
+// Sort is one sort key: a dotted document path (ValidSortField) and its direction.
+type Sort struct {
+	Field string
+	Desc  bool
+}
+
+// ValidSortField reports whether field is a dotted path of letters, digits, '_' and
+// '-' (at most 10 segments), safe to use as a sort key.
+func ValidSortField(field string) bool {
+	if field == "" || len(field) > 200 {
+		return false
+	}
+	segs := strings.Split(field, ".")
+	if len(segs) > 10 {
+		return false
+	}
+	for _, seg := range segs {
+		if seg == "" {
+			return false
+		}
+		for i := 0; i < len(seg); i++ {
+			c := seg[i]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // Entity is a stored configuration document of some kind (source, user, rule…).
@@ -124,4 +183,38 @@ type Entities interface {
 type Locker interface {
 	// Lock blocks until key is held or ctx ends, and returns the function that releases it.
 	Lock(ctx context.Context, key string) (unlock func(), err error)
+}
+
+// Queue is a durable, at-least-once job queue shared by every process of a deployment
+// (destination deliveries, delayed workflow steps, imports). A job is durable once
+// Enqueue returns; a job that is dequeued and then neither acknowledged nor given back
+// within the lease (its consumer died or hung) is delivered again, so handlers must be
+// idempotent. A job delivered MaxDeliveries times without success moves to the topic's
+// dead-letter list instead of being delivered again.
+type Queue interface {
+	// Enqueue adds a job with payload to topic, to be delivered after delay (0: now),
+	// and returns its id.
+	Enqueue(ctx context.Context, topic string, payload []byte, delay time.Duration) (string, error)
+	// Dequeue waits until a job of topic is due, leases it to the caller and returns
+	// it; it returns ctx's error when ctx ends first.
+	Dequeue(ctx context.Context, topic string) (*Job, error)
+	// Ack removes a delivered job for good.
+	Ack(ctx context.Context, j *Job) error
+	// Retry gives a delivered job back to be delivered again after delay, recording
+	// why it failed; a job out of deliveries goes to the dead-letter list instead.
+	Retry(ctx context.Context, j *Job, delay time.Duration, reason string) error
+	// Dead lists topic's dead-letter jobs, most recent first, and how many there are.
+	Dead(ctx context.Context, topic string, page Page) ([]*Job, int64, error)
+}
+
+// Job is one delivery of a queued job.
+type Job struct {
+	ID         string
+	Topic      string
+	Payload    []byte
+	Enqueued   time.Time
+	Deliveries int    // including this one
+	LastError  string // the reason given to the last Retry, if any
+	// Receipt identifies this delivery to the queue implementation.
+	Receipt string
 }

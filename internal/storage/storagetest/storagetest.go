@@ -29,6 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"ConcurrentCommits", testConcurrentCommits},
 		{"Entities", testEntities},
 		{"FindByKey", testFindByKey},
+		{"Search", testSearch},
 		{"Ping", func(t *testing.T, s storage.Store) {
 			if err := s.Ping(context.Background()); err != nil {
 				t.Fatal(err)

@@ -1,0 +1,319 @@
+// Package segment owns segmentation (PRODUCT.md section 8): it keeps profile.segments
+// equal to the machine names of the enabled segments whose condition the profile
+// meets. A pipeline stage does it on every /track request (cheaply: segments are
+// compiled once, and skipped when their event types are absent), and a background job
+// re-evaluates every stored profile when a segment is created, changed or deleted.
+// Entering and leaving a segment add segment-entered and segment-left internal events
+// to the request, where later stages (rules) see them.
+package segment
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/thamesthrive/thamesthrive/internal/collector"
+	"github.com/thamesthrive/thamesthrive/internal/domain"
+	"github.com/thamesthrive/thamesthrive/internal/query"
+	"github.com/thamesthrive/thamesthrive/internal/query/eval"
+	"github.com/thamesthrive/thamesthrive/internal/storage"
+)
+
+// EntityKind is the entity kind segments are stored under.
+const EntityKind = "segment"
+
+// Internal event types.
+const (
+	EventEntered = "segment-entered"
+	EventLeft    = "segment-left"
+)
+
+// ParseCondition parses a segment condition: fields default to the profile scope and
+// may name no other (segments are evaluated in batch, where only the profile exists).
+// Errors are *query.Error values with a position.
+func ParseCondition(src string) (query.Expr, error) {
+	e, err := query.ParseOptions{DefaultScope: "profile"}.Parse(src)
+	if err != nil {
+		return nil, err
+	}
+	var bad *query.Error
+	query.Inspect(e, func(n query.Node) bool {
+		if f, ok := n.(*query.Field); ok && f.Scope != "profile" && bad == nil {
+			bad = query.Errorf(f, "a segment condition can only use profile fields, not %s@", f.Scope)
+		}
+		return bad == nil
+	})
+	if bad != nil {
+		return nil, bad
+	}
+	return e, nil
+}
+
+// Compiled is a segment ready to evaluate.
+type Compiled struct {
+	Segment *domain.Segment
+	Expr    query.Expr
+	prog    *eval.Program
+	types   map[string]bool // nil: every request
+}
+
+// Compile parses and compiles seg's condition.
+func Compile(seg *domain.Segment) (*Compiled, error) {
+	e, err := ParseCondition(seg.Condition)
+	if err != nil {
+		return nil, err
+	}
+	prog, err := eval.Compile(e)
+	if err != nil {
+		return nil, err
+	}
+	c := &Compiled{Segment: seg, Expr: e, prog: prog}
+	if len(seg.EventTypes) > 0 {
+		c.types = make(map[string]bool, len(seg.EventTypes))
+		for _, t := range seg.EventTypes {
+			c.types[domain.NormalizeEventType(t)] = true
+		}
+	}
+	return c, nil
+}
+
+// Match reports whether the profile document doc meets the segment's condition.
+func (c *Compiled) Match(doc map[string]any, now time.Time) bool {
+	return c.prog.Eval(eval.Maps{"profile": doc}, now)
+}
+
+// ProfileDoc returns p in the form conditions are evaluated on: what encoding/json
+// would make of it, built directly (this runs on every /track request that has
+// segments to evaluate, and a JSON round trip costs several times more). The
+// free-form objects (traits, data, aux) are shared with p, not copied: neither may
+// change while the document is in use. TestProfileDocMatchesJSON keeps it in step
+// with domain.Profile.
+func ProfileDoc(p *domain.Profile) map[string]any {
+	t := p.Metadata.Time
+	meta := map[string]any{"time": map[string]any{
+		"insert": timeValue(t.Insert), "create": timeValue(t.Create), "update": timeValue(t.Update),
+		"visit": map[string]any{"last": timeValue(t.Visit.Last), "current": timeValue(t.Visit.Current), "count": float64(t.Visit.Count)},
+	}}
+	if p.Metadata.MergedInto != "" {
+		meta["merged_into"] = p.Metadata.MergedInto
+	}
+	if len(p.Metadata.Merges) > 0 {
+		merges := make([]any, len(p.Metadata.Merges))
+		for i, m := range p.Metadata.Merges {
+			merges[i] = map[string]any{"profile_id": m.ProfileID, "key": m.Key, "value": m.Value, "time": timeValue(m.Time), "by": m.By}
+		}
+		meta["merges"] = merges
+	}
+	var consents map[string]any
+	if p.Consents != nil {
+		consents = make(map[string]any, len(p.Consents))
+		for id, c := range p.Consents {
+			cm := map[string]any{"granted": c.Granted}
+			if c.Revoke != nil {
+				cm["revoke"] = timeValue(*c.Revoke)
+			}
+			consents[id] = cm
+		}
+	}
+	return map[string]any{
+		"id":       p.ID,
+		"ids":      stringList(p.IDs),
+		"metadata": meta,
+		"stats": map[string]any{"visits": float64(p.Stats.Visits), "views": float64(p.Stats.Views),
+			"counters": numberMap(p.Stats.Counters)},
+		"traits":    objectOrNil(p.Traits),
+		"data":      objectOrNil(p.Data),
+		"segments":  stringList(p.Segments),
+		"interests": numberMap(p.Interests),
+		"consents":  consents,
+		"active":    p.Active,
+		"aux":       objectOrNil(p.Aux),
+	}
+}
+
+func timeValue(t domain.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.String()
+}
+
+// stringList copies a list (the caller may change p's slices in place afterwards).
+func stringList(ss []string) any {
+	if ss == nil {
+		return nil
+	}
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+func numberMap(m map[string]float64) any {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func objectOrNil(m map[string]any) any {
+	if m == nil {
+		return nil
+	}
+	return m
+}
+
+// Config configures an Engine.
+type Config struct {
+	// TTL is how long the compiled segments are used before they are read again
+	// (changes through this process apply at once). Default 5s.
+	TTL time.Duration
+	// Now returns the current time (tests); default time.Now.
+	Now func() time.Time
+}
+
+// Engine is the segmentation stage of the pipeline.
+type Engine struct {
+	cache *collector.KindCache[[]*Compiled]
+	now   func() time.Time
+}
+
+// NewEngine returns an Engine over the segments stored in entities.
+func NewEngine(cfg Config, entities storage.Entities, log *slog.Logger) *Engine {
+	if cfg.TTL <= 0 {
+		cfg.TTL = 5 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	build := func(ents []*storage.Entity) ([]*Compiled, error) {
+		var out []*Compiled
+		for _, ent := range ents {
+			seg, err := decode(ent)
+			if err == nil && !seg.Enabled {
+				continue
+			}
+			var c *Compiled
+			if err == nil {
+				c, err = Compile(seg)
+			}
+			if err != nil {
+				// Conditions are checked when saved; one that no longer compiles
+				// (after an upgrade) is left out rather than failing every request.
+				log.Warn("segment_skipped", "segment_id", ent.ID, "error", err)
+				continue
+			}
+			out = append(out, c)
+		}
+		return out, nil
+	}
+	return &Engine{cache: collector.NewKindCache(entities, EntityKind, cfg.TTL, build), now: cfg.Now}
+}
+
+func decode(ent *storage.Entity) (*domain.Segment, error) {
+	seg := new(domain.Segment)
+	if err := json.Unmarshal(ent.Doc, seg); err != nil {
+		return nil, fmt.Errorf("decoding segment %q: %w", ent.ID, err)
+	}
+	seg.Version = ent.Version
+	return seg, nil
+}
+
+// Load reads one segment from entities.
+func Load(ctx context.Context, entities storage.Entities, id string) (*domain.Segment, error) {
+	ent, err := entities.Get(ctx, EntityKind, id)
+	if err != nil {
+		return nil, err
+	}
+	return decode(ent)
+}
+
+// Invalidate makes the next request read the segments again (after a change).
+func (e *Engine) Invalidate() { e.cache.Invalidate() }
+
+// Segments returns the enabled segments, compiled.
+func (e *Engine) Segments(ctx context.Context) ([]*Compiled, error) { return e.cache.Get(ctx) }
+
+// Process implements collector.Stage. The profile is turned into a document once, and
+// only when some segment applies to the request.
+func (e *Engine) Process(ctx context.Context, w *collector.Work) error {
+	all, err := e.cache.Get(ctx)
+	if err != nil || len(all) == 0 {
+		return err
+	}
+	todo := make([]*Compiled, 0, len(all))
+	for _, c := range all {
+		if c.types == nil || slices.ContainsFunc(w.Events, func(ev *domain.Event) bool { return c.types[ev.Type] }) {
+			todo = append(todo, c)
+		}
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	Apply(w, ProfileDoc(w.Profile), todo, e.now())
+	return nil
+}
+
+// Change is what Apply did to one profile.
+type Change struct {
+	Entered, Left []string // machine names
+}
+
+// Apply evaluates segs against doc (w.Profile as a document) and brings
+// w.Profile.Segments in line: it adds the machine names of the segments that match
+// and removes those of the segments that do not, adding a segment-entered or
+// segment-left event to w for each change. Every segment sees the profile as it was
+// before Apply, so one segment's condition on profile@segments sees the others'
+// previous memberships.
+func Apply(w *collector.Work, doc map[string]any, segs []*Compiled, now time.Time) Change {
+	var ch Change
+	for _, c := range segs {
+		ch.add(set(w, c, c.Match(doc, now), slices.Contains(w.Profile.Segments, c.Segment.MachineName)))
+	}
+	return ch
+}
+
+func (ch *Change) add(o Change) {
+	ch.Entered = append(ch.Entered, o.Entered...)
+	ch.Left = append(ch.Left, o.Left...)
+}
+
+// set makes w.Profile a member of c or not (in). was says whether the profile counted
+// as a member before (it may have held an earlier machine name of the segment): an
+// event is added when in differs from it.
+func set(w *collector.Work, c *Compiled, in, was bool) Change {
+	var ch Change
+	name := c.Segment.MachineName
+	has := slices.Contains(w.Profile.Segments, name)
+	switch {
+	case in && !has:
+		w.Profile.Segments = append(w.Profile.Segments, name)
+	case !in && has:
+		w.Profile.Segments = slices.DeleteFunc(w.Profile.Segments, func(s string) bool { return s == name })
+	}
+	switch {
+	case in && !was:
+		ch.Entered = append(ch.Entered, name)
+		collector.NewInternalEvent(w, EventEntered, eventProperties(c.Segment))
+	case !in && was:
+		ch.Left = append(ch.Left, name)
+		collector.NewInternalEvent(w, EventLeft, eventProperties(c.Segment))
+	}
+	return ch
+}
+
+// eventProperties are the properties of segment-entered and segment-left events:
+// rules test event@properties.segment == "<machine name>".
+func eventProperties(s *domain.Segment) map[string]any {
+	return map[string]any{"segment": s.MachineName, "segment_id": s.ID, "segment_name": s.Name}
+}
+
+var _ collector.Stage = (*Engine)(nil)

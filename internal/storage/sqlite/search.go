@@ -1,0 +1,166 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/thamesthrive/thamesthrive/internal/domain"
+	"github.com/thamesthrive/thamesthrive/internal/query"
+	"github.com/thamesthrive/thamesthrive/internal/query/sqlgen"
+	"github.com/thamesthrive/thamesthrive/internal/storage"
+)
+
+// table describes how one kind of document is searched: its table, the scope its
+// conditions use, the rows that count (live), and the sort keys that map to columns.
+type table struct {
+	name  string // table name; searched as alias d
+	scope string
+	live  string // extra condition on d, or ""
+	cols  map[string]string
+}
+
+var (
+	profileTable = table{name: "profiles", scope: "profile", live: "d.merged_into IS NULL",
+		cols: map[string]string{"id": "d.id", "metadata.time.insert": "d.created", "metadata.time.update": "d.updated"}}
+	sessionTable = table{name: "sessions", scope: "session",
+		cols: map[string]string{"id": "d.id", "metadata.time.insert": "d.created", "profile.id": "d.profile_id"}}
+	eventTable = table{name: "events", scope: "event",
+		cols: map[string]string{"id": "d.id", "metadata.time.insert": "d.inserted", "type": "d.type", "profile.id": "d.profile_id", "session.id": "d.session_id"}}
+)
+
+// where returns the WHERE clause (without the keyword) for q on t, and its arguments.
+func (t table) where(q storage.Query, extra ...string) (string, []any, error) {
+	conds := extra
+	if t.live != "" {
+		conds = append([]string{t.live}, conds...)
+	}
+	var args []any
+	if q.Where != nil {
+		frag, a, err := sqlgen.Where(q.Where, sqlgen.Options{Columns: map[string]string{t.scope: "d.doc"}, Now: q.Now})
+		if err != nil {
+			var qe *query.Error
+			if errors.As(err, &qe) {
+				return "", nil, fmt.Errorf("where: %w: %w", qe, storage.ErrInvalid)
+			}
+			return "", nil, fmt.Errorf("where: %w", err)
+		}
+		conds = append(conds, "("+frag+")")
+		args = a
+	}
+	if len(conds) == 0 {
+		return "1", nil, nil
+	}
+	return strings.Join(conds, " AND "), args, nil
+}
+
+// orderBy returns the ORDER BY list for sorts; missing values sort last either way.
+func (t table) orderBy(sorts []storage.Sort) (string, error) {
+	if len(sorts) == 0 {
+		sorts = []storage.Sort{{Field: "metadata.time.insert", Desc: true}}
+	}
+	var parts []string
+	for _, s := range sorts {
+		if !storage.ValidSortField(s.Field) {
+			return "", fmt.Errorf("sort: %q is not a field path: %w", s.Field, storage.ErrInvalid)
+		}
+		dir := " ASC"
+		if s.Desc {
+			dir = " DESC"
+		}
+		expr, ok := t.cols[s.Field]
+		if !ok {
+			// The path is validated above (letters, digits, '_', '-'), so quoting
+			// each segment is enough to make it a literal JSON path.
+			expr = `json_extract(d.doc, '$."` + strings.ReplaceAll(s.Field, ".", `"."`) + `"')`
+			parts = append(parts, expr+" IS NULL")
+		}
+		parts = append(parts, expr+dir)
+	}
+	return strings.Join(append(parts, "d.id ASC"), ", "), nil
+}
+
+func search[T any](ctx context.Context, db *sql.DB, t table, q storage.Query, fix func(*T)) ([]*T, int64, error) {
+	where, args, err := t.where(q)
+	if err != nil {
+		return nil, 0, err
+	}
+	order, err := t.orderBy(q.Sort)
+	if err != nil {
+		return nil, 0, err
+	}
+	if q.Page.Offset < 0 {
+		return nil, 0, fmt.Errorf("offset: must not be negative: %w", storage.ErrInvalid)
+	}
+	total, err := count(ctx, db, `SELECT count(*) FROM `+t.name+` AS d WHERE `+where, args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("searching %s: %w", t.name, err)
+	}
+	if q.Page.Limit <= 0 || total == 0 || int64(q.Page.Offset) >= total {
+		return []*T{}, total, nil
+	}
+	items, err := readDocs(ctx, db, t.name, fix,
+		`SELECT d.doc FROM `+t.name+` AS d WHERE `+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`,
+		append(args, q.Page.Limit, q.Page.Offset)...)
+	return items, total, err
+}
+
+func readDocs[T any](ctx context.Context, db *sql.DB, what string, fix func(*T), query string, args ...any) ([]*T, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("searching %s: %w: %v", what, storage.ErrUnavailable, err)
+	}
+	defer rows.Close()
+	out := []*T{}
+	for rows.Next() {
+		var doc []byte
+		if err := rows.Scan(&doc); err != nil {
+			return nil, fmt.Errorf("searching %s: %w: %v", what, storage.ErrUnavailable, err)
+		}
+		v := new(T)
+		if err := json.Unmarshal(doc, v); err != nil {
+			return nil, fmt.Errorf("decoding %s: %w", what, err)
+		}
+		if fix != nil {
+			fix(v)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("searching %s: %w: %v", what, storage.ErrUnavailable, err)
+	}
+	return out, nil
+}
+
+// Search implements storage.Profiles.
+func (p *profiles) Search(ctx context.Context, q storage.Query) ([]*domain.Profile, int64, error) {
+	return search(ctx, p.s.r, profileTable, q, (*domain.Profile).Normalize)
+}
+
+// Scan implements storage.Profiles.
+func (p *profiles) Scan(ctx context.Context, where query.Expr, after string, limit int) ([]*domain.Profile, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("limit: must be positive: %w", storage.ErrInvalid)
+	}
+	cond, args, err := profileTable.where(storage.Query{Where: where}, "d.id > ?")
+	if err != nil {
+		return nil, err
+	}
+	// "d.id > ?" comes right after the live condition, before the generated fragment.
+	args = append([]any{after}, args...)
+	return readDocs(ctx, p.s.r, "profiles", (*domain.Profile).Normalize,
+		`SELECT d.doc FROM profiles AS d WHERE `+cond+` ORDER BY d.id LIMIT ?`, append(args, limit)...)
+}
+
+// Search implements storage.Sessions.
+func (x *sessions) Search(ctx context.Context, q storage.Query) ([]*domain.Session, int64, error) {
+	return search[domain.Session](ctx, x.s.r, sessionTable, q, nil)
+}
+
+// Search implements storage.Events.
+func (e *events) Search(ctx context.Context, q storage.Query) ([]*domain.Event, int64, error) {
+	return search[domain.Event](ctx, e.s.r, eventTable, q, nil)
+}
