@@ -1,0 +1,60 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/thamesthrive/thamesthrive/internal/loadtest"
+)
+
+func TestParseCounter(t *testing.T) {
+	text := `# HELP thamesthrive_events_stored_total Events stored.
+# TYPE thamesthrive_events_stored_total counter
+thamesthrive_events_stored_total{source="bench"} 1200
+thamesthrive_events_stored_total{source="web"} 34
+thamesthrive_events_stored_total_extra 99
+thamesthrive_events_stored_totals 7
+`
+	v, ok := parseCounter(strings.NewReader(text), "thamesthrive_events_stored_total")
+	if !ok || v != 1234 {
+		t.Fatalf("got %v %v, want 1234", v, ok)
+	}
+	if v, ok := parseCounter(strings.NewReader("thamesthrive_events_stored_total 5e3\n"), "thamesthrive_events_stored_total"); !ok || v != 5000 {
+		t.Fatalf("unlabelled: %v %v", v, ok)
+	}
+	if _, ok := parseCounter(strings.NewReader("other 1\n"), "thamesthrive_events_stored_total"); ok {
+		t.Fatal("absent counter reported present")
+	}
+}
+
+func TestTarget(t *testing.T) {
+	for _, tc := range []struct{ url, addr, host string }{
+		{"http://127.0.0.1:8686", "127.0.0.1:8686", "127.0.0.1:8686"},
+		{"http://localhost", "localhost:80", "localhost"},
+		{"http://[::1]:9000/", "[::1]:9000", "[::1]:9000"},
+	} {
+		addr, host, err := target(tc.url)
+		if err != nil || addr != tc.addr || host != tc.host {
+			t.Errorf("%s: %q %q %v", tc.url, addr, host, err)
+		}
+	}
+	if _, _, err := target("https://example.com"); err == nil {
+		t.Error("https should be refused")
+	}
+}
+
+func TestAnswersInspect(t *testing.T) {
+	a := newAnswers(2, 1)
+	one := &loadtest.Request{Events: 1}
+	a.inspect(0, one, []byte(`{"profile":{"id":"p1"},"session":{"id":"s1"},"events":["e1"]}`))
+	a.inspect(0, one, []byte(`{"profile":{"id":"p2"},"session":{"id":"s2"},"events":["e2"]}`)) // over keep
+	a.inspect(1, one, []byte(`{"profile":{"id":"p3"},"session":{"id":"s3"},"events":[]}`))     // acknowledged nothing
+	a.inspect(1, one, []byte(`{"errors":["x"]}`))
+	pairs, events, seen, bad, mismatch, firstBad := a.totals()
+	if len(pairs) != 2 || pairs[0].Profile != "p1" || pairs[1].Profile != "p3" {
+		t.Fatalf("pairs %v", pairs)
+	}
+	if len(events) != 1 || events[0] != "e1" || seen != 4 || bad != 1 || mismatch != 1 || firstBad != `{"errors":["x"]}` {
+		t.Fatalf("events %v seen %d bad %d mismatch %d first bad %q", events, seen, bad, mismatch, firstBad)
+	}
+}

@@ -1,0 +1,228 @@
+#!/usr/bin/env bash
+# scripts/bench.sh — the load harness behind `make bench` (issue 7).
+#
+# In one run on one machine it:
+#   1. builds thamesthrive and cmd/loadgen;
+#   2. starts `thamesthrive serve` in a fresh temp DATA_DIR, pinned to one CPU with GOMAXPROCS=1
+#      (PPROF=yes, so CPU and allocation profiles can be taken), with the load generator pinned
+#      to the other CPU;
+#   3. installs the admin, gets a token, creates the event source `bench`;
+#   4. warms up WARMUP profiles with sessions (one new-visitor /track request each);
+#   5. drives /track with the mix (80% returning page-view, 15% new visitor, 5% sign-in, some
+#      of whose e-mails trigger merges): a closed loop at saturation for DURATION, then an open
+#      loop at half the closed loop's rate for DURATION;
+#   6. stops the server with SIGTERM and counts the stored events in its database;
+#   7. starts the baseline (a bare net/http handler that reads the body and answers a fixed
+#      JSON) on the same CPU and drives it with the same requests and loops;
+#   8. prints a markdown table and writes bench-results/<time>.json, with the profiles
+#      (<time>.cpu.pprof, .allocs.pprof, .heap.pprof) and the server's log beside it.
+# It exits non-zero when the nothing-lost check fails (events stored after a clean stop must
+# equal the events acknowledged with 200 over all phases) or the harness could not run.
+#
+# Variables:
+#   WARMUP=100000      profiles to create before the loops (WARMUP=2000 for a quick run)
+#   DURATION=20s       length of each loop
+#   CONCURRENCY=32     connections (closed and open loop)
+#   BACKEND=embedded   or elastic: the server uses ELASTIC_HOST, REDIS_HOST, REDIS_PORT from the
+#                      environment (`make services-up`). The cluster shares the machine, so
+#                      throughput is not the figure there: read the serve process's CPU per
+#                      request. Stored events are then taken from the server's
+#                      thamesthrive_events_stored_total, as its database is not a file here.
+#   FIXTURES=dir       *.json API calls made after setup, in name order, to put rules, flows and
+#                      segments in place: {"method":"POST","path":"/api/v1/...","body":{...}}
+#   SERVER_ENV="A=1 B=2"  extra environment for the server (it otherwise starts with a clean
+#                      environment, so a stray variable in your shell cannot change the figures)
+#   SERVER_CPU=0 LOADGEN_CPU=1   the CPUs to pin to
+#   RESULTS_DIR=bench-results    where results go
+#   KEEP_WORKDIR=1     keep the temp directory (data, logs, intermediate JSON) for inspection
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+WARMUP="${WARMUP:-100000}"
+DURATION="${DURATION:-20s}"
+CONCURRENCY="${CONCURRENCY:-32}"
+BACKEND="${BACKEND:-embedded}"
+SERVER_CPU="${SERVER_CPU:-0}"
+LOADGEN_CPU="${LOADGEN_CPU:-1}"
+RESULTS_DIR="${RESULTS_DIR:-$ROOT/bench-results}"
+KEEP_WORKDIR="${KEEP_WORKDIR:-}"
+FIXTURES="${FIXTURES:-}"
+SOURCE_ID=bench
+
+log() { echo "bench: $*" >&2; }
+die() { log "$*"; exit 1; }
+
+case "$BACKEND" in
+embedded | elastic) ;;
+*) die "BACKEND must be embedded or elastic, not '$BACKEND'" ;;
+esac
+if [ "$BACKEND" = elastic ] && [ -z "${ELASTIC_HOST:-}" ]; then
+	die "BACKEND=elastic needs ELASTIC_HOST (and REDIS_HOST, REDIS_PORT) from 'make services-up'"
+fi
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/thamesthrive-bench.XXXXXX")"
+SERVER_PID=""
+BASELINE_PID=""
+
+# alive PID: the process exists and is not a zombie (a child that exited but was not reaped
+# still answers kill -0).
+alive() {
+	local stat
+	stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+	stat="${stat##*) }"
+	[ "${stat%% *}" != Z ]
+}
+
+# shellcheck disable=SC2317 # invoked by the EXIT trap
+cleanup() {
+	for pid in $SERVER_PID $BASELINE_PID; do
+		if alive "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
+	done
+	if [ -n "$KEEP_WORKDIR" ]; then
+		log "kept $WORK"
+	else
+		rm -rf "$WORK"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# stop PID: SIGTERM, wait up to 60 s, then SIGKILL. Sets STOP_CODE, STOP_SECONDS, STOP_KILLED.
+stop() {
+	local pid=$1 start end i
+	STOP_KILLED=false
+	start=$(date +%s.%N)
+	kill -TERM "$pid" 2>/dev/null || true
+	for ((i = 0; i < 600; i++)); do
+		alive "$pid" || break
+		sleep 0.1
+	done
+	if alive "$pid"; then
+		log "process $pid did not stop within 60 s of SIGTERM; killing it"
+		kill -KILL "$pid" 2>/dev/null || true
+		STOP_KILLED=true
+	fi
+	end=$(date +%s.%N)
+	STOP_CODE=0
+	wait "$pid" || STOP_CODE=$?
+	STOP_SECONDS=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }')
+}
+
+# Pin when the machine has the CPUs for it.
+PIN_SERVER=()
+PIN_LOADGEN=()
+CPU_ARGS=()
+if command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -ge 2 ]; then
+	PIN_SERVER=(taskset -c "$SERVER_CPU")
+	PIN_LOADGEN=(taskset -c "$LOADGEN_CPU")
+	CPU_ARGS=(-server-cpu "$SERVER_CPU" -loadgen-cpu "$LOADGEN_CPU")
+	PINNING="Server pinned to CPU $SERVER_CPU, load generator to CPU $LOADGEN_CPU, both GOMAXPROCS=1"
+else
+	PINNING="Not pinned (needs taskset and 2 CPUs), GOMAXPROCS=1"
+	log "warning: $PINNING; figures are not comparable with pinned runs"
+fi
+CLK_TCK="$(getconf CLK_TCK 2>/dev/null || echo 100)"
+
+log "building into $WORK"
+go build -o "$WORK/thamesthrive" ./cmd/thamesthrive || die "cannot build ./cmd/thamesthrive"
+go build -o "$WORK/loadgen" ./cmd/loadgen || die "cannot build ./cmd/loadgen"
+
+lg() { GOMAXPROCS=1 "${PIN_LOADGEN[@]}" "$WORK/loadgen" "$@"; }
+
+# --- the server ---------------------------------------------------------------------------
+PORT="$("$WORK/loadgen" freeport)"
+URL="http://127.0.0.1:$PORT"
+INSTALL_TOKEN="bench-$(date +%s)-$RANDOM$RANDOM"
+mkdir -p "$WORK/data"
+# A clean environment: only what is set here (and in SERVER_ENV) reaches the server.
+SERVER_VARS=(
+	PATH="$PATH" HOME="${HOME:-/root}" TMPDIR="${TMPDIR:-/tmp}"
+	HTTP_ADDR="127.0.0.1:$PORT" DATA_DIR="$WORK/data" INSTALLATION_TOKEN="$INSTALL_TOKEN"
+	LOGGING_LEVEL=warn PPROF=yes GOMAXPROCS=1
+)
+if [ "$BACKEND" = elastic ]; then
+	SERVER_VARS+=(ELASTIC_HOST="$ELASTIC_HOST")
+	[ -n "${REDIS_HOST:-}" ] && SERVER_VARS+=(REDIS_HOST="$REDIS_HOST")
+	[ -n "${REDIS_PORT:-}" ] && SERVER_VARS+=(REDIS_PORT="$REDIS_PORT")
+fi
+if [ -n "${SERVER_ENV:-}" ]; then
+	read -r -a EXTRA <<<"$SERVER_ENV"
+	SERVER_VARS+=("${EXTRA[@]}")
+fi
+log "starting the server ($BACKEND) on $URL"
+env -i "${SERVER_VARS[@]}" "${PIN_SERVER[@]}" "$WORK/thamesthrive" serve >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+
+server_failed() {
+	log "$1; the server's log ends with:"
+	tail -n 30 "$WORK/server.log" >&2 || true
+	exit 1
+}
+
+lg setup -url "$URL" -installation-token "$INSTALL_TOKEN" -source "$SOURCE_ID" -token-out "$WORK/token" \
+	${FIXTURES:+-fixtures "$FIXTURES"} ||
+	server_failed "setting up the server failed"
+
+log "warming up $WARMUP profiles"
+HARNESS_FAILED=""
+if ! lg warmup -url "$URL" -source "$SOURCE_ID" -n "$WARMUP" -c "$CONCURRENCY" \
+	-pairs-out "$WORK/pairs.tsv" -out "$WORK/warmup.json" -pid "$SERVER_PID" -clk-tck "$CLK_TCK" "${CPU_ARGS[@]}"; then
+	[ -s "$WORK/pairs.tsv" ] || server_failed "the warm-up created no profiles"
+	HARNESS_FAILED="the warm-up fell short"
+fi
+
+log "driving /track: closed loop for $DURATION, then open loop at half its rate for $DURATION"
+lg run -label track -url "$URL" -source "$SOURCE_ID" -pairs "$WORK/pairs.tsv" -duration "$DURATION" \
+	-c "$CONCURRENCY" -pid "$SERVER_PID" -clk-tck "$CLK_TCK" "${CPU_ARGS[@]}" -pprof-dir "$WORK/pprof" \
+	-token-file "$WORK/token" -out "$WORK/track.json" || HARNESS_FAILED="the /track run failed"
+
+log "stopping the server (SIGTERM)"
+stop "$SERVER_PID"
+SERVER_EXIT=$STOP_CODE SERVER_STOP_SECONDS=$STOP_SECONDS SERVER_KILLED=$STOP_KILLED
+SERVER_PID=""
+log "server exited with status $SERVER_EXIT after ${SERVER_STOP_SECONDS}s"
+
+STORED_ARGS=()
+if [ "$BACKEND" = embedded ]; then
+	if "$WORK/loadgen" countdb -db "$WORK/data/thamesthrive.db" >"$WORK/stored.json"; then
+		STORED_ARGS=(-stored "$WORK/stored.json")
+	else
+		log "could not count the stored events in $WORK/data/thamesthrive.db"
+	fi
+fi
+
+# --- the baseline, on the same CPU --------------------------------------------------------
+BPORT="$("$WORK/loadgen" freeport)"
+BURL="http://127.0.0.1:$BPORT"
+log "starting the baseline on $BURL"
+env -i PATH="$PATH" GOMAXPROCS=1 "${PIN_SERVER[@]}" "$WORK/loadgen" baseline -addr "127.0.0.1:$BPORT" >"$WORK/baseline.log" 2>&1 &
+BASELINE_PID=$!
+lg wait -url "$BURL" -timeout 30s || die "the baseline did not start: $(cat "$WORK/baseline.log")"
+lg run -label baseline -url "$BURL" -source "$SOURCE_ID" -pairs "$WORK/pairs.tsv" -duration "$DURATION" \
+	-c "$CONCURRENCY" -pid "$BASELINE_PID" -clk-tck "$CLK_TCK" "${CPU_ARGS[@]}" -out "$WORK/baseline.json" ||
+	HARNESS_FAILED="the baseline run failed"
+stop "$BASELINE_PID"
+BASELINE_PID=""
+
+# --- the report ---------------------------------------------------------------------------
+TS="$(date -u +%Y%m%dT%H%M%SZ)"
+mkdir -p "$RESULTS_DIR"
+OUT="$RESULTS_DIR/$TS.json"
+REPORT_ARGS=()
+for f in warmup track baseline; do
+	[ -s "$WORK/$f.json" ] && REPORT_ARGS+=("-$f" "$WORK/$f.json")
+done
+[ "$SERVER_KILLED" = true ] && REPORT_ARGS+=(-server-killed)
+[ -s "$WORK/server.log" ] && cp "$WORK/server.log" "$RESULTS_DIR/$TS.server.log"
+echo
+REPORT_STATUS=0
+"$WORK/loadgen" report "${REPORT_ARGS[@]}" "${STORED_ARGS[@]}" -backend "$BACKEND" -warmup-n "$WARMUP" \
+	-duration "$DURATION" -c "$CONCURRENCY" -pinning "$PINNING" -server-exit "$SERVER_EXIT" \
+	-server-stop-seconds "$SERVER_STOP_SECONDS" -out "$OUT" || REPORT_STATUS=$?
+if [ -n "$HARNESS_FAILED" ]; then
+	log "$HARNESS_FAILED"
+	exit 1
+fi
+exit "$REPORT_STATUS"
