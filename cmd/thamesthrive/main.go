@@ -15,6 +15,7 @@ const usage = `usage: thamesthrive <command>
 
 commands:
   serve     run the API: collector (/track), GUI API (/api/v1/) and ops routes
+  migrate   create or upgrade the storage schema (Elasticsearch/OpenSearch indices)
   version   print the version
 
 Configuration comes from environment variables; see docs/configuration.md.
@@ -36,6 +37,17 @@ func main() {
 		if err := app.Serve(context.Background(), cfg, log, os.Stdout); err != nil {
 			log.Error("serve_failed", "error", err.Error())
 			fmt.Fprintf(os.Stderr, "thamesthrive: %v\n", err)
+			os.Exit(1)
+		}
+	case "migrate":
+		cfg, err := config.Load(os.Getenv)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "thamesthrive: configuration: %v\n", err)
+			os.Exit(2)
+		}
+		log := app.NewLogger(os.Stderr, cfg.LogLevel)
+		if err := app.Migrate(context.Background(), cfg, log, os.Stdout); err != nil {
+			fmt.Fprintf(os.Stderr, "thamesthrive: migrate: %v\n", err)
 			os.Exit(1)
 		}
 	case "version", "--version", "-v":

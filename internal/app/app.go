@@ -5,8 +5,6 @@ package app
 
 import (
 	"context"
-	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,14 +20,19 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	_ "github.com/thamesthrive/thamesthrive/internal/actions/all" // the built-in workflow nodes
 	"github.com/thamesthrive/thamesthrive/internal/auth"
 	"github.com/thamesthrive/thamesthrive/internal/collector"
 	"github.com/thamesthrive/thamesthrive/internal/config"
 	"github.com/thamesthrive/thamesthrive/internal/httpapi"
 	"github.com/thamesthrive/thamesthrive/internal/identity"
+	"github.com/thamesthrive/thamesthrive/internal/jobs"
+	"github.com/thamesthrive/thamesthrive/internal/mapping"
+	"github.com/thamesthrive/thamesthrive/internal/netguard"
+	"github.com/thamesthrive/thamesthrive/internal/segment"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
-	"github.com/thamesthrive/thamesthrive/internal/storage/local"
 	"github.com/thamesthrive/thamesthrive/internal/storage/sqlite"
+	"github.com/thamesthrive/thamesthrive/internal/workflow"
 )
 
 // Version is set at build time with -ldflags "-X .../internal/app.Version=…".
@@ -57,9 +60,9 @@ func newStoreMetrics(reg *prometheus.Registry) *storeMetrics {
 	return m
 }
 
-func openStore(cfg config.Config, m *storeMetrics) (storage.Store, error) {
+func openStore(cfg config.Config, m *storeMetrics, log *slog.Logger) (storage.Store, error) {
 	if len(cfg.ElasticHosts) > 0 {
-		return nil, errors.New("ELASTIC_HOST: the Elasticsearch/OpenSearch backend is not available in this build yet; unset ELASTIC_HOST to use the embedded store")
+		return openElastic(cfg, m, log)
 	}
 	return sqlite.Open(sqlite.Config{Dir: cfg.DataDir, OnBatch: func(commits, events int) {
 		m.batches.Observe(float64(commits))
@@ -73,18 +76,29 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 	uuid.EnableRandPool()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	store, err := openStore(cfg, newStoreMetrics(reg))
+	store, err := openStore(cfg, newStoreMetrics(reg), log)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	coord, err := openCoordination(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer coord.Close()
+	store = coord.wrap(store)
 
 	installToken := cfg.InstallationToken
 	generated := installToken == ""
 	if generated {
 		installToken = auth.GenerateSecret(18)
 	}
-	authSvc, err := auth.New(auth.Config{InstallationToken: installToken, TokenTTL: cfg.TokenTTL}, store.Entities())
+	authSvc, err := auth.New(auth.Config{InstallationToken: installToken, TokenTTL: cfg.TokenTTL,
+		MaxLoginAttempts: cfg.LoginMaxAttempts, LoginWindow: cfg.LoginWindow}, store.Entities())
+	if err != nil {
+		return err
+	}
+	secretBox, err := openSecrets(cfg, log)
 	if err != nil {
 		return err
 	}
@@ -94,24 +108,46 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 	}
 
 	sources := collector.NewSourceCache(store.Entities(), 5*time.Second)
-	locker := local.NewLocker()
+	locker := coord.locker
 	resolver, err := identity.New(identity.Config{Keys: cfg.MergeKeys}, store, locker)
 	if err != nil {
 		return fmt.Errorf("MERGE_KEYS: %w", err)
 	}
-	// Pipeline stages in PRODUCT.md order: identity (6), rules and workflows (7, which
-	// may ask for merges, so identity looks again after them), segmentation.
-	stages := []collector.Stage{resolver, resolver}
+	// Pipeline stages in PRODUCT.md order: event-to-profile mappings (4, after the
+	// built-in copy rules, so that a mapped key can merge profiles), identity (6), rules
+	// and workflows (7, which may ask for merges, so identity looks again after them),
+	// segmentation (8).
+	mapper := mapping.New(mapping.Config{}, store.Entities(), log)
+	segments := segment.NewEngine(segment.Config{}, store.Entities(), log)
+	flows, err := workflow.New(workflow.Config{}, workflow.Deps{Store: store, Logger: log, Secrets: secretBox,
+		Outbound: netguard.New(netguard.Config{AllowPrivate: cfg.OutboundAllowPrivate})})
+	if err != nil {
+		return err
+	}
+	// The workflow stage runs again last, for the segment-entered and segment-left
+	// events segmentation adds (each pass handles only events added since the last).
+	stages := []collector.Stage{mapper, resolver, flows, resolver, segments, flows}
+	coord.invalidate(sources, map[string]func(){mapping.EntityKind: mapper.Invalidate, segment.EntityKind: segments.Invalidate,
+		workflow.EntityRule: flows.InvalidateRules, workflow.EntityFlow: flows.InvalidateFlows, workflow.EntityDeployment: flows.InvalidateFlows})
 	col, err := collector.New(collector.Config{
 		Limits:    collector.Limits{MaxEvents: cfg.TrackMaxEvents},
-		CacheSize: 20000,
+		CacheSize: cacheSize(cfg),
 	}, store, locker, sources, stages...)
 	if err != nil {
 		return err
 	}
+	jobRunner, err := jobs.NewLocal(ctx, jobs.Config{}, store.Entities(), log, map[string]jobs.Handler{
+		segment.RefreshJob: segment.NewRefresher(store, col, 0).Run,
+	})
+	if err != nil {
+		return fmt.Errorf("starting the job runner: %w", err)
+	}
+	defer jobRunner.Close()
 	api := httpapi.New(httpapi.Options{ExposeGUIAPI: cfg.ExposeGUIAPI, MaxBodyBytes: cfg.TrackMaxBodyBytes, Pprof: cfg.Pprof,
-		TrackRateLimit: cfg.TrackRateLimit, TrackRateBurst: cfg.TrackRateBurst},
-		httpapi.Deps{Store: store, Collector: col, Sources: sources, Auth: authSvc, Logger: log, Registry: reg})
+		TrackRateLimit: cfg.TrackRateLimit, TrackRateBurst: cfg.TrackRateBurst,
+		TrustedNetworks: cfg.TrustedNetworks, TrustedProxies: cfg.TrustedProxies, CORSOrigins: cfg.CORSOrigins},
+		httpapi.Deps{Store: store, Collector: col, Sources: sources, Auth: authSvc, Logger: log, Registry: reg, Secrets: secretBox,
+			Data: httpapi.DataDeps{Segments: segments, EventTypes: mapper, Jobs: jobRunner}, Workflow: flows})
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
@@ -129,7 +165,11 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 	scheme := "http"
 	if cfg.TLSCertFile != "" {
 		scheme = "https"
-		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		tlsCtx, stopTLS := context.WithCancel(ctx)
+		defer stopTLS()
+		if srv.TLSConfig, err = newTLSConfig(tlsCtx, cfg.TLSCertFile, cfg.TLSKeyFile, cfg.TLSReloadInterval, log); err != nil {
+			return err
+		}
 	}
 	printNextSteps(out, cfg, scheme, ln.Addr(), installed, generated, installToken)
 	log.Info("listening", "addr", ln.Addr().String(), "scheme", scheme, "data_dir", cfg.DataDir,
@@ -138,7 +178,7 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 	errc := make(chan error, 1)
 	go func() {
 		if scheme == "https" {
-			errc <- srv.ServeTLS(ln, cfg.TLSCertFile, cfg.TLSKeyFile)
+			errc <- srv.ServeTLS(ln, "", "") // certificates come from TLSConfig.GetCertificate
 		} else {
 			errc <- srv.Serve(ln)
 		}
@@ -156,6 +196,7 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Warn("shutdown_incomplete", "error", err)
 	}
+	jobRunner.Close() // before the store: running jobs record that they were interrupted
 	if err := store.Close(); err != nil {
 		return fmt.Errorf("closing store: %w", err)
 	}

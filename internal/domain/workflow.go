@@ -60,4 +60,6 @@ type Resource struct {
 	Meta
 	Type   string         `json:"type"`
 	Config map[string]any `json:"config"`
+	// Secrets holds credentials (passwords, tokens): stored encrypted, answered masked.
+	Secrets map[string]string `json:"secrets,omitempty" secret:"true"`
 }

@@ -11,7 +11,9 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/thamesthrive/thamesthrive/internal/audit"
 	"github.com/thamesthrive/thamesthrive/internal/domain"
+	"github.com/thamesthrive/thamesthrive/internal/secrets"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 )
 
@@ -22,10 +24,12 @@ type route struct {
 	Perm    perm
 }
 
-// handle registers a GUI API route that needs a bearer token of a user holding one of
-// the roles in p.
-func (s *Server) handle(pattern string, p perm, h http.HandlerFunc) {
+// handle registers a GUI API route that needs a bearer token of a user whose roles the
+// permission table allows p. doc (one, optional here but required by the OpenAPI
+// test) describes the route for the OpenAPI document.
+func (s *Server) handle(pattern string, p perm, h http.HandlerFunc, doc ...Doc) {
 	s.apiRoutes = append(s.apiRoutes, route{Pattern: pattern, Perm: p})
+	s.meta.add(pattern, doc)
 	s.mux.Handle(pattern, s.authed(p, h))
 }
 
@@ -61,11 +65,12 @@ func invalid(field, msg string) error {
 
 // register adds the five routes of r.
 func register[T any, PT metaEntity[T]](s *Server, r Resource[T, PT]) {
-	s.handle("GET "+r.Base, r.Read, r.list(s))
-	s.handle("POST "+r.Base, r.Write, r.create(s))
-	s.handle("GET "+r.Base+"/{id}", r.Read, r.get(s))
-	s.handle("PUT "+r.Base+"/{id}", r.Write, r.update(s))
-	s.handle("DELETE "+r.Base+"/{id}", r.Write, r.remove(s))
+	docs := resourceDocs(r.Base, *new(T))
+	s.handle("GET "+r.Base, r.Read, r.list(s), docs["GET "+r.Base])
+	s.handle("POST "+r.Base, r.Write, r.create(s), docs["POST "+r.Base])
+	s.handle("GET "+r.Base+"/{id}", r.Read, r.get(s), docs["GET "+r.Base+"/{id}"])
+	s.handle("PUT "+r.Base+"/{id}", r.Write, r.update(s), docs["PUT "+r.Base+"/{id}"])
+	s.handle("DELETE "+r.Base+"/{id}", r.Write, r.remove(s), docs["DELETE "+r.Base+"/{id}"])
 }
 
 // Load reads one entity of this resource from the store.
@@ -115,9 +120,16 @@ func (r Resource[T, PT]) decode(w http.ResponseWriter, req *http.Request) (PT, e
 	return v, nil
 }
 
-func (r Resource[T, PT]) store(s *Server, w http.ResponseWriter, req *http.Request, v PT, ifVersion int64, status int) {
+// store writes v with its secret fields sealed (one sent as the mask keeps what old,
+// the stored version or nil, holds), records the change in the audit trail and answers
+// v with its secrets masked.
+func (r Resource[T, PT]) store(s *Server, w http.ResponseWriter, req *http.Request, v, old PT, ifVersion int64, status int) {
 	m := v.GetMeta()
 	m.Version = 0
+	if err := s.sealSecrets(v, old); err != nil {
+		s.fail(w, req, err)
+		return
+	}
 	doc, err := json.Marshal(v)
 	if err != nil {
 		s.fail(w, req, err)
@@ -132,6 +144,8 @@ func (r Resource[T, PT]) store(s *Server, w http.ResponseWriter, req *http.Reque
 	if r.Changed != nil {
 		r.Changed(m.ID)
 	}
+	s.recordChange(req, changeAction(ifVersion), r.Kind, m.ID, ver)
+	secrets.MaskFields(v)
 	writeJSON(w, status, v)
 }
 
@@ -151,7 +165,7 @@ func (r Resource[T, PT]) create(s *Server) http.HandlerFunc {
 		}
 		now := domain.Now()
 		m.Created, m.Updated = now, now
-		r.store(s, w, req, v, 0, http.StatusCreated)
+		r.store(s, w, req, v, nil, 0, http.StatusCreated)
 	}
 }
 
@@ -181,7 +195,7 @@ func (r Resource[T, PT]) update(s *Server) http.HandlerFunc {
 		}
 		m.ID = id
 		m.Created, m.Updated = old.GetMeta().Created, domain.Now()
-		r.store(s, w, req, v, ifVersion, http.StatusOK)
+		r.store(s, w, req, v, old, ifVersion, http.StatusOK)
 	}
 }
 
@@ -192,6 +206,7 @@ func (r Resource[T, PT]) get(s *Server) http.HandlerFunc {
 			s.fail(w, req, err)
 			return
 		}
+		secrets.MaskFields(v)
 		writeJSON(w, http.StatusOK, v)
 	}
 }
@@ -206,6 +221,7 @@ func (r Resource[T, PT]) remove(s *Server) http.HandlerFunc {
 		if r.Changed != nil {
 			r.Changed(id)
 		}
+		s.recordChange(req, audit.ActionDelete, r.Kind, id, 0)
 		w.WriteHeader(http.StatusNoContent)
 	}
 }
@@ -244,6 +260,7 @@ func (r Resource[T, PT]) list(s *Server) http.HandlerFunc {
 				continue
 			}
 			if total >= page.Offset && len(items) < page.Limit {
+				secrets.MaskFields(v)
 				items = append(items, v)
 			}
 			total++

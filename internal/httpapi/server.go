@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/pprof"
+	"net/netip"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,7 +16,9 @@ import (
 
 	"github.com/thamesthrive/thamesthrive/internal/auth"
 	"github.com/thamesthrive/thamesthrive/internal/collector"
+	"github.com/thamesthrive/thamesthrive/internal/secrets"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
+	"github.com/thamesthrive/thamesthrive/internal/workflow"
 )
 
 // Options shape which routes exist and their limits.
@@ -30,6 +33,12 @@ type Options struct {
 	// cap), with bursts of TrackRateBurst.
 	TrackRateLimit float64
 	TrackRateBurst int
+	// TrustedNetworks, when set, are the only client networks that reach the GUI API
+	// and GUI; TrustedProxies may name the client in X-Forwarded-For; CORSOrigins may
+	// call the GUI API from a browser (see security.go).
+	TrustedNetworks []netip.Prefix
+	TrustedProxies  []netip.Prefix
+	CORSOrigins     []string
 }
 
 // Deps are the services the handlers call.
@@ -40,6 +49,12 @@ type Deps struct {
 	Auth      *auth.Service
 	Logger    *slog.Logger
 	Registry  *prometheus.Registry
+	// Secrets seals the secret fields of configuration resources.
+	Secrets *secrets.Box
+	// Data serves search, segments, event types and jobs.
+	Data DataDeps
+	// Workflow runs rules and flows and serves their API (nil: no workflow routes).
+	Workflow *workflow.Engine
 }
 
 // Server holds the handlers' dependencies.
@@ -52,6 +67,8 @@ type Server struct {
 	limiter *ipLimiter
 	// apiRoutes records every GUI API route with its roles (see handle).
 	apiRoutes []route
+	// meta records every route with its documentation (see openapi.go).
+	meta routeMeta
 }
 
 // New builds the handler tree.
@@ -64,7 +81,7 @@ func New(opt Options, deps Deps) *Server {
 }
 
 func (s *Server) routes() {
-	m := s.mux
+	m := s.recorder()
 	// Ops.
 	m.HandleFunc("GET /healthz", s.healthz)
 	m.HandleFunc("GET /readyz", s.readyz)
@@ -93,11 +110,16 @@ func (s *Server) routes() {
 	s.handle("GET /api/v1/me", permAny, s.me)
 
 	register(s, s.sourceResource())
+	s.workflowRoutes()
+	s.userRoutes()
+	s.auditRoutes()
+	s.openAPIRoutes()
 
 	s.handle("GET /api/v1/profiles/{id}", permReadData, s.getProfile)
 	s.handle("GET /api/v1/profiles/{id}/events", permReadData, s.profileEvents)
 	s.handle("GET /api/v1/sessions/{id}", permReadData, s.getSession)
 	s.handle("GET /api/v1/events/{id}", permReadData, s.getEvent)
+	s.dataRoutes()
 
 	// Anything else under /api/v1/ is an authenticated 404, so that probing without a
 	// token learns nothing about which routes exist.
@@ -122,6 +144,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.metrics.observe(r.Pattern, sw.status, time.Since(start))
 	}()
+	var ok bool
+	if r, ok = s.secure(sw, r); !ok {
+		return
+	}
 	s.mux.ServeHTTP(sw, r)
 }
 

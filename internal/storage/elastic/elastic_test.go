@@ -1,0 +1,59 @@
+package elastic_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/thamesthrive/thamesthrive/internal/storage"
+	"github.com/thamesthrive/thamesthrive/internal/storage/elastic"
+	"github.com/thamesthrive/thamesthrive/internal/storage/storagetest"
+)
+
+var seq atomic.Int64
+
+// testConfig returns a configuration for the cluster named by ELASTIC_HOST with an
+// index prefix of its own, or skips the test when ELASTIC_HOST is unset.
+func testConfig(t testing.TB) elastic.Config {
+	t.Helper()
+	host := os.Getenv("ELASTIC_HOST")
+	if host == "" {
+		t.Skip("ELASTIC_HOST is not set: no Elasticsearch/OpenSearch to test against")
+	}
+	return elastic.Config{
+		Hosts:       strings.Split(host, ","),
+		Username:    os.Getenv("ELASTIC_HTTP_AUTH_USERNAME"),
+		Password:    os.Getenv("ELASTIC_HTTP_AUTH_PASSWORD"),
+		APIKey:      os.Getenv("ELASTIC_API_KEY"),
+		IndexPrefix: fmt.Sprintf("tt-unit-%d-%d", time.Now().UnixNano()%1e9, seq.Add(1)),
+		KeyPaths:    []string{"data.contact.email.main"},
+	}
+}
+
+func open(t *testing.T) storage.Store { return openTB(t) }
+
+func openB(b *testing.B) *elastic.Store { return openTB(b) }
+
+func openTB(t testing.TB) *elastic.Store {
+	cfg := testConfig(t)
+	ctx := context.Background()
+	if err := elastic.Migrate(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := elastic.Drop(context.Background(), cfg); err != nil {
+			t.Errorf("dropping test indices: %v", err)
+		}
+	})
+	s, err := elastic.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestConformance(t *testing.T) { storagetest.Run(t, open) }

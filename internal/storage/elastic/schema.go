@@ -1,0 +1,263 @@
+package elastic
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/thamesthrive/thamesthrive/internal/query/esdsl"
+)
+
+// SchemaVersion is the version of the index layout this binary reads and writes. It is
+// part of every index and template name and is recorded in each mapping's _meta; a
+// change of mapping that existing indices cannot take bumps it, and `thamesthrive
+// migrate` creates the new indices and moves the aliases.
+const SchemaVersion = 1
+
+// Index kinds. Each has an alias named <prefix>-<kind> that readers use.
+const (
+	kindProfiles = "profiles"
+	kindSessions = "sessions"
+	kindEvents   = "events"
+	kindEntities = "entities"
+	kindKeys     = "profile-keys"
+)
+
+// singleKinds are the kinds stored in one index each (one document per id).
+var singleKinds = []string{kindProfiles, kindSessions, kindEntities, kindKeys}
+
+func allKinds() []string { return append([]string{kindEvents}, singleKinds...) }
+
+type names struct{ prefix string }
+
+// alias is the name readers (and, for single indices, writers) use.
+func (n names) alias(kind string) string { return n.prefix + "-" + kind }
+
+// index is the concrete index of a single kind, and the name of its template.
+func (n names) index(kind string) string {
+	return fmt.Sprintf("%s-%s-v%d", n.prefix, kind, SchemaVersion)
+}
+
+// eventIndex is the monthly partition that holds events inserted at t.
+func (n names) eventIndex(t time.Time) string {
+	return n.index(kindEvents) + "-" + t.UTC().Format("2006.01")
+}
+
+// rawField holds a document whose free-form parts could not be indexed as they are
+// (a value whose type clashes with the mapping): the whole document is kept there,
+// unindexed, so that the write is never lost; reads unwrap it.
+const rawField = "tt_raw"
+
+func keyword() map[string]any { return map[string]any{"type": "keyword"} }
+
+func unindexedObject() map[string]any { return map[string]any{"type": "object", "enabled": false} }
+
+// mapping returns the mappings of an index kind: the dynamic rules esdsl relies on
+// (strings as keyword with a date sub-field, numbers as double, no date detection) plus
+// explicit fields the store itself filters and sorts on.
+func mapping(kind string) map[string]any {
+	m := esdsl.Mapping()
+	m["_meta"] = map[string]any{"schema_version": SchemaVersion, "kind": kind}
+	props := map[string]any{"id": keyword(), rawField: unindexedObject()}
+	switch kind {
+	case kindProfiles:
+		props["ids"] = keyword()
+		props["metadata"] = map[string]any{"properties": map[string]any{"merged_into": keyword()}}
+	case kindSessions:
+		props["profile"] = map[string]any{"properties": map[string]any{"id": keyword()}}
+	case kindEvents:
+		props["type"] = keyword()
+		props["profile"] = map[string]any{"properties": map[string]any{"id": keyword()}}
+		props["session"] = map[string]any{"properties": map[string]any{"id": keyword()}}
+	case kindEntities:
+		// Each kind of entity has its own document shape; keeping doc unindexed means
+		// two kinds can never clash in one mapping.
+		m = map[string]any{"dynamic": "strict", "_meta": m["_meta"]}
+		props = map[string]any{"kind": keyword(), "id": keyword(), "version": map[string]any{"type": "long"},
+			"updated": keyword(), "doc": unindexedObject()}
+	case kindKeys:
+		m = map[string]any{"dynamic": "strict", "_meta": m["_meta"]}
+		props = map[string]any{"path": keyword(), "value": map[string]any{"type": "keyword", "index": false},
+			"ids": unindexedObject()}
+	}
+	m["properties"] = props
+	return m
+}
+
+func (s *Store) template(kind string) map[string]any {
+	pattern := s.names.index(kind)
+	alias := map[string]any{"is_write_index": true}
+	if kind == kindEvents {
+		pattern += "-*"
+		alias = map[string]any{} // read alias over the monthly partitions; writes name the partition
+	}
+	settings := map[string]any{
+		"number_of_shards":   s.cfg.Shards,
+		"number_of_replicas": s.cfg.Replicas,
+		// Free-form traits, properties and context add fields; a clash of types within
+		// a numeric or date field is ignored rather than refusing the document.
+		"mapping.total_fields.limit": 10000,
+		"mapping.ignore_malformed":   true,
+	}
+	if kind == kindEntities || kind == kindKeys {
+		settings["number_of_shards"] = 1
+	}
+	return map[string]any{
+		"index_patterns": []string{pattern},
+		"priority":       200,
+		"version":        SchemaVersion,
+		"_meta":          map[string]any{"schema_version": SchemaVersion, "owner": "thamesthrive"},
+		"template": map[string]any{
+			"settings": map[string]any{"index": settings},
+			"mappings": mapping(kind),
+			"aliases":  map[string]any{s.names.alias(kind): alias},
+		},
+	}
+}
+
+// ErrSchema is returned by Open when the indices are missing or of another version.
+var ErrSchema = errors.New("index schema")
+
+// migrate creates or upgrades templates and indices; it is idempotent and safe to run
+// from several processes at once.
+func (s *Store) migrate(ctx context.Context) error {
+	for _, kind := range allKinds() {
+		v, err := s.aliasVersion(ctx, kind)
+		if err != nil {
+			return err
+		}
+		if v > SchemaVersion {
+			return fmt.Errorf("%w: %s was made by a newer thamesthrive (schema %d, this binary knows %d): upgrade thamesthrive",
+				ErrSchema, s.names.alias(kind), v, SchemaVersion)
+		}
+		if err := s.c.doJSON(ctx, http.MethodPut, "/_index_template/"+s.names.index(kind), s.template(kind), nil); err != nil {
+			return fmt.Errorf("storing index template %s: %w", s.names.index(kind), err)
+		}
+	}
+	for _, kind := range singleKinds {
+		if err := s.createIndex(ctx, s.names.index(kind)); err != nil {
+			return err
+		}
+	}
+	now := time.Now().UTC()
+	for _, t := range []time.Time{now, now.AddDate(0, 1, 0)} {
+		if err := s.createIndex(ctx, s.names.eventIndex(t)); err != nil {
+			return err
+		}
+	}
+	path := "/_cluster/health/" + url.PathEscape(s.names.prefix+"-*") + "?wait_for_status=yellow&timeout=60s"
+	if err := s.c.doJSON(ctx, http.MethodGet, path, nil, nil); err != nil {
+		return fmt.Errorf("waiting for the indices to be allocated: %w", err)
+	}
+	return nil
+}
+
+// createIndex creates an index (its template supplies settings, mappings and alias);
+// one that exists already is fine.
+func (s *Store) createIndex(ctx context.Context, name string) error {
+	err := s.c.doJSON(ctx, http.MethodPut, "/"+name, map[string]any{}, nil)
+	var ae *apiError
+	if err == nil || errors.As(err, &ae) && ae.Status == http.StatusBadRequest &&
+		strings.Contains(ae.Type, "already_exists") {
+		return nil
+	}
+	return fmt.Errorf("creating index %s: %w", name, err)
+}
+
+// aliasVersion returns the schema version recorded in the mapping of the indices behind
+// kind's alias: 0 when there are none, the highest when several disagree.
+func (s *Store) aliasVersion(ctx context.Context, kind string) (int, error) {
+	var res map[string]struct {
+		Mappings struct {
+			Meta struct {
+				SchemaVersion int `json:"schema_version"`
+			} `json:"_meta"`
+		} `json:"mappings"`
+	}
+	err := s.c.doJSON(ctx, http.MethodGet, "/"+s.names.alias(kind)+"/_mapping", nil, &res)
+	if statusOf(err) == http.StatusNotFound {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("reading mapping of %s: %w", s.names.alias(kind), err)
+	}
+	v := 0
+	for _, idx := range res {
+		v = max(v, idx.Mappings.Meta.SchemaVersion)
+	}
+	return v, nil
+}
+
+// check verifies that migrate has run for this version.
+func (s *Store) check(ctx context.Context) error {
+	for _, kind := range allKinds() {
+		v, err := s.aliasVersion(ctx, kind)
+		if err != nil {
+			return err
+		}
+		switch {
+		case v == 0:
+			return fmt.Errorf("%w: index %s does not exist: run `thamesthrive migrate` (with the same ELASTIC_* settings) first",
+				ErrSchema, s.names.alias(kind))
+		case v > SchemaVersion:
+			return fmt.Errorf("%w: %s was made by a newer thamesthrive (schema %d, this binary knows %d): upgrade thamesthrive",
+				ErrSchema, s.names.alias(kind), v, SchemaVersion)
+		case v < SchemaVersion:
+			return fmt.Errorf("%w: %s has schema %d, this binary needs %d: run `thamesthrive migrate`",
+				ErrSchema, s.names.alias(kind), v, SchemaVersion)
+		}
+	}
+	var tmpl struct {
+		IndexTemplates []struct {
+			IndexTemplate struct {
+				Meta struct {
+					SchemaVersion int `json:"schema_version"`
+				} `json:"_meta"`
+			} `json:"index_template"`
+		} `json:"index_templates"`
+	}
+	name := s.names.index(kindEvents)
+	err := s.c.doJSON(ctx, http.MethodGet, "/_index_template/"+name, nil, &tmpl)
+	if statusOf(err) == http.StatusNotFound || err == nil && len(tmpl.IndexTemplates) == 0 {
+		return fmt.Errorf("%w: index template %s does not exist: run `thamesthrive migrate` first", ErrSchema, name)
+	}
+	if err != nil {
+		return fmt.Errorf("reading index template %s: %w", name, err)
+	}
+	return nil
+}
+
+// drop deletes every index and template of the prefix (tests only).
+func (s *Store) drop(ctx context.Context) error {
+	var res map[string]json0
+	err := s.c.doJSON(ctx, http.MethodGet, "/"+url.PathEscape(s.names.prefix+"-*")+"/_mapping", nil, &res)
+	if err != nil && statusOf(err) != http.StatusNotFound {
+		return fmt.Errorf("listing indices: %w", err)
+	}
+	var indices []string
+	for name := range res {
+		if strings.HasPrefix(name, s.names.prefix+"-") {
+			indices = append(indices, name)
+		}
+	}
+	sort.Strings(indices)
+	if len(indices) > 0 {
+		if err := s.c.doJSON(ctx, http.MethodDelete, "/"+strings.Join(indices, ","), nil, nil); err != nil {
+			return fmt.Errorf("deleting indices: %w", err)
+		}
+	}
+	for _, kind := range allKinds() {
+		err := s.c.doJSON(ctx, http.MethodDelete, "/_index_template/"+s.names.index(kind), nil, nil)
+		if err != nil && statusOf(err) != http.StatusNotFound {
+			return fmt.Errorf("deleting index template: %w", err)
+		}
+	}
+	return nil
+}
+
+type json0 = struct{}

@@ -1,0 +1,197 @@
+package elastic
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/thamesthrive/thamesthrive/internal/domain"
+	"github.com/thamesthrive/thamesthrive/internal/query"
+	"github.com/thamesthrive/thamesthrive/internal/query/esdsl"
+	"github.com/thamesthrive/thamesthrive/internal/storage"
+)
+
+// Searches translate the condition with esdsl, which needs the mapped kind of every
+// field it compares (a number never equals a keyword "5"). Mappings grow as documents
+// bring new fields, so the kinds of each index kind are cached and fetched again when a
+// condition names a field the cache does not know (at most once a second).
+type kindsCache struct {
+	mu      sync.Mutex
+	kinds   map[string]esdsl.Kinds
+	fetched map[string]time.Time
+}
+
+func (s *Store) kindsFor(ctx context.Context, kind string, where query.Expr) (esdsl.Kinds, error) {
+	var fields []string
+	query.Inspect(where, func(n query.Node) bool {
+		if f, ok := n.(*query.Field); ok {
+			fields = append(fields, strings.Join(f.Path, "."))
+		}
+		return true
+	})
+	kc := &s.kinds
+	kc.mu.Lock()
+	defer kc.mu.Unlock()
+	if kc.kinds == nil {
+		kc.kinds, kc.fetched = map[string]esdsl.Kinds{}, map[string]time.Time{}
+	}
+	cached, ok := kc.kinds[kind]
+	stale := !ok
+	for _, f := range fields {
+		if _, known := cached[f]; !known {
+			stale = true
+		}
+	}
+	if !stale || ok && time.Since(kc.fetched[kind]) < time.Second {
+		return cached, nil
+	}
+	var res map[string]json.RawMessage
+	if err := s.c.doJSON(ctx, http.MethodGet, "/"+s.names.alias(kind)+"/_mapping", nil, &res); err != nil {
+		return nil, fmt.Errorf("reading mapping of %s: %w: %v", s.names.alias(kind), storage.ErrUnavailable, err)
+	}
+	merged := esdsl.Kinds{}
+	for _, raw := range res { // one entry per index (events: one per month)
+		k, err := esdsl.KindsFromMapping(raw)
+		if err != nil {
+			return nil, err
+		}
+		for f, v := range k {
+			if merged[f] == esdsl.Unmapped {
+				merged[f] = v
+			}
+		}
+	}
+	kc.kinds[kind], kc.fetched[kind] = merged, time.Now()
+	return merged, nil
+}
+
+// filterFor returns the bool filter clauses for a condition on kind's documents.
+func (s *Store) filterFor(ctx context.Context, kind, scope string, where query.Expr, now time.Time) ([]any, error) {
+	var filters []any
+	if kind == kindProfiles {
+		filters = append(filters, map[string]any{"bool": map[string]any{"must_not": []any{
+			map[string]any{"exists": map[string]any{"field": "metadata.merged_into"}}}}})
+	}
+	if where == nil {
+		return filters, nil
+	}
+	kinds, err := s.kindsFor(ctx, kind, where)
+	if err != nil {
+		return nil, err
+	}
+	q, err := esdsl.Query(where, esdsl.Options{Prefix: map[string]string{scope: ""}, Kinds: kinds, Now: now})
+	if err != nil {
+		var qe *query.Error
+		if errors.As(err, &qe) || errors.Is(err, query.ErrUnsupported) {
+			return nil, fmt.Errorf("where: %w: %w", err, storage.ErrInvalid)
+		}
+		return nil, fmt.Errorf("where: %w", err)
+	}
+	return append(filters, q), nil
+}
+
+func sortFor(sorts []storage.Sort) ([]any, error) {
+	var out []any
+	seen := map[string]bool{}
+	add := func(field, order string) {
+		if !seen[field] {
+			seen[field] = true
+			out = append(out, map[string]any{field: map[string]any{"order": order, "missing": "_last", "unmapped_type": "keyword"}})
+		}
+	}
+	for _, s := range sorts {
+		if !storage.ValidSortField(s.Field) {
+			return nil, fmt.Errorf("sort: %q is not a field path: %w", s.Field, storage.ErrInvalid)
+		}
+		order := "asc"
+		if s.Desc {
+			order = "desc"
+		}
+		add(s.Field, order)
+	}
+	add("metadata.time.insert", "desc")
+	add("id", "asc")
+	return out, nil
+}
+
+func searchKind[T any](ctx context.Context, s *Store, kind, scope string, q storage.Query) ([]*T, int64, error) {
+	if q.Page.Offset < 0 {
+		return nil, 0, fmt.Errorf("offset: must not be negative: %w", storage.ErrInvalid)
+	}
+	filters, err := s.filterFor(ctx, kind, scope, q.Where, q.Now)
+	if err != nil {
+		return nil, 0, err
+	}
+	sort, err := sortFor(q.Sort)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := s.readOwnWrites(ctx, kind); err != nil {
+		return nil, 0, err
+	}
+	from, size, ok := window(q.Page)
+	if !ok {
+		size = 0
+	}
+	res, err := s.search(ctx, kind, map[string]any{
+		"query": map[string]any{"bool": map[string]any{"filter": filters}},
+		"sort":  sort, "from": from, "size": size, "track_total_hits": true,
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	items, err := decodeHits[T](res)
+	return items, res.Hits.Total.Value, err
+}
+
+// Search implements storage.Profiles.
+func (p *profiles) Search(ctx context.Context, q storage.Query) ([]*domain.Profile, int64, error) {
+	items, total, err := searchKind[domain.Profile](ctx, p.s, kindProfiles, "profile", q)
+	for _, x := range items {
+		x.Normalize()
+	}
+	return items, total, err
+}
+
+// Scan implements storage.Profiles: a keyset walk in id order.
+func (p *profiles) Scan(ctx context.Context, where query.Expr, after string, limit int) ([]*domain.Profile, error) {
+	s := p.s
+	if limit <= 0 {
+		return nil, fmt.Errorf("limit: must be positive: %w", storage.ErrInvalid)
+	}
+	filters, err := s.filterFor(ctx, kindProfiles, "profile", where, time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.readOwnWrites(ctx, kindProfiles); err != nil {
+		return nil, err
+	}
+	filters = append(filters, map[string]any{"range": map[string]any{"id": map[string]any{"gt": after}}})
+	res, err := s.search(ctx, kindProfiles, map[string]any{
+		"query": map[string]any{"bool": map[string]any{"filter": filters}},
+		"sort":  []any{map[string]any{"id": "asc"}}, "size": min(limit, maxWindow),
+	})
+	if err != nil {
+		return nil, err
+	}
+	items, err := decodeHits[domain.Profile](res)
+	for _, x := range items {
+		x.Normalize()
+	}
+	return items, err
+}
+
+// Search implements storage.Sessions.
+func (x *sessions) Search(ctx context.Context, q storage.Query) ([]*domain.Session, int64, error) {
+	return searchKind[domain.Session](ctx, x.s, kindSessions, "session", q)
+}
+
+// Search implements storage.Events.
+func (e *events) Search(ctx context.Context, q storage.Query) ([]*domain.Event, int64, error) {
+	return searchKind[domain.Event](ctx, e.s, kindEvents, "event", q)
+}

@@ -1,0 +1,338 @@
+package workflow
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/thamesthrive/thamesthrive/internal/domain"
+)
+
+// docKind describes how a typed object (profile, session, event) is seen as a
+// document: its top-level JSON fields and which of them nodes may not change.
+type docKind struct {
+	scope    string
+	typ      reflect.Type // the struct type
+	fields   map[string]docField
+	readOnly map[string]bool
+}
+
+type docField struct {
+	index    []int
+	typ      reflect.Type
+	freeForm bool // map[string]any: any object goes
+}
+
+var (
+	kindsMu sync.Mutex
+	kinds   = map[reflect.Type]*docKind{}
+)
+
+func kindOf(scope string, typ reflect.Type, readOnly ...string) *docKind {
+	kindsMu.Lock()
+	defer kindsMu.Unlock()
+	if k, ok := kinds[typ]; ok {
+		return k
+	}
+	k := &docKind{scope: scope, typ: typ, fields: map[string]docField{}, readOnly: map[string]bool{}}
+	for _, f := range reflect.VisibleFields(typ) {
+		if !f.IsExported() || f.Anonymous {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		k.fields[name] = docField{index: f.Index, typ: f.Type,
+			freeForm: f.Type.Kind() == reflect.Map && f.Type.Key().Kind() == reflect.String && f.Type.Elem().Kind() == reflect.Interface}
+	}
+	for _, r := range readOnly {
+		k.readOnly[r] = true
+	}
+	kinds[typ] = k
+	return k
+}
+
+var (
+	profileKind = func() *docKind {
+		return kindOf(ScopeProfile, reflect.TypeFor[domain.Profile](), "id", "ids", "metadata")
+	}
+	sessionKind = func() *docKind {
+		return kindOf(ScopeSession, reflect.TypeFor[domain.Session](), "id", "profile", "metadata")
+	}
+	eventKind = func() *docKind {
+		return kindOf(ScopeEvent, reflect.TypeFor[domain.Event](), "id", "type", "metadata", "source", "session", "profile")
+	}
+)
+
+// document is a typed object seen as a JSON-like map, materialised on first use.
+type document struct {
+	kind  *docKind
+	typed reflect.Value // pointer to the struct; invalid when there is none
+	m     map[string]any
+	dirty map[string]bool
+}
+
+func newDocument(kind *docKind, typed any) *document {
+	d := &document{kind: kind}
+	if rv := reflect.ValueOf(typed); rv.IsValid() && !rv.IsNil() {
+		d.typed = rv
+	}
+	return d
+}
+
+// load materialises the map.
+func (d *document) load() map[string]any {
+	if d.m != nil {
+		return d.m
+	}
+	d.m = map[string]any{}
+	if d.typed.IsValid() {
+		b, err := json.Marshal(d.typed.Interface())
+		if err == nil {
+			_ = json.Unmarshal(b, &d.m)
+		}
+	}
+	return d.m
+}
+
+func (d *document) get(path string) (any, bool) {
+	m := d.load()
+	if path == "" {
+		return m, true
+	}
+	return domain.GetPath(m, path)
+}
+
+// errReadOnly is wrapped by writes to protected fields.
+var errReadOnly = errors.New("is read-only")
+
+func (d *document) check(path string) (string, docField, error) {
+	if path == "" {
+		return "", docField{}, fmt.Errorf("%s@: the whole %s cannot be replaced or deleted", d.kind.scope, d.kind.scope)
+	}
+	if !d.typed.IsValid() {
+		return "", docField{}, fmt.Errorf("%s@%s: there is no %s in this run", d.kind.scope, path, d.kind.scope)
+	}
+	top, _, _ := strings.Cut(path, ".")
+	f, ok := d.kind.fields[top]
+	if !ok {
+		return "", docField{}, fmt.Errorf("%s@%s: %q is not a field of the %s", d.kind.scope, path, top, d.kind.scope)
+	}
+	if d.kind.readOnly[top] {
+		return "", docField{}, fmt.Errorf("%s@%s: %w", d.kind.scope, top, errReadOnly)
+	}
+	return top, f, nil
+}
+
+// set stores v at path, after checking that the typed object can hold it.
+func (d *document) set(path string, v any) error {
+	top, f, err := d.check(path)
+	if err != nil {
+		return err
+	}
+	m := d.load()
+	v = toJSON(v)
+	if f.freeForm {
+		if path == top {
+			if _, ok := v.(map[string]any); !ok && v != nil {
+				return fmt.Errorf("%s@%s must be an object", d.kind.scope, top)
+			}
+		}
+		domain.SetPath(m, path, v)
+		d.markDirty(top)
+		return nil
+	}
+	old, had := m[top]
+	saved := cloneJSON(old)
+	domain.SetPath(m, path, v)
+	if err := fits(m[top], f.typ); err != nil {
+		if had {
+			m[top] = saved
+		} else {
+			delete(m, top)
+		}
+		var fe *fitError
+		if errors.As(err, &fe) && fe.field != "" && path != top+"."+fe.field {
+			return fmt.Errorf("%s@%s: %s %s", d.kind.scope, path, fe.field, fe.msg)
+		}
+		return fmt.Errorf("%s@%s: %v", d.kind.scope, path, err)
+	}
+	d.markDirty(top)
+	return nil
+}
+
+func (d *document) del(path string) error {
+	top, _, err := d.check(path)
+	if err != nil {
+		return err
+	}
+	domain.DeletePath(d.load(), path)
+	d.markDirty(top)
+	return nil
+}
+
+func (d *document) markDirty(top string) {
+	if d.dirty == nil {
+		d.dirty = map[string]bool{}
+	}
+	d.dirty[top] = true
+}
+
+type fitError struct{ field, msg string }
+
+func (e *fitError) Error() string { return e.msg }
+
+// fits reports whether the JSON-like v decodes into a value of type t.
+func fits(v any, t reflect.Type) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, reflect.New(t).Interface()); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return &fitError{field: te.Field, msg: fmt.Sprintf("must be %s, not %s", kindName(te.Type), te.Value)}
+		}
+		return errors.New(strings.TrimPrefix(err.Error(), "json: "))
+	}
+	return nil
+}
+
+func kindName(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Float32, reflect.Float64, reflect.Int, reflect.Int64, reflect.Int32:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice:
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return t.String()
+}
+
+// writeBack decodes the changed top-level fields into the typed object.
+func (d *document) writeBack() error {
+	if len(d.dirty) == 0 || !d.typed.IsValid() {
+		return nil
+	}
+	var errs []error
+	obj := d.typed.Elem()
+	keys := make([]string, 0, len(d.dirty))
+	for k := range d.dirty {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, top := range keys {
+		f := d.kind.fields[top]
+		fv := obj.FieldByIndex(f.index)
+		nv := reflect.New(f.typ)
+		if v, ok := d.m[top]; ok && v != nil {
+			b, err := json.Marshal(v)
+			if err == nil {
+				err = json.Unmarshal(b, nv.Interface())
+			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s@%s: %w", d.kind.scope, top, err))
+				continue
+			}
+		}
+		fv.Set(nv.Elem())
+	}
+	d.dirty = nil
+	if p, ok := d.typed.Interface().(*domain.Profile); ok {
+		p.Normalize()
+	}
+	return errors.Join(errs...)
+}
+
+// Docs are the documents of one request (profile and session) and one event.
+type Docs struct {
+	profile *document
+	session *document
+	event   *document
+}
+
+// NewDocs returns documents over the typed objects; any may be nil.
+func NewDocs(p *domain.Profile, s *domain.Session, ev *domain.Event) *Docs {
+	return &Docs{profile: newDocument(profileKind(), p), session: newDocument(sessionKind(), s), event: newDocument(eventKind(), ev)}
+}
+
+// forEvent returns Docs sharing profile and session with d, over another event.
+func (d *Docs) forEvent(ev *domain.Event) *Docs {
+	return &Docs{profile: d.profile, session: d.session, event: newDocument(eventKind(), ev)}
+}
+
+func (d *Docs) doc(scope string) *document {
+	switch scope {
+	case ScopeProfile:
+		return d.profile
+	case ScopeSession:
+		return d.session
+	case ScopeEvent:
+		return d.event
+	}
+	return nil
+}
+
+// WriteBack decodes every change into the typed objects.
+func (d *Docs) WriteBack() error {
+	return errors.Join(d.profile.writeBack(), d.session.writeBack(), d.event.writeBack())
+}
+
+// Change is one difference between two documents.
+type Change struct {
+	Path   string `json:"path"`
+	Op     string `json:"op"` // add, remove, change
+	Before any    `json:"before,omitempty"`
+	After  any    `json:"after,omitempty"`
+}
+
+// Diff lists the leaf-level differences from before to after, by path.
+func Diff(before, after map[string]any) []Change {
+	out := []Change{}
+	diffInto(&out, "", before, after)
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
+}
+
+func diffInto(out *[]Change, prefix string, before, after map[string]any) {
+	join := func(k string) string {
+		if prefix == "" {
+			return k
+		}
+		return prefix + "." + k
+	}
+	for k, b := range before {
+		a, ok := after[k]
+		if !ok {
+			*out = append(*out, Change{Path: join(k), Op: "remove", Before: b})
+			continue
+		}
+		bm, bok := b.(map[string]any)
+		am, aok := a.(map[string]any)
+		if bok && aok {
+			diffInto(out, join(k), bm, am)
+			continue
+		}
+		if !reflect.DeepEqual(a, b) {
+			*out = append(*out, Change{Path: join(k), Op: "change", Before: b, After: a})
+		}
+	}
+	for k, a := range after {
+		if _, ok := before[k]; !ok {
+			*out = append(*out, Change{Path: join(k), Op: "add", After: a})
+		}
+	}
+}

@@ -1,0 +1,345 @@
+// Package integration tests ThamesThrive against real servers: the storage and query
+// suites on every Elasticsearch/OpenSearch engine named in the environment, and the
+// real binary running as several replicas that share one OpenSearch and one Redis.
+// Every test is skipped when the variables naming its servers are unset, so `go test
+// ./...` passes on a machine with Go only; scripts/test-integration.sh starts the
+// servers and sets them.
+package integration
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/thamesthrive/thamesthrive/internal/identity"
+	"github.com/thamesthrive/thamesthrive/internal/storage/elastic"
+)
+
+// engine is one Elasticsearch/OpenSearch cluster to run the suites against.
+type engine struct{ name, url string }
+
+// engines lists the clusters named in the environment: ELASTIC_HOST (the default
+// OpenSearch 2.19 of scripts/services), OPENSEARCH3_HOST, ELASTIC9_HOST, ELASTIC8_HOST.
+func engines() []engine {
+	var out []engine
+	for _, v := range []struct{ name, env string }{
+		{"default", "ELASTIC_HOST"}, {"opensearch3", "OPENSEARCH3_HOST"}, {"elasticsearch9", "ELASTIC9_HOST"}, {"elasticsearch8", "ELASTIC8_HOST"},
+	} {
+		if u := strings.TrimSpace(os.Getenv(v.env)); u != "" {
+			out = append(out, engine{v.name, u})
+		}
+	}
+	return out
+}
+
+var prefixSeq atomic.Int64
+
+// uniquePrefix names indices and Redis keys of one test, so that runs and tests never
+// see each other's data on shared servers.
+func uniquePrefix(what string) string {
+	return fmt.Sprintf("tt-it-%s-%d-%d", what, time.Now().UnixNano()%1e9, prefixSeq.Add(1))
+}
+
+func elasticConfig(url, prefix string) elastic.Config {
+	return elastic.Config{Hosts: strings.Split(url, ","), Username: os.Getenv("ELASTIC_HTTP_AUTH_USERNAME"),
+		Password: os.Getenv("ELASTIC_HTTP_AUTH_PASSWORD"), APIKey: os.Getenv("ELASTIC_API_KEY"),
+		IndexPrefix: prefix, KeyPaths: identity.DefaultKeys}
+}
+
+var (
+	buildOnce sync.Once
+	binary    string
+	buildErr  error
+)
+
+// thamesthrive builds the binary once per test run (only when a test needs it).
+func thamesthrive(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "thamesthrive-integration")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binary = filepath.Join(dir, "thamesthrive")
+		out, err := exec.Command("go", "build", "-o", binary, "../../cmd/thamesthrive").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("building thamesthrive: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binary
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binary != "" {
+		os.RemoveAll(filepath.Dir(binary))
+	}
+	os.Exit(code)
+}
+
+const (
+	installToken = "integration-installation-token"
+	adminUser    = "admin@example.com"
+	adminPass    = "correct horse battery"
+)
+
+// cluster is a set of `serve` replicas sharing one index prefix on one cluster and
+// one Redis.
+type cluster struct {
+	t        *testing.T
+	env      []string
+	prefix   string
+	elastic  elastic.Config
+	replicas []*replica
+	token    string
+}
+
+type replica struct {
+	t      *testing.T
+	n      int
+	URL    string
+	cmd    *exec.Cmd
+	stderr *syncBuffer
+	exited chan error
+	killed atomic.Bool
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// newCluster migrates a fresh prefix and starts n replicas; it skips the test unless
+// ELASTIC_HOST and REDIS_HOST are set. The indices and Redis keys are removed at the end.
+func newCluster(t *testing.T, n int) *cluster {
+	t.Helper()
+	es, redisHost := os.Getenv("ELASTIC_HOST"), os.Getenv("REDIS_HOST")
+	if es == "" || redisHost == "" {
+		t.Skip("ELASTIC_HOST and REDIS_HOST must be set (scripts/test-integration.sh starts both)")
+	}
+	bin := thamesthrive(t)
+	prefix := uniquePrefix("rep")
+	c := &cluster{t: t, prefix: prefix, elastic: elasticConfig(es, prefix)}
+	c.env = []string{"PATH=" + os.Getenv("PATH"), "ELASTIC_HOST=" + es, "ELASTIC_INDEX_PREFIX=" + prefix,
+		"REDIS_HOST=" + redisHost, "REDIS_PORT=" + envOr("REDIS_PORT", "6379"), "REDIS_PASSWORD=" + os.Getenv("REDIS_PASSWORD"),
+		"ELASTIC_HTTP_AUTH_USERNAME=" + os.Getenv("ELASTIC_HTTP_AUTH_USERNAME"), "ELASTIC_HTTP_AUTH_PASSWORD=" + os.Getenv("ELASTIC_HTTP_AUTH_PASSWORD"),
+		"ELASTIC_API_KEY=" + os.Getenv("ELASTIC_API_KEY"),
+		"SECRETS_KEY=" + strings.Repeat("ab", 32), "INSTALLATION_TOKEN=" + installToken, "LOGGING_LEVEL=info",
+		"HTTP_ADDR=127.0.0.1:0", "TRACK_RATE_LIMIT=0", "PPROF=" + os.Getenv("INTEGRATION_PPROF")}
+	migrate := exec.Command(bin, "migrate")
+	migrate.Env = c.env
+	if out, err := migrate.CombinedOutput(); err != nil {
+		t.Fatalf("migrate: %v\n%s", err, out)
+	}
+	t.Cleanup(func() {
+		if err := elastic.Drop(context.Background(), c.elastic); err != nil {
+			t.Logf("dropping %s: %v", prefix, err)
+		}
+		dropRedisKeys(t, prefix)
+	})
+	for i := 0; i < n; i++ {
+		c.replicas = append(c.replicas, c.start(i))
+	}
+	return c
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func (c *cluster) start(n int) *replica {
+	t := c.t
+	t.Helper()
+	r := &replica{t: t, n: n, stderr: &syncBuffer{}, exited: make(chan error, 1)}
+	cmd := exec.Command(thamesthrive(t), "serve")
+	cmd.Env = append(c.env, "DATA_DIR="+t.TempDir())
+	pr, pw := io.Pipe()
+	cmd.Stdout = io.Discard
+	cmd.Stderr = io.MultiWriter(r.stderr, pw)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r.cmd = cmd
+	go func() { r.exited <- cmd.Wait(); pw.Close() }()
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			var line struct {
+				Msg  string `json:"msg"`
+				Addr string `json:"addr"`
+			}
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" {
+				addr <- line.Addr
+			}
+		}
+		io.Copy(io.Discard, pr)
+	}()
+	select {
+	case a := <-addr:
+		r.URL = "http://" + a
+	case err := <-r.exited:
+		t.Fatalf("replica %d exited before listening: %v\n%s", n, err, r.stderr)
+	case <-time.After(60 * time.Second):
+		t.Fatalf("replica %d did not start\n%s", n, r.stderr)
+	}
+	t.Cleanup(r.kill)
+	return r
+}
+
+// kill stops the replica with SIGKILL: nothing is flushed or finished.
+func (r *replica) kill() {
+	if r.killed.CompareAndSwap(false, true) {
+		r.cmd.Process.Signal(syscall.SIGKILL)
+		<-r.exited
+	}
+}
+
+var client = &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 128,
+	DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext}}
+
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+func (r *response) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.Body, &m); err != nil {
+		t.Fatalf("response is not a JSON object: %v: %s", err, r.Body)
+	}
+	return m
+}
+
+// send makes one request; err is a transport error (the replica is gone).
+func (r *replica) send(method, path string, body any, headers ...string) (*response, error) {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, r.URL+path, rd)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	return &response{Status: resp.StatusCode, Header: resp.Header, Body: b}, nil
+}
+
+func (r *replica) do(method, path string, body any, headers ...string) *response {
+	r.t.Helper()
+	res, err := r.send(method, path, body, headers...)
+	if err != nil {
+		r.t.Fatalf("replica %d: %s %s: %v", r.n, method, path, err)
+	}
+	return res
+}
+
+// auth sends a request with the admin's bearer token.
+func (c *cluster) auth(r *replica, method, path string, body any) *response {
+	c.t.Helper()
+	return r.do(method, path, body, "Authorization", "Bearer "+c.adminToken())
+}
+
+// adminToken installs the first admin through replica 0 (once) and returns a token.
+func (c *cluster) adminToken() string {
+	c.t.Helper()
+	if c.token != "" {
+		return c.token
+	}
+	r := c.replicas[0]
+	res := r.do("POST", "/api/v1/install", map[string]string{"username": adminUser, "password": adminPass, "token": installToken})
+	if res.Status != http.StatusCreated && res.Status != http.StatusConflict {
+		c.t.Fatalf("install: %d %s", res.Status, res.Body)
+	}
+	res = r.do("POST", "/api/v1/auth/token", map[string]string{"username": adminUser, "password": adminPass})
+	if res.Status != http.StatusOK {
+		c.t.Fatalf("token: %d %s", res.Status, res.Body)
+	}
+	c.token = res.json(c.t)["access_token"].(string)
+	return c.token
+}
+
+// source creates an enabled REST source through replica r.
+func (c *cluster) source(r *replica, id string) {
+	c.t.Helper()
+	body := map[string]any{"id": id, "name": "Source " + id, "type": "rest", "enabled": true}
+	if res := c.auth(r, "POST", "/api/v1/event-sources", body); res.Status != http.StatusCreated {
+		c.t.Fatalf("creating source: %d %s", res.Status, res.Body)
+	}
+}
+
+// openStore opens the cluster's indices in the test process, to check what the
+// replicas stored.
+func (c *cluster) openStore() *elastic.Store {
+	c.t.Helper()
+	s, err := elastic.Open(context.Background(), c.elastic)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func at(doc any, path string) any {
+	for _, k := range strings.Split(path, ".") {
+		m, ok := doc.(map[string]any)
+		if !ok {
+			return nil
+		}
+		doc = m[k]
+	}
+	return doc
+}
