@@ -40,13 +40,29 @@ func getDoc[T any](ctx context.Context, s *Store, kind, id string) (*T, error) {
 		return nil, fmt.Errorf("%s %q: %w", what, id, storage.ErrNotFound)
 	}
 	var res getResult
-	err := s.c.doJSON(ctx, http.MethodGet, "/"+s.names.alias(kind)+"/_doc/"+url.PathEscape(id), nil, &res)
-	if isDocNotFound(err) || err == nil && !res.Found {
-		s.fences.Add(fenceKey(kind, id), fence{absent: true})
-		return nil, fmt.Errorf("%s %q: %w", what, id, storage.ErrNotFound)
+	cached := false
+	if s.cfg.Cache != nil {
+		d, ok, err := s.cfg.Cache.Get(ctx, cacheKey(kind, id))
+		if err != nil {
+			s.log.Debug("doc_cache_unavailable", "error", err.Error())
+		}
+		if ok {
+			res, cached = getResult{Found: true, SeqNo: d.SeqNo, PrimaryTerm: d.Term, Source: d.Source}, true
+		}
 	}
-	if err != nil {
-		return nil, fmt.Errorf("reading %s %q: %w: %v", what, id, storage.ErrUnavailable, err)
+	if !cached {
+		err := s.c.doJSON(ctx, http.MethodGet, "/"+s.names.alias(kind)+"/_doc/"+url.PathEscape(id), nil, &res)
+		if isDocNotFound(err) || err == nil && !res.Found {
+			s.fences.Add(fenceKey(kind, id), fence{absent: true})
+			return nil, fmt.Errorf("%s %q: %w", what, id, storage.ErrNotFound)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading %s %q: %w: %v", what, id, storage.ErrUnavailable, err)
+		}
+		if s.cfg.Cache != nil {
+			// Keeps whichever version is newer, so racing a writer is harmless.
+			s.cfg.Cache.Set(ctx, []CachedDoc{{Key: cacheKey(kind, id), SeqNo: res.SeqNo, Term: res.PrimaryTerm, Source: res.Source}})
+		}
 	}
 	v := new(T)
 	if err := json.Unmarshal(unwrap(res.Source), v); err != nil {
@@ -263,16 +279,51 @@ func (e *events) Existing(ctx context.Context, ids []string) (map[string]bool, e
 			rest = append(rest, id)
 		}
 	}
-	if len(rest) > 0 {
-		hits, _, err := e.s.searchIDs(ctx, kindEvents, map[string]any{"ids": map[string]any{"values": rest}}, 0, len(rest))
+	older, err := e.olderPartitions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(rest) > 0 && older != "" {
+		var res searchResult
+		err := e.s.c.doJSON(ctx, http.MethodPost, "/"+older+"/_search?ignore_unavailable=true&allow_no_indices=true", map[string]any{
+			"query": map[string]any{"ids": map[string]any{"values": rest}}, "size": len(rest), "_source": false}, &res)
 		if err != nil {
-			return nil, err
+			return nil, classify("searching older events", err)
 		}
-		for _, id := range hits {
-			out[id] = true
+		for _, h := range res.Hits.Hits {
+			out[h.ID] = true
 		}
 	}
 	return out, nil
+}
+
+// olderPartitions names the event partitions before the recent ones ("" when there
+// are none: a young installation), as an index expression; the list is read at most
+// once a minute.
+func (e *events) olderPartitions(ctx context.Context) (string, error) {
+	s := e.s
+	s.partMu.Lock()
+	defer s.partMu.Unlock()
+	if time.Since(s.partRead) < time.Minute {
+		return s.partOlder, nil
+	}
+	var res map[string]json.RawMessage
+	err := s.c.doJSON(ctx, http.MethodGet, "/"+s.names.alias(kindEvents)+"/_alias/"+s.names.alias(kindEvents), nil, &res)
+	if err != nil && statusOf(err) != http.StatusNotFound {
+		return "", fmt.Errorf("listing event partitions: %w: %v", storage.ErrUnavailable, err)
+	}
+	recent := e.recentEventIndices()
+	var older []string
+	for name := range res {
+		if name != recent[0] && name != recent[1] {
+			older = append(older, name)
+		}
+	}
+	s.partOlder, s.partRead = "", time.Now()
+	if len(older) > 0 {
+		s.partOlder = s.names.index(kindEvents) + "-*,-" + recent[0] + ",-" + recent[1]
+	}
+	return s.partOlder, nil
 }
 
 // ListByProfile implements storage.Events.

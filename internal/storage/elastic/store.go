@@ -56,6 +56,9 @@ type Config struct {
 	// WriteTimeout bounds how long a Commit keeps retrying a busy or unreachable
 	// cluster before it fails with storage.ErrUnavailable (10s).
 	WriteTimeout time.Duration
+	// Cache, if set, holds the latest profiles and sessions for every replica (see
+	// DocCache); without it every read is a real-time GET from the cluster.
+	Cache DocCache
 	// HTTPClient replaces the default client (tests).
 	HTTPClient *http.Client
 	Logger     *slog.Logger
@@ -127,6 +130,12 @@ type Store struct {
 	keyPaths map[string]bool
 	// eventIndices are the monthly event indices known to exist.
 	eventIndices sync.Map
+
+	// partOlder is the index expression of the event partitions older than the
+	// recent ones, read at partRead.
+	partMu    sync.Mutex
+	partOlder string
+	partRead  time.Time
 
 	gens  map[string]*refreshGen
 	kinds kindsCache

@@ -206,6 +206,8 @@ func (s *Store) flush(reqs []*commitReq) {
 	var body bytes.Buffer
 	stored := 0
 	touched := map[string]bool{}
+	var fresh []CachedDoc // written: the cache gets them
+	var stale []string    // conflicting or of unknown state: the cache drops them
 	var lastErr error
 	for len(todo) > 0 {
 		if err := s.ensureEventIndices(ctx, todo); err != nil {
@@ -231,6 +233,11 @@ func (s *Store) flush(reqs []*commitReq) {
 						r = v
 					}
 					touched[p.it.kind] = true
+					if r.Status < 300 && (p.it.kind == kindProfiles || p.it.kind == kindSessions) {
+						fresh = append(fresh, CachedDoc{Key: cacheKey(p.it.kind, p.it.id), SeqNo: r.SeqNo, Term: r.PrimaryTerm, Source: p.it.source})
+					} else if r.Status == http.StatusConflict && p.it.kind != kindEvents {
+						stale = append(stale, cacheKey(p.it.kind, p.it.id))
+					}
 					if retry, err := s.itemDone(p.it, r); retry {
 						again = append(again, p)
 					} else if err != nil {
@@ -285,7 +292,33 @@ func (s *Store) flush(reqs []*commitReq) {
 	for i, r := range reqs {
 		if errs[i] != nil {
 			s.forgetFences(r)
+			for _, it := range r.items { // their state in the cluster is unknown now
+				if it.kind == kindProfiles || it.kind == kindSessions {
+					stale = append(stale, cacheKey(it.kind, it.id))
+				}
+			}
 		}
+	}
+	if s.cfg.Cache != nil {
+		// Before any Commit returns, so before the pipeline releases its locks: the next
+		// holder, on any replica, reads what was just written.
+		cctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		if len(fresh) > 0 {
+			if err := s.cfg.Cache.Set(cctx, fresh); err != nil {
+				s.log.Warn("doc_cache_set_failed", "error", err.Error())
+				for _, d := range fresh {
+					stale = append(stale, d.Key)
+				}
+			}
+		}
+		if len(stale) > 0 {
+			if err := s.cfg.Cache.Delete(cctx, stale...); err != nil {
+				s.log.Warn("doc_cache_delete_failed", "error", err.Error())
+			}
+		}
+		cancel()
+	}
+	for i, r := range reqs {
 		r.result <- errs[i]
 	}
 	if s.cfg.OnBatch != nil {

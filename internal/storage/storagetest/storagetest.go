@@ -107,7 +107,8 @@ func RunLocker(t *testing.T, l storage.Locker) {
 	})
 }
 
-func sampleBatch(profileID, sessionID string, eventIDs ...string) *storage.Batch {
+// SampleBatch returns a batch with one profile, one session and the given events.
+func SampleBatch(profileID, sessionID string, eventIDs ...string) *storage.Batch {
 	now := domain.Now()
 	p := domain.NewProfile(profileID, now)
 	p.Traits["plan"] = "gold"
@@ -126,7 +127,7 @@ func sampleBatch(profileID, sessionID string, eventIDs ...string) *storage.Batch
 
 func testCommitAndGet(t *testing.T, s storage.Store) {
 	ctx := context.Background()
-	if err := s.Commit(ctx, sampleBatch("p1", "s1", "e1", "e2")); err != nil {
+	if err := s.Commit(ctx, SampleBatch("p1", "s1", "e1", "e2")); err != nil {
 		t.Fatal(err)
 	}
 	p, err := s.Profiles().Get(ctx, "p1")
@@ -187,10 +188,10 @@ func testNotFound(t *testing.T, s storage.Store) {
 
 func testEventIdempotence(t *testing.T, s storage.Store) {
 	ctx := context.Background()
-	if err := s.Commit(ctx, sampleBatch("p1", "s1", "e1")); err != nil {
+	if err := s.Commit(ctx, SampleBatch("p1", "s1", "e1")); err != nil {
 		t.Fatal(err)
 	}
-	b := sampleBatch("p1", "s1", "e1", "e9")
+	b := SampleBatch("p1", "s1", "e1", "e9")
 	b.Events[0].Properties["n"] = "changed"
 	if err := s.Commit(ctx, b); err != nil {
 		t.Fatal(err)
@@ -213,10 +214,10 @@ func testEventIdempotence(t *testing.T, s storage.Store) {
 
 func testListByProfile(t *testing.T, s storage.Store) {
 	ctx := context.Background()
-	if err := s.Commit(ctx, sampleBatch("p1", "s1", "a", "b", "c")); err != nil {
+	if err := s.Commit(ctx, SampleBatch("p1", "s1", "a", "b", "c")); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Commit(ctx, sampleBatch("p2", "s2", "d")); err != nil {
+	if err := s.Commit(ctx, SampleBatch("p2", "s2", "d")); err != nil {
 		t.Fatal(err)
 	}
 	evs, total, err := s.Events().ListByProfile(ctx, []string{"p1", "p2"}, storage.Page{Limit: 2, Offset: 1})
@@ -246,7 +247,7 @@ func testConcurrentCommits(t *testing.T, s storage.Store) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			errs <- s.Commit(ctx, sampleBatch(fmt.Sprint("p", i), fmt.Sprint("s", i), fmt.Sprint("e", i)))
+			errs <- s.Commit(ctx, SampleBatch(fmt.Sprint("p", i), fmt.Sprint("s", i), fmt.Sprint("e", i)))
 		}(i)
 	}
 	wg.Wait()

@@ -1,0 +1,106 @@
+package redis
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/thamesthrive/thamesthrive/internal/storage/elastic"
+)
+
+// DocCache is the Elasticsearch store's shared cache of the latest profiles and
+// sessions (elastic.DocCache). A value is "<term> <seq> <document>"; setScript replaces
+// it only with a newer version, so concurrent and late writers cannot make it go back.
+// Entries expire after TTL: only recently active profiles and sessions are kept.
+type DocCache struct {
+	c   *Client
+	ttl time.Duration
+}
+
+// DocCache returns the cache; entries live for ttl after their last write (15m).
+func (c *Client) DocCache(ttl time.Duration) *DocCache {
+	if ttl <= 0 {
+		ttl = 15 * time.Minute
+	}
+	return &DocCache{c: c, ttl: ttl}
+}
+
+var setScript = goredis.NewScript(`
+local cur = redis.call('get', KEYS[1])
+if cur then
+  local t, s = string.match(cur, '^(%d+) (%d+) ')
+  t, s = tonumber(t), tonumber(s)
+  local nt, ns = tonumber(ARGV[1]), tonumber(ARGV[2])
+  if t > nt or (t == nt and s >= ns) then
+    if t == nt and s == ns then redis.call('pexpire', KEYS[1], ARGV[4]) end
+    return 0
+  end
+end
+redis.call('set', KEYS[1], ARGV[1] .. ' ' .. ARGV[2] .. ' ' .. ARGV[3], 'PX', ARGV[4])
+return 1`)
+
+func (d *DocCache) key(k string) string { return d.c.key("doc", k) }
+
+// Get implements elastic.DocCache.
+func (d *DocCache) Get(ctx context.Context, key string) (elastic.CachedDoc, bool, error) {
+	b, err := d.c.rdb.Get(ctx, d.key(key)).Bytes()
+	if err == goredis.Nil {
+		return elastic.CachedDoc{}, false, nil
+	}
+	if err != nil {
+		return elastic.CachedDoc{}, false, err
+	}
+	term, rest, ok1 := bytes.Cut(b, []byte(" "))
+	seq, src, ok2 := bytes.Cut(rest, []byte(" "))
+	t, err1 := strconv.ParseInt(string(term), 10, 64)
+	s, err2 := strconv.ParseInt(string(seq), 10, 64)
+	if !ok1 || !ok2 || err1 != nil || err2 != nil {
+		return elastic.CachedDoc{}, false, fmt.Errorf("malformed cache entry %s", key)
+	}
+	return elastic.CachedDoc{Key: key, SeqNo: s, Term: t, Source: src}, true, nil
+}
+
+// Set implements elastic.DocCache, in one round trip.
+func (d *DocCache) Set(ctx context.Context, docs []elastic.CachedDoc) error {
+	if len(docs) == 0 {
+		return nil
+	}
+	pipe := d.c.rdb.Pipeline()
+	for _, doc := range docs {
+		setScript.EvalSha(ctx, pipe, []string{d.key(doc.Key)}, doc.Term, doc.SeqNo, doc.Source, d.ttl.Milliseconds())
+	}
+	_, err := pipe.Exec(ctx)
+	if err != nil && goredis.HasErrorPrefix(err, "NOSCRIPT") {
+		if err := setScript.Load(ctx, d.c.rdb).Err(); err != nil {
+			return err
+		}
+		return d.Set(ctx, docs)
+	}
+	return err
+}
+
+// Delete implements elastic.DocCache.
+func (d *DocCache) Delete(ctx context.Context, keys ...string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	full := make([]string, len(keys))
+	for i, k := range keys {
+		full[i] = d.key(k)
+	}
+	if len(full) == 1 {
+		return d.c.rdb.Del(ctx, full[0]).Err()
+	}
+	pipe := d.c.rdb.Pipeline()
+	for _, k := range full { // one DEL per key: keys of a Cluster live in different slots
+		pipe.Del(ctx, k)
+	}
+	_, err := pipe.Exec(ctx)
+	return err
+}
+
+var _ elastic.DocCache = (*DocCache)(nil)
