@@ -7,7 +7,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X github.com/thamesthrive/thamesthrive/internal/app.Version=$(VERSION)
 FUZZTIME  ?= 15s
 
-.PHONY: all build run test test-race fuzz vet lint services-up services-down test-integration bench clean
+.PHONY: all build run test test-race fuzz vet generate services-up services-down test-integration bench clean
 
 all: build
 
@@ -22,6 +22,11 @@ test:
 
 test-race:
 	$(GO) test -race ./...
+
+# Regenerates the files derived from code (the node catalogue in docs/workflows.md);
+# tests fail when they are stale.
+generate:
+	$(GO) test ./internal/actions/all -run TestCatalogueDoc -update
 
 vet:
 	$(GO) vet ./...
