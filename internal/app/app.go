@@ -60,9 +60,9 @@ func newStoreMetrics(reg *prometheus.Registry) *storeMetrics {
 	return m
 }
 
-func openStore(cfg config.Config, m *storeMetrics, log *slog.Logger) (storage.Store, error) {
+func openStore(cfg config.Config, m *storeMetrics, log *slog.Logger, coord *coordination) (storage.Store, error) {
 	if len(cfg.ElasticHosts) > 0 {
-		return openElastic(cfg, m, log)
+		return openElastic(cfg, m, log, coord)
 	}
 	return sqlite.Open(sqlite.Config{Dir: cfg.DataDir, OnBatch: func(commits, events int) {
 		m.batches.Observe(float64(commits))
@@ -76,16 +76,16 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 	uuid.EnableRandPool()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	store, err := openStore(cfg, newStoreMetrics(reg), log)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
 	coord, err := openCoordination(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer coord.Close()
+	store, err := openStore(cfg, newStoreMetrics(reg), log, coord)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
 	store = coord.wrap(store)
 
 	installToken := cfg.InstallationToken

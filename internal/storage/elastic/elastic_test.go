@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -15,6 +16,9 @@ import (
 )
 
 var seq atomic.Int64
+
+// writers lets benchmarks try other numbers of concurrent _bulk requests.
+var writers, _ = strconv.Atoi(os.Getenv("TT_BENCH_WRITERS"))
 
 // testConfig returns a configuration for the cluster named by ELASTIC_HOST with an
 // index prefix of its own, or skips the test when ELASTIC_HOST is unset.
@@ -31,6 +35,7 @@ func testConfig(t testing.TB) elastic.Config {
 		APIKey:      os.Getenv("ELASTIC_API_KEY"),
 		IndexPrefix: fmt.Sprintf("tt-unit-%d-%d", time.Now().UnixNano()%1e9, seq.Add(1)),
 		KeyPaths:    []string{"data.contact.email.main"},
+		Writers:     writers,
 	}
 }
 

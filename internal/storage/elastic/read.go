@@ -297,7 +297,7 @@ func (e *events) Existing(ctx context.Context, ids []string) (map[string]bool, e
 	return out, nil
 }
 
-// olderPartitions names the event partitions before the recent ones ("" when there
+// olderPartitions names the event partitions other than the recent ones ("" when there
 // are none: a young installation), as an index expression; the list is read at most
 // once a minute.
 func (e *events) olderPartitions(ctx context.Context) (string, error) {

@@ -118,6 +118,7 @@ type Store struct {
 	queue   chan *commitReq
 	stop    chan struct{}
 	stopped atomic.Bool
+	closing sync.RWMutex // Commit's enqueue (read) against Close (write)
 	wg      sync.WaitGroup
 	closed  sync.Once
 
@@ -136,6 +137,9 @@ type Store struct {
 	partMu    sync.Mutex
 	partOlder string
 	partRead  time.Time
+
+	warnMu sync.Mutex
+	warned map[string]time.Time
 
 	gens  map[string]*refreshGen
 	kinds kindsCache
@@ -256,7 +260,9 @@ func (s *Store) Ping(ctx context.Context) error {
 // writers.
 func (s *Store) Close() error {
 	s.closed.Do(func() {
+		s.closing.Lock()
 		s.stopped.Store(true)
+		s.closing.Unlock()
 		if s.stop != nil {
 			close(s.stop)
 			s.wg.Wait()
@@ -286,6 +292,24 @@ func (s *Store) readOwnWrites(ctx context.Context, kind string) error {
 	}
 	g.refreshed = now
 	return nil
+}
+
+// warn logs a warning at most once every 10 seconds per message: a cluster in trouble
+// fails every batch, and one line says as much as a thousand.
+func (s *Store) warn(msg string, args ...any) {
+	now := time.Now()
+	s.warnMu.Lock()
+	last := s.warned[msg]
+	if now.Sub(last) < 10*time.Second {
+		s.warnMu.Unlock()
+		return
+	}
+	if s.warned == nil {
+		s.warned = map[string]time.Time{}
+	}
+	s.warned[msg] = now
+	s.warnMu.Unlock()
+	s.log.Warn(msg, args...)
 }
 
 var _ storage.Store = (*Store)(nil)

@@ -64,9 +64,18 @@ func (s *Store) Commit(ctx context.Context, b *storage.Batch) error {
 	if len(req.items) == 0 {
 		return nil
 	}
+	// The read lock orders this enqueue before Close stops the writers, which write
+	// everything queued before they exit.
+	s.closing.RLock()
+	if s.stopped.Load() {
+		s.closing.RUnlock()
+		return fmt.Errorf("store closed: %w", storage.ErrUnavailable)
+	}
 	select {
 	case s.queue <- req:
+		s.closing.RUnlock()
 	default:
+		s.closing.RUnlock()
 		s.forgetFences(req)
 		return fmt.Errorf("write queue full: %w", storage.ErrUnavailable)
 	}
@@ -280,7 +289,7 @@ func (s *Store) flush(reqs []*commitReq) {
 					errs[p.req] = fmt.Errorf("writing batch: %w: %v", storage.ErrUnavailable, lastErr)
 				}
 			}
-			s.log.Warn("bulk_write_failed", "error", fmt.Sprint(lastErr), "documents", len(todo))
+			s.warn("bulk_write_failed", "error", fmt.Sprint(lastErr), "documents", len(todo))
 			break
 		}
 		time.Sleep(backoff)
@@ -305,7 +314,7 @@ func (s *Store) flush(reqs []*commitReq) {
 		cctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		if len(fresh) > 0 {
 			if err := s.cfg.Cache.Set(cctx, fresh); err != nil {
-				s.log.Warn("doc_cache_set_failed", "error", err.Error())
+				s.warn("doc_cache_set_failed", "error", err.Error())
 				for _, d := range fresh {
 					stale = append(stale, d.Key)
 				}
@@ -313,7 +322,7 @@ func (s *Store) flush(reqs []*commitReq) {
 		}
 		if len(stale) > 0 {
 			if err := s.cfg.Cache.Delete(cctx, stale...); err != nil {
-				s.log.Warn("doc_cache_delete_failed", "error", err.Error())
+				s.warn("doc_cache_delete_failed", "error", err.Error())
 			}
 		}
 		cancel()

@@ -99,7 +99,7 @@ func (b *Bus) Close() error {
 }
 
 // Notifying returns store with its entities wrapped so that every successful Put and
-// Delete is published on bus.
+// Delete is published on bus, and with a Ping that checks Redis too (for /readyz).
 func Notifying(store storage.Store, bus *Bus) storage.Store {
 	return &notifyingStore{Store: store, ents: &notifyingEntities{Entities: store.Entities(), bus: bus}}
 }
@@ -110,6 +110,15 @@ type notifyingStore struct {
 }
 
 func (s *notifyingStore) Entities() storage.Entities { return s.ents }
+
+// Ping reports the store and Redis: without Redis the replicas no longer share locks,
+// so the process is not ready.
+func (s *notifyingStore) Ping(ctx context.Context) error {
+	if err := s.Store.Ping(ctx); err != nil {
+		return err
+	}
+	return s.ents.bus.c.Ping(ctx)
+}
 
 type notifyingEntities struct {
 	storage.Entities

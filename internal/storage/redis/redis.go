@@ -59,6 +59,9 @@ func New(cfg Config) (*Client, error) {
 			opts.Password = cfg.Password
 		}
 	}
+	// RESP2: nothing here needs RESP3's push messages, and without them go-redis does
+	// not peek at the socket for pending notifications around commands.
+	opts.Protocol = 2
 	return &Client{rdb: goredis.NewUniversalClient(opts), prefix: cfg.KeyPrefix}, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/thamesthrive/thamesthrive/internal/storage"
+	"github.com/thamesthrive/thamesthrive/internal/storage/elastic"
 	"github.com/thamesthrive/thamesthrive/internal/storage/redis"
 	"github.com/thamesthrive/thamesthrive/internal/storage/storagetest"
 )
@@ -47,13 +48,15 @@ func TestLockerConformance(t *testing.T) {
 	storagetest.RunLocker(t, client(t).Locker(0, nil))
 }
 
-func TestLockOfDeadHolderExpires(t *testing.T) {
+func TestLockIsRenewedWhileHeld(t *testing.T) {
 	c := client(t)
 	ctx := context.Background()
-	dead := c.Locker(300*time.Millisecond, nil)
-	if _, err := dead.Lock(ctx, "k"); err != nil { // never released, as if the process died
+	holder := c.Locker(300*time.Millisecond, nil)
+	unlock, err := holder.Lock(ctx, "k") // held for longer than its TTL
+	if err != nil {
 		t.Fatal(err)
 	}
+	defer unlock()
 	// While the holder lives its lock is renewed beyond its TTL.
 	other := c.Locker(300*time.Millisecond, nil)
 	c1, cancel := context.WithTimeout(ctx, 700*time.Millisecond)
@@ -66,8 +69,8 @@ func TestLockOfDeadHolderExpires(t *testing.T) {
 func TestUnlockAfterExpiryKeepsNewHolder(t *testing.T) {
 	c := client(t)
 	ctx := context.Background()
-	// A process that stalled: its lock expired (nobody renewed it: simulate with a
-	// second Locker that takes the key after the first one's release is delayed).
+	// a's release arrives again after b took the key (as a release from a holder whose
+	// lock expired would): the compare-and-delete must leave b's lock alone.
 	a := c.Locker(200*time.Millisecond, nil)
 	unlockA, err := a.Lock(ctx, "k")
 	if err != nil {
@@ -148,5 +151,82 @@ func TestBusInvalidatesAcrossClients(t *testing.T) {
 		}
 	case <-time.After(3 * time.Second):
 		t.Fatal("no invalidation received")
+	}
+}
+
+func TestDocCacheKeepsNewestVersion(t *testing.T) {
+	d := client(t).DocCache(time.Minute)
+	ctx := context.Background()
+	set := func(term, seq int64, src string) {
+		t.Helper()
+		if err := d.Set(ctx, []elastic.CachedDoc{{Key: "profiles:p", Term: term, SeqNo: seq, Source: []byte(src)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	get := func() string {
+		t.Helper()
+		doc, ok, err := d.Get(ctx, "profiles:p")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			return ""
+		}
+		return fmt.Sprintf("%d/%d %s", doc.Term, doc.SeqNo, doc.Source)
+	}
+	if got := get(); got != "" {
+		t.Fatalf("empty cache answered %q", got)
+	}
+	set(1, 5, `{"v":5}`)
+	set(1, 3, `{"v":3}`) // a late writer of an older version
+	if got := get(); got != `1/5 {"v":5}` {
+		t.Fatalf("got %q", got)
+	}
+	set(2, 1, `{"v":"t2"}`) // a new primary term outranks any sequence number of the old one
+	if got := get(); got != `2/1 {"v":"t2"}` {
+		t.Fatalf("got %q", got)
+	}
+	if err := d.Delete(ctx, "profiles:p", "profiles:other"); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(); got != "" {
+		t.Fatalf("deleted entry answered %q", got)
+	}
+}
+
+func TestRateLimiterIsShared(t *testing.T) {
+	c := client(t)
+	ctx := context.Background()
+	// Two replicas, one limit: 10/s with bursts of 5 for the key in all.
+	a, b := c.RateLimiter(10, 5), c.RateLimiter(10, 5)
+	allowed := 0
+	var wait time.Duration
+	for i := 0; i < 10; i++ {
+		l := a
+		if i%2 == 1 {
+			l = b
+		}
+		ok, w, err := l.Allow(ctx, "1.2.3.4")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			allowed++
+		} else {
+			wait = w
+		}
+	}
+	if allowed < 5 || allowed > 6 {
+		t.Fatalf("%d of 10 immediate requests allowed, want the burst of 5", allowed)
+	}
+	if wait <= 0 || wait > 200*time.Millisecond {
+		t.Fatalf("retry after %v", wait)
+	}
+	time.Sleep(wait + 10*time.Millisecond)
+	if ok, _, _ := a.Allow(ctx, "1.2.3.4"); !ok {
+		t.Fatal("not allowed after waiting")
+	}
+	if ok, _, _ := b.Allow(ctx, "5.6.7.8"); !ok {
+		t.Fatal("keys are not separate")
 	}
 }
