@@ -27,7 +27,9 @@ func TestSealOpenRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if plain != "" && (!IsSealed(sealed) || strings.Contains(sealed, plain)) {
+		// A short plaintext can occur in random base64 by chance; only long ones are
+		// checked for leaking.
+		if plain != "" && (!IsSealed(sealed) || len(plain) >= 8 && strings.Contains(sealed, plain)) {
 			t.Fatalf("Seal(%q) = %q", plain, sealed)
 		}
 		got, err := b.Open(sealed)
