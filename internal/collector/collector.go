@@ -189,7 +189,10 @@ func (c *Collector) Track(ctx context.Context, src *domain.Source, req *TrackReq
 	if req.Session != nil {
 		sid = req.Session.ID
 	}
-	if sid == "" {
+	// A session id generated here is new: no store lookup can find it.
+	var sess *domain.Session
+	generated := sid == ""
+	if generated {
 		sid = newID()
 	}
 	unlockSession, err := c.locker.Lock(ctx, "session:"+sid)
@@ -198,9 +201,10 @@ func (c *Collector) Track(ctx context.Context, src *domain.Source, req *TrackReq
 	}
 	defer unlockSession()
 
-	sess, err := c.loadSession(ctx, sid)
-	if err != nil {
-		return nil, unavailable(err)
+	if !generated {
+		if sess, err = c.loadSession(ctx, sid); err != nil {
+			return nil, unavailable(err)
+		}
 	}
 	pid := ""
 	switch {
@@ -287,7 +291,15 @@ func (c *Collector) Track(ctx context.Context, src *domain.Source, req *TrackReq
 // following merge tombstones to the surviving profile.
 func (c *Collector) lockProfile(ctx context.Context, pid string, w *Work) (func(), error) {
 	if pid == "" {
+		// A freshly generated UUIDv7 cannot be stored yet: skip the lookup.
 		pid = newID()
+		unlock, err := c.locker.Lock(ctx, "profile:"+pid)
+		if err != nil {
+			return nil, unavailable(err)
+		}
+		w.Profile = domain.NewProfile(pid, w.Now)
+		w.NewProfile = true
+		return unlock, nil
 	}
 	for hops := 0; ; hops++ {
 		unlock, err := c.locker.Lock(ctx, "profile:"+pid)

@@ -90,8 +90,12 @@ func DecodeTrack(body []byte, lim Limits) (*TrackRequest, error) {
 		return nil, err
 	}
 	var req TrackRequest
-	if err := json.Unmarshal(body, &req); err != nil {
-		return nil, jsonError(err)
+	if !decodeTrackFast(body, &req) {
+		// Anything the fast decoder does not handle, errors included: encoding/json.
+		req = TrackRequest{}
+		if err := json.Unmarshal(body, &req); err != nil {
+			return nil, jsonError(err)
+		}
 	}
 	if err := req.validate(lim); err != nil {
 		return nil, err

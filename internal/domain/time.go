@@ -29,7 +29,7 @@ func (t Time) String() string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format(TimeLayout)
+	return string(t.appendText(make([]byte, 0, len(TimeLayout))))
 }
 
 // MarshalJSON implements json.Marshaler.
@@ -37,10 +37,7 @@ func (t Time) MarshalJSON() ([]byte, error) {
 	if t.IsZero() {
 		return []byte("null"), nil
 	}
-	b := make([]byte, 0, len(TimeLayout)+2)
-	b = append(b, '"')
-	b = t.UTC().AppendFormat(b, TimeLayout)
-	return append(b, '"'), nil
+	return appendTime(make([]byte, 0, len(TimeLayout)+2), t), nil
 }
 
 // UnmarshalJSON implements json.Unmarshaler.

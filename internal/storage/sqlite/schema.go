@@ -7,6 +7,12 @@ import (
 
 // migrations are applied in order; PRAGMA user_version records how many ran. Append
 // only: a released migration never changes.
+//
+// events.seq is a plain INTEGER PRIMARY KEY (the rowid), not AUTOINCREMENT, which would
+// read and rewrite sqlite_sequence on every insert (18% of the writer's CPU per commit,
+// docs/performance.md). A new rowid is the largest stored one plus one, so seq still
+// orders the stored events by insertion (the tie-break of ListByProfile); only the seq
+// of erased newest events can be given again, and nothing keeps seq values.
 var migrations = []string{
 	`CREATE TABLE profiles (
 		id TEXT PRIMARY KEY,
@@ -24,7 +30,7 @@ var migrations = []string{
 	) WITHOUT ROWID;
 	CREATE INDEX sessions_profile ON sessions(profile_id);
 	CREATE TABLE events (
-		seq INTEGER PRIMARY KEY AUTOINCREMENT,
+		seq INTEGER PRIMARY KEY,
 		id TEXT NOT NULL UNIQUE,
 		profile_id TEXT NOT NULL,
 		session_id TEXT NOT NULL,

@@ -8,7 +8,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -50,8 +49,9 @@ type Store struct {
 	done   chan struct{}
 	closed sync.Once
 
-	upsertProfile, upsertSession, insertEvent *sql.Stmt
-	keyIndexes                                sync.Map // profile key paths already indexed
+	upsertProfile, upsertSession, insertEvent *sql.Stmt // on the writer
+	getProfile, getSession, getEvent          *sql.Stmt // on the read pool
+	keyIndexes                                sync.Map  // profile key paths already indexed
 
 	profiles *profiles
 	sessions *sessions
@@ -60,6 +60,7 @@ type Store struct {
 }
 
 type commitReq struct {
+	buf      *[]byte // the rows' documents, returned to docBufs once written
 	profiles []row
 	sessions []row
 	events   []row
@@ -85,17 +86,25 @@ func Open(cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("creating data directory: %w", err)
 	}
 	path := filepath.Join(cfg.Dir, FileName)
-	dsn := func(extra string) string {
+	dsn := func(extra ...string) string {
 		q := url.Values{}
-		for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(on)", "cache_size(-16000)"} {
+		for _, p := range append([]string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(on)"}, extra...) {
 			q.Add("_pragma", p)
-		}
-		if extra != "" {
-			q.Add("_pragma", extra)
 		}
 		return "file:" + path + "?" + q.Encode()
 	}
-	w, err := sql.Open("sqlite", dsn("")+"&_txlock=immediate")
+	// Page caches are per connection. The writer keeps 8 MB: its inserts touch index
+	// pages all over the tables. Readers fetch single rows by key, which the OS page
+	// cache serves nearly as well, so each keeps 2 MB (RSS, docs/performance.md).
+	// A WAL of up to 4000 pages (16 MB) before the automatic checkpoint lets a
+	// checkpoint write a hot page (an index's root, the tables' right-most leaves)
+	// once for many transactions instead of once per 1000 frames. The checkpoint stays
+	// in the writer, between transactions: only there does it always copy the whole WAL,
+	// so the next transaction starts the WAL file over and overwrites blocks it already
+	// has. (Tried: passive checkpoints on another connection race the writer, the WAL
+	// did not restart and kept growing, and pwrite went from 6% to 32% of the server's
+	// CPU: docs/performance.md.)
+	w, err := sql.Open("sqlite", dsn("cache_size(-8000)", "wal_autocheckpoint(4000)")+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
@@ -106,7 +115,7 @@ func Open(cfg Config) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("migrating %s: %w", path, err)
 	}
-	r, err := sql.Open("sqlite", dsn("query_only(1)"))
+	r, err := sql.Open("sqlite", dsn("cache_size(-2000)", "query_only(1)"))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("opening %s for reading: %w", path, err)
@@ -125,6 +134,20 @@ func Open(cfg Config) (*Store, error) {
 		{&s.insertEvent, `INSERT OR IGNORE INTO events(id, profile_id, session_id, type, inserted, doc) VALUES(?,?,?,?,?,?)`},
 	} {
 		if *p.dst, err = w.Prepare(p.q); err != nil {
+			w.Close()
+			r.Close()
+			return nil, fmt.Errorf("preparing statement: %w", err)
+		}
+	}
+	for _, p := range []struct {
+		dst **sql.Stmt
+		q   string
+	}{
+		{&s.getProfile, `SELECT doc FROM profiles WHERE id = ?`},
+		{&s.getSession, `SELECT doc FROM sessions WHERE id = ?`},
+		{&s.getEvent, `SELECT doc FROM events WHERE id = ?`},
+	} {
+		if *p.dst, err = r.Prepare(p.q); err != nil {
 			w.Close()
 			r.Close()
 			return nil, fmt.Errorf("preparing statement: %w", err)
@@ -187,41 +210,66 @@ func (s *Store) Commit(ctx context.Context, b *storage.Batch) error {
 	}
 	select {
 	case <-s.stop:
+		putDocBuf(req.buf)
 		return fmt.Errorf("store closed: %w", storage.ErrUnavailable)
 	default:
 	}
 	select {
 	case s.queue <- req:
 	default:
+		putDocBuf(req.buf)
 		return fmt.Errorf("write queue full: %w", storage.ErrUnavailable)
 	}
 	// Once queued the write will happen; waiting for it is what makes the caller's
 	// acknowledgement honest, so a cancelled ctx does not abandon it early.
-	return <-req.result
+	err = <-req.result
+	// The driver copied the documents when it bound them; the buffer is free again.
+	putDocBuf(req.buf)
+	return err
+}
+
+// docBufs recycles the buffers documents are encoded into (about 2.5 KB per /track
+// request, a quarter of the bytes the pipeline allocated, docs/performance.md).
+var docBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+func putDocBuf(b *[]byte) {
+	if cap(*b) <= 64<<10 { // a rare huge batch is left to the GC
+		*b = (*b)[:0]
+		docBufs.Put(b)
+	}
 }
 
 func encodeBatch(b *storage.Batch) (*commitReq, error) {
-	req := &commitReq{result: make(chan error, 1)}
+	req := &commitReq{result: make(chan error, 1),
+		profiles: make([]row, 0, len(b.Profiles)), sessions: make([]row, 0, len(b.Sessions)), events: make([]row, 0, len(b.Events))}
+	// All documents of the request share one pooled buffer (hand-written encoders that
+	// write what encoding/json would, docs/performance.md); each row keeps its own slice
+	// of it. Rows encoded before the buffer grows keep pointing at its old array, which
+	// stays alive as long as they do.
+	req.buf = docBufs.Get().(*[]byte)
+	buf := (*req.buf)[:0]
+	defer func() { *req.buf = buf }()
+	var err error
 	for _, p := range b.Profiles {
-		doc, err := json.Marshal(p)
-		if err != nil {
+		start := len(buf)
+		if buf, err = p.AppendJSON(buf); err != nil {
 			return nil, fmt.Errorf("encoding profile %s: %w", p.ID, err)
 		}
-		req.profiles = append(req.profiles, row{id: p.ID, a: p.Metadata.MergedInto, b: p.Metadata.Time.Insert.String(), c: p.Metadata.Time.Update.String(), doc: doc})
+		req.profiles = append(req.profiles, row{id: p.ID, a: p.Metadata.MergedInto, b: p.Metadata.Time.Insert.String(), c: p.Metadata.Time.Update.String(), doc: buf[start:len(buf):len(buf)]})
 	}
 	for _, x := range b.Sessions {
-		doc, err := json.Marshal(x)
-		if err != nil {
+		start := len(buf)
+		if buf, err = x.AppendJSON(buf); err != nil {
 			return nil, fmt.Errorf("encoding session %s: %w", x.ID, err)
 		}
-		req.sessions = append(req.sessions, row{id: x.ID, a: x.Profile.ID, b: x.Metadata.Time.Insert.String(), c: domain.Now().String(), doc: doc})
+		req.sessions = append(req.sessions, row{id: x.ID, a: x.Profile.ID, b: x.Metadata.Time.Insert.String(), c: domain.Now().String(), doc: buf[start:len(buf):len(buf)]})
 	}
 	for _, e := range b.Events {
-		doc, err := json.Marshal(e)
-		if err != nil {
+		start := len(buf)
+		if buf, err = e.AppendJSON(buf); err != nil {
 			return nil, fmt.Errorf("encoding event %s: %w", e.ID, err)
 		}
-		req.events = append(req.events, row{id: e.ID, a: e.Profile.ID, b: e.Session.ID, c: e.Type, d: e.Metadata.Time.Insert.String(), doc: doc})
+		req.events = append(req.events, row{id: e.ID, a: e.Profile.ID, b: e.Session.ID, c: e.Type, d: e.Metadata.Time.Insert.String(), doc: buf[start:len(buf):len(buf)]})
 	}
 	return req, nil
 }

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/thamesthrive/thamesthrive/internal/storage"
@@ -48,5 +49,27 @@ func TestCommitAfterClose(t *testing.T) {
 	s.Close()
 	if err := s.Commit(context.Background(), &storage.Batch{}); err == nil {
 		t.Fatal("commit after close succeeded")
+	}
+}
+
+// TestFindByKeyUsesPartialIndex checks that the key index, which leaves out profiles
+// without the key, still serves FindByKey's lookup.
+func TestFindByKeyUsesPartialIndex(t *testing.T) {
+	s, err := sqlite.Open(sqlite.Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Profiles().FindByKey(context.Background(), "data.contact.email.main", "a@example.com", 5); err != nil {
+		t.Fatal(err)
+	}
+	var id, parent, notused int
+	var detail string
+	err = s.DB().QueryRow(`EXPLAIN QUERY PLAN SELECT doc FROM profiles WHERE json_extract(doc, '$.data.contact.email.main') = ? AND merged_into IS NULL ORDER BY created, id LIMIT 5`, "a@example.com").Scan(&id, &parent, &notused, &detail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(detail, "profiles_key_data_contact_email_main") {
+		t.Fatalf("query plan %q does not use the key index", detail)
 	}
 }
