@@ -117,7 +117,7 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 	// built-in copy rules, so that a mapped key can merge profiles), identity (6), rules
 	// and workflows (7, which may ask for merges, so identity looks again after them),
 	// segmentation (8).
-	mapper := mapping.New(mapping.Config{}, store.Entities(), log)
+	mapper := mapping.New(mapping.Config{Store: store}, store.Entities(), log)
 	segments := segment.NewEngine(segment.Config{}, store.Entities(), log)
 	flows, err := workflow.New(workflow.Config{}, workflow.Deps{Store: store, Logger: log, Secrets: secretBox,
 		Outbound: netguard.New(netguard.Config{AllowPrivate: cfg.OutboundAllowPrivate})})

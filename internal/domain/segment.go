@@ -49,10 +49,20 @@ type EventType struct {
 	Meta
 	// ProfileMapping runs in order after the built-in copy rules of the type.
 	ProfileMapping []ProfileMapping `json:"profile_mapping"`
-	// Schema is a JSON Schema events of the type must satisfy (validation comes
-	// with a later issue; the field is stored as given).
+	// Schema is a JSON Schema (draft 2020-12 unless it names another in $schema)
+	// that the properties of events of the type must satisfy.
 	Schema json.RawMessage `json:"schema,omitempty"`
+	// OnInvalid says what happens to an event that fails Schema: OnInvalidReject
+	// (the default) answers 422 at /track and stores nothing; OnInvalidStore stores
+	// it with metadata.status "invalid" and skips mappings, rules and segments for it.
+	OnInvalid string `json:"on_invalid,omitempty"`
 }
+
+// What happens to an event that fails its type's schema.
+const (
+	OnInvalidReject = "reject"
+	OnInvalidStore  = "store"
+)
 
 // ProfileMapping copies one value of an event onto the profile.
 type ProfileMapping struct {

@@ -110,6 +110,7 @@ func (s *Server) routes() {
 	s.handle("GET /api/v1/me", permAny, s.me)
 
 	register(s, s.sourceResource())
+	register(s, s.consentTypeResource())
 	s.workflowRoutes()
 	s.userRoutes()
 	s.auditRoutes()
@@ -120,6 +121,8 @@ func (s *Server) routes() {
 	s.handle("GET /api/v1/sessions/{id}", permReadData, s.getSession)
 	s.handle("GET /api/v1/events/{id}", permReadData, s.getEvent)
 	s.dataRoutes()
+	s.erasureRoutes()
+	s.reportRoutes()
 
 	// Anything else under /api/v1/ is an authenticated 404, so that probing without a
 	// token learns nothing about which routes exist.

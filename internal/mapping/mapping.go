@@ -8,12 +8,15 @@
 package mapping
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/thamesthrive/thamesthrive/internal/collector"
 	"github.com/thamesthrive/thamesthrive/internal/domain"
@@ -75,12 +78,19 @@ type Rule struct {
 type Type struct {
 	ID    string
 	Rules []*Rule
+	// schema validates events' properties (nil: none); storeInvalid keeps events
+	// that fail it (as invalid) instead of rejecting the request.
+	schema       *jsonschema.Schema
+	storeInvalid bool
 }
 
-// Compile checks and compiles an event type's mappings. Errors name the mapping
-// ("profile_mapping[2].to: …").
+// Compile checks and compiles an event type's mappings and validation schema. Errors
+// name the field ("profile_mapping[2].to: …", "schema: …").
 func Compile(t *domain.EventType) (*Type, error) {
 	out := &Type{ID: t.ID}
+	if err := compileValidation(t, out); err != nil {
+		return nil, err
+	}
 	for i, m := range t.ProfileMapping {
 		r, err := compileRule(m)
 		if err != nil {
@@ -166,11 +176,15 @@ type Config struct {
 	// TTL is how long event types are used before they are read again (changes
 	// through this process apply at once). Default 5s.
 	TTL time.Duration
+	// Store stores events that fail their type's schema when the type says to keep
+	// them (schema.go); without it they are dropped with a warning.
+	Store storage.Store
 }
 
 // Mapper is the mapping stage of the pipeline.
 type Mapper struct {
 	cache *collector.KindCache[map[string]*Type]
+	store storage.Store
 }
 
 // New returns a Mapper over the event types stored in entities.
@@ -183,7 +197,7 @@ func New(cfg Config, entities storage.Entities, log *slog.Logger) *Mapper {
 		for _, ent := range ents {
 			var t domain.EventType
 			err := json.Unmarshal(ent.Doc, &t)
-			if err == nil && (!t.Enabled || len(t.ProfileMapping) == 0) {
+			if err == nil && (!t.Enabled || len(t.ProfileMapping) == 0 && len(bytes.TrimSpace(t.Schema)) == 0) {
 				continue
 			}
 			var c *Type
@@ -198,17 +212,21 @@ func New(cfg Config, entities storage.Entities, log *slog.Logger) *Mapper {
 		}
 		return out, nil
 	}
-	return &Mapper{cache: collector.NewKindCache(entities, EntityKind, cfg.TTL, build)}
+	return &Mapper{cache: collector.NewKindCache(entities, EntityKind, cfg.TTL, build), store: cfg.Store}
 }
 
 // Invalidate makes the next request read the event types again (after a change).
 func (m *Mapper) Invalidate() { m.cache.Invalidate() }
 
-// Process implements collector.Stage: it applies the mappings of each event's type,
-// in event order and, within a type, in mapping order.
+// Process implements collector.Stage: it validates events against their type's
+// schema (schema.go), then applies the mappings of each event's type, in event order
+// and, within a type, in mapping order.
 func (m *Mapper) Process(ctx context.Context, w *collector.Work) error {
 	types, err := m.cache.Get(ctx)
 	if err != nil || len(types) == 0 {
+		return err
+	}
+	if err := m.validate(ctx, w, types); err != nil {
 		return err
 	}
 	for _, ev := range w.Events {

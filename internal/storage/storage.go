@@ -31,6 +31,10 @@ type Store interface {
 	Sessions() Sessions
 	Events() Events
 	Entities() Entities
+	// Erasure deletes documents for good (erasure.go).
+	Erasure() Erasure
+	// Reports computes counts over time and breakdowns in the store (reports.go).
+	Reports() Reports
 	// Commit stores a batch atomically and durably: when it returns nil, the batch
 	// survives a crash of this process. Backends share one physical write among
 	// concurrent Commits (group commit). It fails with ErrUnavailable when the store

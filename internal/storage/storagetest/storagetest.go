@@ -30,6 +30,8 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"Entities", testEntities},
 		{"FindByKey", testFindByKey},
 		{"Search", testSearch},
+		{"Erasure", testErasure},
+		{"Reports", testReports},
 		{"Ping", func(t *testing.T, s storage.Store) {
 			if err := s.Ping(context.Background()); err != nil {
 				t.Fatal(err)
