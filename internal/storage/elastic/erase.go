@@ -1,7 +1,9 @@
 package elastic
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -43,7 +45,7 @@ func (e erasure) EventsOf(ctx context.Context, profileIDs []string, limit int) (
 }
 
 // refresh makes everything written to kind's indices by any replica visible to
-// searches, as _delete_by_query only deletes what a search finds.
+// searches, as deleting by query only deletes what a search finds.
 func (s *Store) refresh(ctx context.Context, kind string) error {
 	if err := s.c.doJSON(ctx, http.MethodPost, "/"+s.names.alias(kind)+"/_refresh", nil, nil); err != nil {
 		return fmt.Errorf("refreshing %s: %w: %v", s.names.alias(kind), storage.ErrUnavailable, err)
@@ -51,24 +53,53 @@ func (s *Store) refresh(ctx context.Context, kind string) error {
 	return nil
 }
 
-// deleteByQuery deletes kind's documents matching q and returns how many went.
+// deleteByQuery deletes kind's documents matching q and returns how many went. It
+// searches for them and deletes them by id with _bulk, page by page, rather than with
+// _delete_by_query, which not every engine has (the Elasticsearch test distribution
+// lacks the reindex module that provides it).
 func (s *Store) deleteByQuery(ctx context.Context, kind string, q map[string]any) (int64, error) {
-	if err := s.refresh(ctx, kind); err != nil {
-		return 0, err
+	const page = 1000
+	var deleted int64
+	for {
+		if err := s.refresh(ctx, kind); err != nil {
+			return deleted, err
+		}
+		res, err := s.search(ctx, kind, map[string]any{"query": q, "size": page, "_source": false})
+		if err != nil {
+			return deleted, err
+		}
+		if len(res.Hits.Hits) == 0 {
+			return deleted, nil
+		}
+		var body bytes.Buffer
+		for _, h := range res.Hits.Hits {
+			line, _ := json.Marshal(map[string]any{"delete": map[string]string{"_index": h.Index, "_id": h.ID}})
+			body.Write(line)
+			body.WriteByte('\n')
+		}
+		var out struct {
+			Errors bool `json:"errors"`
+			Items  []map[string]struct {
+				Status int `json:"status"`
+			} `json:"items"`
+		}
+		if _, err := s.c.do(ctx, http.MethodPost, "/_bulk?refresh=true", body.Bytes(), &out); err != nil {
+			return deleted, classify("deleting from "+s.names.alias(kind), err)
+		}
+		for _, it := range out.Items {
+			for _, r := range it {
+				switch {
+				case r.Status == http.StatusOK:
+					deleted++
+				case r.Status != http.StatusNotFound:
+					return deleted, fmt.Errorf("deleting from %s: item status %d: %w", s.names.alias(kind), r.Status, storage.ErrUnavailable)
+				}
+			}
+		}
+		if len(res.Hits.Hits) < page {
+			return deleted, nil
+		}
 	}
-	var res struct {
-		Deleted  int64 `json:"deleted"`
-		Failures []any `json:"failures"`
-	}
-	err := s.c.doJSON(ctx, http.MethodPost, "/"+s.names.alias(kind)+"/_delete_by_query?refresh=true&conflicts=proceed",
-		map[string]any{"query": q}, &res)
-	if err != nil {
-		return 0, classify("deleting from "+s.names.alias(kind), err)
-	}
-	if len(res.Failures) > 0 {
-		return res.Deleted, fmt.Errorf("deleting from %s: %d failures: %w", s.names.alias(kind), len(res.Failures), storage.ErrUnavailable)
-	}
-	return res.Deleted, nil
 }
 
 // deleteDoc deletes one document of a single-index kind by id; found is false when

@@ -102,6 +102,7 @@ func mgetDocs[T any](ctx context.Context, s *Store, index string, ids []string) 
 }
 
 type searchHit struct {
+	Index  string          `json:"_index"`
 	ID     string          `json:"_id"`
 	Source json.RawMessage `json:"_source"`
 }
