@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/thamesthrive/thamesthrive/test/testserver"
 )
 
 func TestInstallAndTokens(t *testing.T) {
@@ -80,8 +82,8 @@ func TestInstallAndTokens(t *testing.T) {
 func TestGeneratedInstallationTokenIsPrinted(t *testing.T) {
 	s := start(t, "", "INSTALLATION_TOKEN=")
 	// stdout is copied from its pipe concurrently with the log line we waited for.
-	out := s.stdout.String()
-	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(out, "\n\n") && time.Now().Before(deadline); out = s.stdout.String() {
+	out := s.Stdout.String()
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(out, "\n\n") && time.Now().Before(deadline); out = s.Stdout.String() {
 		time.Sleep(10 * time.Millisecond)
 	}
 	i := strings.Index(out, "Installation token")
@@ -96,7 +98,7 @@ func TestGeneratedInstallationTokenIsPrinted(t *testing.T) {
 		t.Fatalf("install with printed token %q: %d %s", tok, r.Status, r.Body)
 	}
 	s.restart()
-	if strings.Contains(s.stdout.String(), "Installation token") {
+	if strings.Contains(s.Stdout.String(), "Installation token") {
 		t.Fatal("token printed again after installation")
 	}
 }
@@ -202,7 +204,7 @@ func TestOpsRoutes(t *testing.T) {
 		}
 	}
 	// Logs are JSON lines.
-	for _, line := range strings.Split(strings.TrimSpace(s.stderr.String()), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(s.Stderr.String()), "\n") {
 		if !strings.HasPrefix(line, "{") {
 			t.Errorf("log line is not JSON: %q", line)
 		}
@@ -213,7 +215,7 @@ func TestBadConfigurationStopsStartup(t *testing.T) {
 	for _, kv := range []string{"HTTP_ADDR=nowhere", "EXPOSE_GUI_API=perhaps", "TRACK_MAX_BODY_BYTES=huge", "LOGGING_LEVEL=shouty", "TRUSTED_NETWORKS=10.0.0.0/40"} {
 		name := kv[:strings.IndexByte(kv, '=')]
 		t.Run(name, func(t *testing.T) {
-			cmd := exec.Command(binary, "serve")
+			cmd := exec.Command(testserver.Binary(t), "serve")
 			cmd.Env = []string{"DATA_DIR=" + t.TempDir(), kv}
 			out, err := cmd.CombinedOutput()
 			if err == nil || !strings.Contains(string(out), name) {
@@ -221,11 +223,11 @@ func TestBadConfigurationStopsStartup(t *testing.T) {
 			}
 		})
 	}
-	out, err := exec.Command(binary, "version").CombinedOutput()
+	out, err := exec.Command(testserver.Binary(t), "version").CombinedOutput()
 	if err != nil || !strings.HasPrefix(string(out), "thamesthrive ") {
 		t.Fatalf("version: %v %s", err, out)
 	}
-	if err := exec.Command(binary, "bogus").Run(); err == nil {
+	if err := exec.Command(testserver.Binary(t), "bogus").Run(); err == nil {
 		t.Fatal("unknown command succeeded")
 	}
 }

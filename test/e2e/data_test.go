@@ -70,7 +70,7 @@ func TestEraseAndExportProfile(t *testing.T) {
 		}
 	}
 	search := s.auth("POST", "/api/v1/events/search", map[string]any{"where": `profile.id == "gone-a" OR profile.id == "gone-b"`, "limit": 0})
-	if total := search.json(t)["total"]; total != 0.0 {
+	if total := search.JSON(t)["total"]; total != 0.0 {
 		t.Errorf("%v events left", total)
 	}
 	if r := s.auth("DELETE", "/api/v1/profiles/gone-a", nil); r.Status != 404 {
@@ -158,8 +158,8 @@ func TestEraseUnderConcurrentTracking(t *testing.T) {
 	if p.Status == 404 {
 		return
 	}
-	doc := p.json(t)
-	evs := s.auth("POST", "/api/v1/events/search", map[string]any{"where": `profile.id == "busy"`, "limit": 0}).json(t)["total"].(float64)
+	doc := p.JSON(t)
+	evs := s.auth("POST", "/api/v1/events/search", map[string]any{"where": `profile.id == "busy"`, "limit": 0}).JSON(t)["total"].(float64)
 	if views := at(doc, "stats.views").(float64); views != evs {
 		t.Fatalf("profile after erasure counts %v views but %v events are stored: half of the old profile survived", views, evs)
 	}

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -101,19 +100,17 @@ func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 	done := make(chan map[string][]string)
 	go func() { done <- load(t, s, 16, stop) }()
 	time.Sleep(1 * time.Second)
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-s.exited:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v\n%s", err, s.stderr)
-		}
-	case <-time.After(20 * time.Second):
+	exited, err := s.Stop(20 * time.Second)
+	if !exited {
 		t.Fatal("no exit after SIGTERM")
+	}
+	if err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, s.Stderr)
 	}
 	close(stop)
 	acked := <-done
-	if !strings.Contains(s.stderr.String(), `"msg":"stopped"`) {
-		t.Fatalf("no clean stop logged:\n%s", s.stderr)
+	if !strings.Contains(s.Stderr.String(), `"msg":"stopped"`) {
+		t.Fatalf("no clean stop logged:\n%s", s.Stderr)
 	}
 	s.launch()
 	s.token = ""

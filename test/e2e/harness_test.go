@@ -3,38 +3,17 @@
 package e2e
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
-	"sync"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/thamesthrive/thamesthrive/test/testserver"
 )
 
-var binary string
-
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "thamesthrive-e2e")
-	if err != nil {
-		panic(err)
-	}
-	binary = filepath.Join(dir, "thamesthrive")
-	build := exec.Command("go", "build", "-o", binary, "../../cmd/thamesthrive")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building thamesthrive:", err)
-		os.Exit(1)
-	}
 	code := m.Run()
-	os.RemoveAll(dir)
+	testserver.Cleanup()
 	os.Exit(code)
 }
 
@@ -44,35 +23,21 @@ const (
 	adminPass    = "correct horse battery"
 )
 
-// server is one running thamesthrive process.
+// server is one running thamesthrive process on its own data directory.
 type server struct {
+	*testserver.Process
 	t       *testing.T
-	URL     string
 	DataDir string
 	env     []string
-	cmd     *exec.Cmd
-	stdout  *syncBuffer
-	stderr  *syncBuffer
-	exited  chan error
 	token   string
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
+type response = testserver.Response
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+var (
+	client = testserver.Client
+	at     = testserver.At
+)
 
 // start runs `thamesthrive serve` on a new data directory (or dataDir if given) with
 // extra environment variables, and waits until it listens.
@@ -83,69 +48,17 @@ func start(t *testing.T, dataDir string, env ...string) *server {
 	}
 	s := &server{t: t, DataDir: dataDir, env: env}
 	s.launch()
-	t.Cleanup(func() { s.kill() })
 	return s
 }
 
 func (s *server) launch() {
-	t := s.t
-	t.Helper()
-	cmd := exec.Command(binary, "serve")
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HTTP_ADDR=127.0.0.1:0", "DATA_DIR=" + s.DataDir,
-		"INSTALLATION_TOKEN=" + installToken, "LOGGING_LEVEL=info"}, s.env...)
-	s.stdout, s.stderr = &syncBuffer{}, &syncBuffer{}
-	pr, pw := io.Pipe()
-	cmd.Stdout = s.stdout
-	cmd.Stderr = io.MultiWriter(s.stderr, pw)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	s.cmd = cmd
-	s.exited = make(chan error, 1)
-	go func() { s.exited <- cmd.Wait(); pw.Close() }()
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			var line struct {
-				Msg  string `json:"msg"`
-				Addr string `json:"addr"`
-			}
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" {
-				addr <- line.Addr
-			}
-		}
-		io.Copy(io.Discard, pr)
-	}()
-	select {
-	case a := <-addr:
-		s.URL = "http://" + a
-	case err := <-s.exited:
-		t.Fatalf("server exited before listening: %v\nstderr:\n%s", err, s.stderr)
-	case <-time.After(30 * time.Second):
-		t.Fatalf("server did not start\nstderr:\n%s", s.stderr)
-	}
+	s.t.Helper()
+	s.Process = testserver.Start(s.t, append([]string{"PATH=" + os.Getenv("PATH"), "HTTP_ADDR=127.0.0.1:0", "DATA_DIR=" + s.DataDir,
+		"INSTALLATION_TOKEN=" + installToken, "LOGGING_LEVEL=info"}, s.env...))
 }
 
 // kill stops the process with SIGKILL: nothing gets flushed or finished.
-func (s *server) kill() {
-	if s.cmd != nil && s.cmd.ProcessState == nil {
-		s.cmd.Process.Signal(syscall.SIGKILL)
-		<-s.exited
-	}
-}
-
-// stop sends SIGTERM and waits for a clean exit.
-func (s *server) stop() error {
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-s.exited:
-		return err
-	case <-time.After(30 * time.Second):
-		s.t.Fatal("server did not stop on SIGTERM")
-		return nil
-	}
-}
+func (s *server) kill() { s.Kill() }
 
 // restart kills the process (-9) and starts it again on the same data directory.
 func (s *server) restart() {
@@ -153,57 +66,14 @@ func (s *server) restart() {
 	s.launch()
 }
 
-type response struct {
-	Status int
-	Header http.Header
-	Body   []byte
-}
-
-func (r *response) json(t *testing.T) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(r.Body, &m); err != nil {
-		t.Fatalf("response is not a JSON object: %v: %s", err, r.Body)
-	}
-	return m
-}
-
-var client = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
-
 // do sends a request. body may be nil, a string (sent as is) or a value (sent as JSON).
 func (s *server) do(method, path string, body any, headers ...string) *response {
 	s.t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	case []byte:
-		rd = bytes.NewReader(b)
-	default:
-		j, err := json.Marshal(b)
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		rd = bytes.NewReader(j)
-	}
-	req, err := http.NewRequest(method, s.URL+path, rd)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := client.Do(req)
+	r, err := testserver.Send(s.URL, method, path, body, headers...)
 	if err != nil {
 		s.t.Fatalf("%s %s: %v", method, path, err)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return &response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+	return r
 }
 
 // auth sends a request with the admin's bearer token.
@@ -226,7 +96,7 @@ func (s *server) adminToken() string {
 	if r.Status != http.StatusOK {
 		s.t.Fatalf("token: %d %s", r.Status, r.Body)
 	}
-	s.token = r.json(s.t)["access_token"].(string)
+	s.token = r.JSON(s.t)["access_token"].(string)
 	return s.token
 }
 
@@ -272,17 +142,5 @@ func (s *server) get(path string) map[string]any {
 	if r.Status != http.StatusOK {
 		s.t.Fatalf("GET %s: %d %s", path, r.Status, r.Body)
 	}
-	return r.json(s.t)
-}
-
-// at walks a decoded JSON document along a dotted path.
-func at(doc any, path string) any {
-	for _, k := range strings.Split(path, ".") {
-		m, ok := doc.(map[string]any)
-		if !ok {
-			return nil
-		}
-		doc = m[k]
-	}
-	return doc
+	return r.JSON(s.t)
 }

@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/thamesthrive/thamesthrive/test/testserver"
 )
 
 // TestSecurityExposeNoWalksOpenAPI: on a process with EXPOSE_GUI_API=no, every GUI API
@@ -119,7 +121,7 @@ func TestSecurityTrustedNetworks(t *testing.T) {
 		t.Fatalf("/track from outside: %d %s", r.Status, r.Body)
 	}
 	// The collector sees the client behind the proxy.
-	sid := r.json(t)["session"].(map[string]any)["id"].(string)
+	sid := r.JSON(t)["session"].(map[string]any)["id"].(string)
 	sess := s.as(tok, "GET", "/api/v1/sessions/"+sid, nil, inside...)
 	if !strings.Contains(string(sess.Body), "203.0.113.7") {
 		t.Errorf("session does not record the forwarded client address: %s", sess.Body)
@@ -157,7 +159,7 @@ func TestSecurityHeadersAndCORS(t *testing.T) {
 // startFails runs serve with env and returns its output; the process must fail.
 func startFails(t *testing.T, env ...string) string {
 	t.Helper()
-	cmd := exec.Command(binary, "serve")
+	cmd := exec.Command(testserver.Binary(t), "serve")
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HTTP_ADDR=127.0.0.1:0", "DATA_DIR=" + t.TempDir(),
 		"INSTALLATION_TOKEN=" + installToken}, env...)
 	done := make(chan struct{})
@@ -334,7 +336,7 @@ func TestSecurityTLS(t *testing.T) {
 	if got := servedSerial(t, addr, ca); got != 101 {
 		t.Fatalf("after a broken file: serial %d", got)
 	}
-	if !strings.Contains(s.stderr.String(), "tls_reload_failed") {
+	if !strings.Contains(s.Stderr.String(), "tls_reload_failed") {
 		t.Error("a failed reload was not logged")
 	}
 }
@@ -351,12 +353,12 @@ func TestSecurityTLSReloadOnSIGHUP(t *testing.T) {
 	if got := servedSerial(t, addr, ca); got != 200 {
 		t.Fatalf("reloaded without polling or SIGHUP: %d", got)
 	}
-	if err := s.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+	if err := s.Cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
 	waitSerial(t, addr, ca, 201, 10*time.Second)
 	// Still serving after the signal.
-	if err := s.cmd.Process.Signal(syscall.Signal(0)); err != nil {
+	if err := s.Cmd.Process.Signal(syscall.Signal(0)); err != nil {
 		t.Fatalf("process gone after SIGHUP: %v", err)
 	}
 

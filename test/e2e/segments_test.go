@@ -47,7 +47,7 @@ func countEvents(s *server, where string) int {
 	if r.Status != http.StatusOK {
 		s.t.Fatalf("events search: %d %s", r.Status, r.Body)
 	}
-	return int(r.json(s.t)["total"].(float64))
+	return int(r.JSON(s.t)["total"].(float64))
 }
 
 func TestSegmentsLifecycle(t *testing.T) {
@@ -62,7 +62,7 @@ func TestSegmentsLifecycle(t *testing.T) {
 	if r.Status != http.StatusCreated {
 		t.Fatalf("create: %d %s", r.Status, r.Body)
 	}
-	seg := r.json(t)
+	seg := r.JSON(t)
 	id := seg["id"].(string)
 	if seg["machine_name"] != "frequent-visitors" || seg["enabled"] != true || seg["version"] != 1.0 {
 		t.Fatalf("created: %s", r.Body)
@@ -222,7 +222,7 @@ func TestEventTypeMappingsAndTriggeredSegments(t *testing.T) {
 	if r.Status != http.StatusCreated || !strings.Contains(string(r.Body), `"event_types":["purchase"]`) {
 		t.Fatalf("segment: %d %s", r.Status, r.Body)
 	}
-	waitJob(s, "segment:"+r.json(t)["id"].(string))
+	waitJob(s, "segment:"+r.JSON(t)["id"].(string))
 
 	trackAs(s, "p1", ev("purchase", map[string]any{"amount": 50, "sku": "A", "email": "p1@example.com"}))
 	trackAs(s, "p1", ev("purchase", map[string]any{"amount": 150, "sku": "B", "coupon": "X10", "email": "other@example.com"}), ev("purchase", map[string]any{"sku": "A"}))

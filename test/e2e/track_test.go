@@ -239,7 +239,7 @@ func TestCollectBridge(t *testing.T) {
 	if r.Status != 200 {
 		t.Fatalf("GET: %d %s", r.Status, r.Body)
 	}
-	id := r.json(t)["events"].([]any)[0].(string)
+	id := r.JSON(t)["events"].([]any)[0].(string)
 	ev := s.get("/api/v1/events/" + id)
 	if at(ev, "type") != "order-paid" || at(ev, "properties.amount") != "12" || at(ev, "profile.id") != "p-hook" || at(ev, "properties.profile_id") != nil {
 		t.Fatalf("event from query: %v", ev)
@@ -248,7 +248,7 @@ func TestCollectBridge(t *testing.T) {
 	if r.Status != 200 {
 		t.Fatalf("POST JSON: %d %s", r.Status, r.Body)
 	}
-	pid := r.json(t)["profile"].(map[string]any)["id"].(string)
+	pid := r.JSON(t)["profile"].(map[string]any)["id"].(string)
 	if at(s.get("/api/v1/profiles/"+pid), "data.contact.email.main") != "hook@example.com" {
 		t.Fatal("JSON body did not become properties")
 	}
@@ -256,7 +256,7 @@ func TestCollectBridge(t *testing.T) {
 	if r.Status != 200 {
 		t.Fatalf("POST form: %d %s", r.Status, r.Body)
 	}
-	ev = s.get("/api/v1/events/" + r.json(t)["events"].([]any)[0].(string))
+	ev = s.get("/api/v1/events/" + r.JSON(t)["events"].([]any)[0].(string))
 	if at(ev, "properties.name") != "Ann" || len(at(ev, "properties.tag").([]any)) != 2 {
 		t.Fatalf("form event: %v", at(ev, "properties"))
 	}

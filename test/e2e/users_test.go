@@ -22,7 +22,7 @@ func (s *server) login(user, pass string, headers ...string) string {
 	if r.Status != http.StatusOK {
 		s.t.Fatalf("login %s: %d %s", user, r.Status, r.Body)
 	}
-	return r.json(s.t)["access_token"].(string)
+	return r.JSON(s.t)["access_token"].(string)
 }
 
 // as sends a request with token.
@@ -221,7 +221,7 @@ func TestUsersScenarios(t *testing.T) {
 	if r.Status != 200 {
 		t.Fatalf("own password: %d %s", r.Status, r.Body)
 	}
-	if alive(mt) || !alive(r.json(t)["access_token"].(string)) {
+	if alive(mt) || !alive(r.JSON(t)["access_token"].(string)) {
 		t.Fatal("own password change: old token alive or new one dead")
 	}
 

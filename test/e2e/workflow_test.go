@@ -114,7 +114,7 @@ func TestWorkflowScenario(t *testing.T) {
 		if r.Status != http.StatusOK {
 			t.Fatalf("/track: %d %s", r.Status, r.Body)
 		}
-		body := r.json(t)
+		body := r.JSON(t)
 		if want := price > 100; (at(body, "response.big_spender") == true) != want {
 			t.Fatalf("price %v: response %v", price, body["response"])
 		}
@@ -169,7 +169,7 @@ func TestWorkflowScenario(t *testing.T) {
 	if r.Status != http.StatusOK {
 		t.Fatalf("debug: %d %s", r.Status, r.Body)
 	}
-	dbg := r.json(t)
+	dbg := r.JSON(t)
 	diff, _ := dbg["profile_diff"].([]any)
 	if len(diff) != 1 || at(diff[0], "path") != "stats.counters.purchases" || at(diff[0], "after") != 3.0 {
 		t.Fatalf("debug diff = %v", dbg["profile_diff"])

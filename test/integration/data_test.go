@@ -22,7 +22,7 @@ func TestEraseAcrossReplicas(t *testing.T) {
 		t.Fatalf("track: %d", status)
 	}
 	exp := c.auth(b, "GET", "/api/v1/profiles/forget/export", nil)
-	if exp.Status != 200 || len(at(exp.json(t), "events").([]any)) != 3 {
+	if exp.Status != 200 || len(at(exp.JSON(t), "events").([]any)) != 3 {
 		t.Fatalf("export: %d %.300s", exp.Status, exp.Body)
 	}
 	r := c.auth(b, "DELETE", "/api/v1/profiles/forget", nil)
@@ -42,7 +42,7 @@ func TestEraseAcrossReplicas(t *testing.T) {
 	if ok, status := trackOnce(a, pageView("forget", "forget-s", "x4")); !ok {
 		t.Fatalf("track after erasure: %d", status)
 	}
-	p := c.auth(b, "GET", "/api/v1/profiles/forget", nil).json(t)
+	p := c.auth(b, "GET", "/api/v1/profiles/forget", nil).JSON(t)
 	if at(p, "stats.views") != 1.0 || at(p, "stats.visits") != 1.0 {
 		t.Errorf("profile after erasure: views %v visits %v, want 1 and 1", at(p, "stats.views"), at(p, "stats.visits"))
 	}

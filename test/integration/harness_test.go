@@ -7,26 +7,19 @@
 package integration
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/thamesthrive/thamesthrive/internal/identity"
 	"github.com/thamesthrive/thamesthrive/internal/storage/elastic"
+	"github.com/thamesthrive/thamesthrive/test/testserver"
 )
 
 // engine is one Elasticsearch/OpenSearch cluster to run the suites against.
@@ -60,38 +53,9 @@ func elasticConfig(url, prefix string) elastic.Config {
 		IndexPrefix: prefix, KeyPaths: identity.DefaultKeys}
 }
 
-var (
-	buildOnce sync.Once
-	binary    string
-	buildErr  error
-)
-
-// thamesthrive builds the binary once per test run (only when a test needs it).
-func thamesthrive(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "thamesthrive-integration")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binary = filepath.Join(dir, "thamesthrive")
-		out, err := exec.Command("go", "build", "-o", binary, "../../cmd/thamesthrive").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("building thamesthrive: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binary
-}
-
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binary != "" {
-		os.RemoveAll(filepath.Dir(binary))
-	}
+	testserver.Cleanup()
 	os.Exit(code)
 }
 
@@ -113,31 +77,17 @@ type cluster struct {
 }
 
 type replica struct {
-	t      *testing.T
-	n      int
-	URL    string
-	cmd    *exec.Cmd
-	stderr *syncBuffer
-	exited chan error
-	killed atomic.Bool
+	*testserver.Process
+	t *testing.T
+	n int
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
+type response = testserver.Response
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+var (
+	client = testserver.Client
+	at     = testserver.At
+)
 
 // newCluster migrates a fresh prefix and starts n replicas; it skips the test unless
 // ELASTIC_HOST and REDIS_HOST are set. The indices and Redis keys are removed at the end.
@@ -147,7 +97,7 @@ func newCluster(t *testing.T, n int) *cluster {
 	if es == "" || redisHost == "" {
 		t.Skip("ELASTIC_HOST and REDIS_HOST must be set (scripts/test-integration.sh starts both)")
 	}
-	bin := thamesthrive(t)
+	bin := testserver.Binary(t)
 	prefix := uniquePrefix("rep")
 	c := &cluster{t: t, prefix: prefix, elastic: elasticConfig(es, prefix)}
 	c.env = []string{"PATH=" + os.Getenv("PATH"), "ELASTIC_HOST=" + es, "ELASTIC_INDEX_PREFIX=" + prefix,
@@ -181,101 +131,26 @@ func envOr(name, def string) string {
 }
 
 func (c *cluster) start(n int) *replica {
-	t := c.t
-	t.Helper()
-	r := &replica{t: t, n: n, stderr: &syncBuffer{}, exited: make(chan error, 1)}
-	cmd := exec.Command(thamesthrive(t), "serve")
-	cmd.Env = append(c.env, "DATA_DIR="+t.TempDir())
-	pr, pw := io.Pipe()
-	cmd.Stdout = io.Discard
-	cmd.Stderr = io.MultiWriter(r.stderr, pw)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	r.cmd = cmd
-	go func() { r.exited <- cmd.Wait(); pw.Close() }()
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			var line struct {
-				Msg  string `json:"msg"`
-				Addr string `json:"addr"`
-			}
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" {
-				addr <- line.Addr
-			}
-		}
-		io.Copy(io.Discard, pr)
-	}()
-	select {
-	case a := <-addr:
-		r.URL = "http://" + a
-	case err := <-r.exited:
-		t.Fatalf("replica %d exited before listening: %v\n%s", n, err, r.stderr)
-	case <-time.After(60 * time.Second):
-		t.Fatalf("replica %d did not start\n%s", n, r.stderr)
-	}
-	t.Cleanup(r.kill)
-	return r
+	c.t.Helper()
+	return &replica{Process: testserver.Start(c.t, append(c.env, "DATA_DIR="+c.t.TempDir())), t: c.t, n: n}
 }
 
 // kill stops the replica with SIGKILL: nothing is flushed or finished.
-func (r *replica) kill() {
-	if r.killed.CompareAndSwap(false, true) {
-		r.cmd.Process.Signal(syscall.SIGKILL)
-		<-r.exited
+func (r *replica) kill() { r.Kill() }
+
+// killed reports whether the replica was killed.
+func (r *replica) killed() bool {
+	select {
+	case <-r.Done():
+		return true
+	default:
+		return false
 	}
-}
-
-var client = &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 128,
-	DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext}}
-
-type response struct {
-	Status int
-	Header http.Header
-	Body   []byte
-}
-
-func (r *response) json(t *testing.T) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(r.Body, &m); err != nil {
-		t.Fatalf("response is not a JSON object: %v: %s", err, r.Body)
-	}
-	return m
 }
 
 // send makes one request; err is a transport error (the replica is gone).
 func (r *replica) send(method, path string, body any, headers ...string) (*response, error) {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return nil, err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, r.URL+path, rd)
-	if err != nil {
-		return nil, err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	return &response{Status: resp.StatusCode, Header: resp.Header, Body: b}, nil
+	return testserver.Send(r.URL, method, path, body, headers...)
 }
 
 func (r *replica) do(method, path string, body any, headers ...string) *response {
@@ -308,7 +183,7 @@ func (c *cluster) adminToken() string {
 	if res.Status != http.StatusOK {
 		c.t.Fatalf("token: %d %s", res.Status, res.Body)
 	}
-	c.token = res.json(c.t)["access_token"].(string)
+	c.token = res.JSON(c.t)["access_token"].(string)
 	return c.token
 }
 
@@ -331,15 +206,4 @@ func (c *cluster) openStore() *elastic.Store {
 	}
 	c.t.Cleanup(func() { s.Close() })
 	return s
-}
-
-func at(doc any, path string) any {
-	for _, k := range strings.Split(path, ".") {
-		m, ok := doc.(map[string]any)
-		if !ok {
-			return nil
-		}
-		doc = m[k]
-	}
-	return doc
 }

@@ -34,7 +34,7 @@ func dropRedisKeys(t *testing.T, prefix string) {
 // ids make retries idempotent.
 func trackOnce(r *replica, body map[string]any) (ok bool, status int) {
 	for attempt := 0; attempt < 30; attempt++ {
-		if r.killed.Load() {
+		if r.killed() {
 			return false, 0
 		}
 		res, err := r.send("POST", "/track", body)
@@ -85,7 +85,7 @@ func TestReplicasCountExactly(t *testing.T) {
 	var wg sync.WaitGroup
 	cpu0 := 0.0
 	for _, r := range c.replicas {
-		cpu0 += cpuSeconds(r.cmd.Process.Pid)
+		cpu0 += cpuSeconds(r.Cmd.Process.Pid)
 	}
 	start := time.Now()
 	for w := 0; w < workers; w++ {
@@ -112,7 +112,7 @@ func TestReplicasCountExactly(t *testing.T) {
 	elapsed := time.Since(start)
 	cpu := -cpu0
 	for _, r := range c.replicas {
-		cpu += cpuSeconds(r.cmd.Process.Pid)
+		cpu += cpuSeconds(r.Cmd.Process.Pid)
 	}
 	t.Logf("%d /track requests through 3 replicas in %v: %.0f/s; serve CPU %.2fs in all, %.3f ms per request",
 		requests, elapsed.Round(time.Millisecond), float64(requests)/elapsed.Seconds(), cpu, 1000*cpu/requests)
@@ -295,7 +295,7 @@ func TestReplicaKilledUnderLoad(t *testing.T) {
 				}
 				n := seq.Add(1)
 				r := c.replicas[int(n)%len(c.replicas)]
-				if r.killed.Load() {
+				if r.killed() {
 					continue
 				}
 				pid := fmt.Sprintf("k%02d", n%profiles)
