@@ -119,8 +119,9 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 	// segmentation (8).
 	mapper := mapping.New(mapping.Config{Store: store}, store.Entities(), log)
 	segments := segment.NewEngine(segment.Config{}, store.Entities(), log)
+	outbound := netguard.New(netguard.Config{AllowPrivate: cfg.OutboundAllowPrivate})
 	flows, err := workflow.New(workflow.Config{}, workflow.Deps{Store: store, Logger: log, Secrets: secretBox,
-		Outbound: netguard.New(netguard.Config{AllowPrivate: cfg.OutboundAllowPrivate})})
+		Outbound: outbound})
 	if err != nil {
 		return err
 	}
@@ -147,7 +148,7 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 		TrackRateLimit: cfg.TrackRateLimit, TrackRateBurst: cfg.TrackRateBurst,
 		TrustedNetworks: cfg.TrustedNetworks, TrustedProxies: cfg.TrustedProxies, CORSOrigins: cfg.CORSOrigins},
 		httpapi.Deps{Store: store, Collector: col, Sources: sources, Auth: authSvc, Logger: log, Registry: reg, Secrets: secretBox,
-			Data: httpapi.DataDeps{Segments: segments, EventTypes: mapper, Jobs: jobRunner}, Workflow: flows})
+			Data: httpapi.DataDeps{Segments: segments, EventTypes: mapper, Jobs: jobRunner}, Workflow: flows, Outbound: outbound})
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -40,8 +41,9 @@ type activeAnswer struct {
 
 var (
 	rangeParams = []Param{
-		{Name: "from", Description: "start (RFC 3339 or YYYY-MM-DD, inclusive); default: to minus 24 hours"},
+		{Name: "from", Description: "start (RFC 3339 or YYYY-MM-DD, inclusive); default: to minus range"},
 		{Name: "to", Description: "end (RFC 3339 or YYYY-MM-DD, exclusive); default: now"},
+		{Name: "range", Description: "instead of from: how far back from to, a duration from 1m to 366d (24h, 7d, 30d…; default 24h)"},
 	}
 	intervalParam = Param{Name: "interval", Description: "bucket size: 1m, 1h (default), 1d or 1w (weeks start on Monday, UTC); at most 2000 buckets"}
 	whereParam    = Param{Name: "where", Description: "a condition on events (the event@ scope may be left out)"}
@@ -68,10 +70,16 @@ func (s *Server) reportRoutes() {
 func parseDuration(v string) (time.Duration, error) {
 	if n, ok := strings.CutSuffix(v, "d"); ok {
 		d, err := strconv.Atoi(n)
+		if err == nil && (d < 0 || d > 100000) {
+			err = fmt.Errorf("%s: too many days", v)
+		}
 		return time.Duration(d) * 24 * time.Hour, err
 	}
 	if n, ok := strings.CutSuffix(v, "w"); ok {
 		d, err := strconv.Atoi(n)
+		if err == nil && (d < 0 || d > 10000) {
+			err = fmt.Errorf("%s: too many weeks", v)
+		}
 		return time.Duration(d) * storage.Week, err
 	}
 	return time.ParseDuration(v)
@@ -86,16 +94,24 @@ func parseInstant(field, v string) (time.Time, error) {
 	return time.Time{}, invalid(field, "must be a time such as 2026-01-31T12:00:00Z or a date such as 2026-01-31")
 }
 
-// reportRange reads ?from and ?to.
-func reportRange(r *http.Request) (from, to time.Time, err error) {
-	q := r.URL.Query()
+// reportRange reads ?from and ?to, or ?range back from to.
+func reportRange(q url.Values) (from, to time.Time, err error) {
 	to = time.Now().UTC()
 	if v := q.Get("to"); v != "" {
 		if to, err = parseInstant("to", v); err != nil {
 			return
 		}
 	}
-	from = to.Add(-24 * time.Hour)
+	span := 24 * time.Hour
+	if v := q.Get("range"); v != "" {
+		if q.Get("from") != "" {
+			return from, to, invalid("range", "give from or range, not both")
+		}
+		if span, err = parseDuration(v); err != nil || span < time.Minute || span > 366*24*time.Hour {
+			return from, to, invalid("range", "must be a duration from 1m to 366d, such as 24h, 7d or 30d")
+		}
+	}
+	from = to.Add(-span)
 	if v := q.Get("from"); v != "" {
 		if from, err = parseInstant("from", v); err != nil {
 			return
@@ -109,13 +125,13 @@ func reportRange(r *http.Request) (from, to time.Time, err error) {
 
 // histogramQuery reads the parameters of a histogram; scope names the where's scope
 // ("" when where is not accepted).
-func histogramQuery(r *http.Request, scope string) (storage.Histogram, string, error) {
+func histogramQuery(q url.Values, scope string) (storage.Histogram, string, error) {
 	var h storage.Histogram
 	var err error
-	if h.From, h.To, err = reportRange(r); err != nil {
+	if h.From, h.To, err = reportRange(q); err != nil {
 		return h, "", err
 	}
-	name := r.URL.Query().Get("interval")
+	name := q.Get("interval")
 	if name == "" {
 		name = "1h"
 	}
@@ -127,22 +143,22 @@ func histogramQuery(r *http.Request, scope string) (storage.Histogram, string, e
 		return h, "", invalid("interval", fmt.Sprintf("gives %d buckets from from to to, more than %d: choose a larger one or a shorter range", n+1, maxBuckets))
 	}
 	if scope != "" {
-		if h.Where, err = whereOf(r, scope); err != nil {
+		if h.Where, err = whereOf(q, scope); err != nil {
 			return h, "", err
 		}
 	}
 	return h, name, nil
 }
 
-func whereOf(r *http.Request, scope string) (query.Expr, error) {
-	if v := strings.TrimSpace(r.URL.Query().Get("where")); v != "" {
+func whereOf(q url.Values, scope string) (query.Expr, error) {
+	if v := strings.TrimSpace(q.Get("where")); v != "" {
 		return parseScoped("where", v, scope)
 	}
 	return nil, nil
 }
 
 func (s *Server) histogram(w http.ResponseWriter, r *http.Request, scope string, run func(*http.Request, storage.Histogram) ([]storage.Bucket, error)) {
-	h, name, err := histogramQuery(r, scope)
+	h, name, err := histogramQuery(r.URL.Query(), scope)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -172,25 +188,30 @@ func (s *Server) newProfiles(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (s *Server) eventBreakdown(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
+// breakdownQuery reads the parameters of a breakdown.
+func breakdownQuery(q url.Values) (storage.Breakdown, error) {
 	b := storage.Breakdown{Field: q.Get("by"), Limit: 10}
 	if _, ok := storage.BreakdownFields[b.Field]; !ok {
-		s.fail(w, r, invalid("by", "must be one of type, source, channel, device_type, os, country"))
-		return
+		return b, invalid("by", "must be one of type, source, channel, device_type, os, country")
 	}
 	var err error
-	if b.From, b.To, err = reportRange(r); err != nil {
-		s.fail(w, r, err)
-		return
+	if b.From, b.To, err = reportRange(q); err != nil {
+		return b, err
 	}
 	if v := q.Get("limit"); v != "" {
 		if b.Limit, err = strconv.Atoi(v); err != nil || b.Limit < 1 || b.Limit > 1000 {
-			s.fail(w, r, invalid("limit", "must be an integer from 1 to 1000"))
-			return
+			return b, invalid("limit", "must be an integer from 1 to 1000")
 		}
 	}
-	if b.Where, err = whereOf(r, "event"); err != nil {
+	if b.Where, err = whereOf(q, "event"); err != nil {
+		return b, err
+	}
+	return b, nil
+}
+
+func (s *Server) eventBreakdown(w http.ResponseWriter, r *http.Request) {
+	b, err := breakdownQuery(r.URL.Query())
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -202,14 +223,23 @@ func (s *Server) eventBreakdown(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, breakdownAnswer{By: b.Field, From: domain.NewTime(b.From), To: domain.NewTime(b.To), Items: items})
 }
 
-func (s *Server) activeSessions(w http.ResponseWriter, r *http.Request) {
-	within := r.URL.Query().Get("within")
+// activeWithin reads ?within of the active-sessions report.
+func activeWithin(q url.Values) (string, time.Duration, error) {
+	within := q.Get("within")
 	if within == "" {
 		within = "30m"
 	}
 	d, err := parseDuration(within)
 	if err != nil || d < time.Minute || d > 30*24*time.Hour {
-		s.fail(w, r, invalid("within", "must be a duration from 1m to 30d, such as 30m"))
+		return within, 0, invalid("within", "must be a duration from 1m to 30d, such as 30m")
+	}
+	return within, d, nil
+}
+
+func (s *Server) activeSessions(w http.ResponseWriter, r *http.Request) {
+	within, d, err := activeWithin(r.URL.Query())
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	since := time.Now().UTC().Add(-d)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/thamesthrive/thamesthrive/internal/auth"
 	"github.com/thamesthrive/thamesthrive/internal/collector"
+	"github.com/thamesthrive/thamesthrive/internal/netguard"
 	"github.com/thamesthrive/thamesthrive/internal/secrets"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 	"github.com/thamesthrive/thamesthrive/internal/workflow"
@@ -55,6 +56,9 @@ type Deps struct {
 	Data DataDeps
 	// Workflow runs rules and flows and serves their API (nil: no workflow routes).
 	Workflow *workflow.Engine
+	// Outbound classifies the addresses of URLs users configure (destinations); nil
+	// refuses loopback, private and link-local addresses.
+	Outbound *netguard.Guard
 }
 
 // Server holds the handlers' dependencies.
@@ -111,6 +115,7 @@ func (s *Server) routes() {
 
 	register(s, s.sourceResource())
 	register(s, s.consentTypeResource())
+	register(s, s.destinationResource())
 	s.workflowRoutes()
 	s.userRoutes()
 	s.auditRoutes()
@@ -123,6 +128,7 @@ func (s *Server) routes() {
 	s.dataRoutes()
 	s.erasureRoutes()
 	s.reportRoutes()
+	s.reportDefinitionRoutes()
 
 	// Anything else under /api/v1/ is an authenticated 404, so that probing without a
 	// token learns nothing about which routes exist.
