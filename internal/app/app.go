@@ -148,7 +148,8 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 		TrackRateLimit: cfg.TrackRateLimit, TrackRateBurst: cfg.TrackRateBurst,
 		TrustedNetworks: cfg.TrustedNetworks, TrustedProxies: cfg.TrustedProxies, CORSOrigins: cfg.CORSOrigins},
 		httpapi.Deps{Store: store, Collector: col, Sources: sources, Auth: authSvc, Logger: log, Registry: reg, Secrets: secretBox,
-			Data: httpapi.DataDeps{Segments: segments, EventTypes: mapper, Jobs: jobRunner}, Workflow: flows, Outbound: outbound})
+			Data: httpapi.DataDeps{Segments: segments, EventTypes: mapper, Jobs: jobRunner}, Workflow: flows, Outbound: outbound,
+			RateLimiter: coord.rateLimiter(cfg)})
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {

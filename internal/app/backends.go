@@ -12,6 +12,7 @@ import (
 
 	"github.com/thamesthrive/thamesthrive/internal/collector"
 	"github.com/thamesthrive/thamesthrive/internal/config"
+	"github.com/thamesthrive/thamesthrive/internal/httpapi"
 	"github.com/thamesthrive/thamesthrive/internal/identity"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 	"github.com/thamesthrive/thamesthrive/internal/storage/elastic"
@@ -70,6 +71,15 @@ type coordination struct {
 	client *redis.Client
 	bus    *redis.Bus
 	log    *slog.Logger
+}
+
+// rateLimiter returns the collector's rate limiter shared through Redis, or nil (the
+// API then uses its in-process one) without Redis or without a limit.
+func (c *coordination) rateLimiter(cfg config.Config) httpapi.RateLimiter {
+	if c.client == nil || cfg.TrackRateLimit <= 0 {
+		return nil
+	}
+	return c.client.RateLimiter(cfg.TrackRateLimit, cfg.TrackRateBurst)
 }
 
 func redisAddrs(cfg config.Config) []string {

@@ -59,6 +59,10 @@ type Deps struct {
 	// Outbound classifies the addresses of URLs users configure (destinations); nil
 	// refuses loopback, private and link-local addresses.
 	Outbound *netguard.Guard
+	// RateLimiter, if set, limits collector requests per client address instead of
+	// the in-process limiter of Options.TrackRateLimit (app sets a Redis one shared by
+	// all replicas).
+	RateLimiter RateLimiter
 }
 
 // Server holds the handlers' dependencies.
@@ -68,7 +72,7 @@ type Server struct {
 	log     *slog.Logger
 	metrics *metrics
 	mux     *http.ServeMux
-	limiter *ipLimiter
+	limiter RateLimiter
 	// apiRoutes records every GUI API route with its roles (see handle).
 	apiRoutes []route
 	// meta records every route with its documentation (see openapi.go).
@@ -79,7 +83,12 @@ type Server struct {
 func New(opt Options, deps Deps) *Server {
 	s := &Server{opt: opt, deps: deps, log: deps.Logger, mux: http.NewServeMux()}
 	s.metrics = newMetrics(deps.Registry)
-	s.limiter = newIPLimiter(opt.TrackRateLimit, opt.TrackRateBurst)
+	switch {
+	case deps.RateLimiter != nil:
+		s.limiter = deps.RateLimiter
+	case opt.TrackRateLimit > 0:
+		s.limiter = newIPLimiter(opt.TrackRateLimit, opt.TrackRateBurst)
+	}
 	s.routes()
 	return s
 }

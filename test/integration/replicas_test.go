@@ -350,3 +350,21 @@ func TestReplicaKilledUnderLoad(t *testing.T) {
 	}
 	t.Logf("%d requests acknowledged, all stored", total)
 }
+
+// TestReplicasShareTheRateLimit: with Redis the collector's per-address limit holds for
+// the deployment, not per replica.
+func TestReplicasShareTheRateLimit(t *testing.T) {
+	c := newCluster(t, 0)
+	c.env = append(c.env, "TRACK_RATE_LIMIT=1", "TRACK_RATE_BURST=3") // the last value of a key wins
+	c.replicas = append(c.replicas, c.start(0), c.start(1))
+	c.source(c.replicas[0], "web")
+	codes := map[int]int{}
+	for i := 0; i < 6; i++ {
+		r := c.replicas[i%2].do("POST", "/track", map[string]any{"source": map[string]any{"id": "web"},
+			"events": []any{map[string]any{"type": "page-view"}}})
+		codes[r.Status]++
+	}
+	if codes[200] != 3 || codes[429] != 3 {
+		t.Fatalf("statuses over two replicas %v, want 3×200 and 3×429 (one shared limit)", codes)
+	}
+}
