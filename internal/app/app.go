@@ -94,7 +94,7 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 		installToken = auth.GenerateSecret(18)
 	}
 	authSvc, err := auth.New(auth.Config{InstallationToken: installToken, TokenTTL: cfg.TokenTTL,
-		MaxLoginAttempts: cfg.LoginMaxAttempts, LoginWindow: cfg.LoginWindow}, store.Entities())
+		MaxLoginAttempts: cfg.LoginMaxAttempts, LoginWindow: cfg.LoginWindow, Throttle: coord.loginThrottle()}, store.Entities())
 	if err != nil {
 		return err
 	}

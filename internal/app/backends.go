@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/thamesthrive/thamesthrive/internal/auth"
 	"github.com/thamesthrive/thamesthrive/internal/collector"
 	"github.com/thamesthrive/thamesthrive/internal/config"
 	"github.com/thamesthrive/thamesthrive/internal/httpapi"
@@ -80,6 +81,15 @@ func (c *coordination) rateLimiter(cfg config.Config) httpapi.RateLimiter {
 		return nil
 	}
 	return c.client.RateLimiter(cfg.TrackRateLimit, cfg.TrackRateBurst)
+}
+
+// loginThrottle returns the login-attempt counter shared through Redis, or nil (auth
+// then counts in process).
+func (c *coordination) loginThrottle() auth.Throttle {
+	if c.client == nil {
+		return nil
+	}
+	return c.client.Throttle()
 }
 
 func redisAddrs(cfg config.Config) []string {

@@ -230,3 +230,28 @@ func TestRateLimiterIsShared(t *testing.T) {
 		t.Fatal("keys are not separate")
 	}
 }
+
+func TestThrottleCountsPerWindow(t *testing.T) {
+	th := client(t).Throttle()
+	ctx := context.Background()
+	for want := 1; want <= 3; want++ {
+		n, reset, err := th.Hit(ctx, "ip:192.0.2.1", time.Minute)
+		if err != nil || n != want || reset <= 0 || reset > time.Minute {
+			t.Fatalf("hit %d: n=%d reset=%s err=%v", want, n, reset, err)
+		}
+	}
+	if n, _, _ := th.Hit(ctx, "ip:192.0.2.2", time.Minute); n != 1 {
+		t.Fatalf("keys are not separate: %d", n)
+	}
+	if err := th.Reset(ctx, "ip:192.0.2.1"); err != nil {
+		t.Fatal(err)
+	}
+	if n, _, _ := th.Hit(ctx, "ip:192.0.2.1", time.Minute); n != 1 {
+		t.Fatalf("after reset: %d", n)
+	}
+	th.Hit(ctx, "short", 50*time.Millisecond)
+	time.Sleep(120 * time.Millisecond)
+	if n, _, _ := th.Hit(ctx, "short", 50*time.Millisecond); n != 1 {
+		t.Fatalf("a new window did not start: %d", n)
+	}
+}
