@@ -50,6 +50,7 @@ type Store struct {
 	closed sync.Once
 
 	upsertProfile, upsertSession, insertEvent *sql.Stmt // on the writer
+	moveSession                               *sql.Stmt // on the writer
 	getProfile, getSession, getEvent          *sql.Stmt // on the read pool
 	keyIndexes                                sync.Map  // profile key paths already indexed
 
@@ -129,8 +130,14 @@ func Open(cfg Config) (*Store, error) {
 	}{
 		{&s.upsertProfile, `INSERT INTO profiles(id, merged_into, created, updated, doc) VALUES(?,?,?,?,?)
 			ON CONFLICT(id) DO UPDATE SET merged_into=excluded.merged_into, updated=excluded.updated, doc=excluded.doc`},
+		// A stored session whose profile stays the same (nearly every update) must not name
+		// profile_id in its SET list: SQLite then rewrites the session's sessions_profile
+		// index entry even when the value is unchanged, one more random page per request
+		// (docs/performance.md). The WHERE makes the upsert change nothing when the profile
+		// differs; write then runs moveSession, which sets all three columns.
 		{&s.upsertSession, `INSERT INTO sessions(id, profile_id, created, updated, doc) VALUES(?,?,?,?,?)
-			ON CONFLICT(id) DO UPDATE SET profile_id=excluded.profile_id, updated=excluded.updated, doc=excluded.doc`},
+			ON CONFLICT(id) DO UPDATE SET updated=excluded.updated, doc=excluded.doc WHERE profile_id = excluded.profile_id`},
+		{&s.moveSession, `UPDATE sessions SET profile_id=?2, updated=?3, doc=?4 WHERE id=?1`},
 		{&s.insertEvent, `INSERT OR IGNORE INTO events(id, profile_id, session_id, type, inserted, doc) VALUES(?,?,?,?,?,?)`},
 	} {
 		if *p.dst, err = w.Prepare(p.q); err != nil {
@@ -341,6 +348,7 @@ func (s *Store) write(batch []*commitReq) (stored int, err error) {
 		}
 	}()
 	up, us, ie := tx.Stmt(s.upsertProfile), tx.Stmt(s.upsertSession), tx.Stmt(s.insertEvent)
+	var ms *sql.Stmt // prepared for this transaction only when a session changes profile
 	for _, r := range batch {
 		for _, p := range r.profiles {
 			if _, err = up.ExecContext(ctx, p.id, nullable(p.a), p.b, p.c, p.doc); err != nil {
@@ -348,8 +356,18 @@ func (s *Store) write(batch []*commitReq) (stored int, err error) {
 			}
 		}
 		for _, x := range r.sessions {
-			if _, err = us.ExecContext(ctx, x.id, x.a, x.b, x.c, x.doc); err != nil {
+			res, err2 := us.ExecContext(ctx, x.id, x.a, x.b, x.c, x.doc)
+			if err = err2; err != nil {
 				return 0, err
+			}
+			if n, err2 := res.RowsAffected(); err2 != nil || n == 0 {
+				// The stored session belongs to another profile (a merge moved it).
+				if ms == nil {
+					ms = tx.Stmt(s.moveSession)
+				}
+				if _, err = ms.ExecContext(ctx, x.id, x.a, x.c, x.doc); err != nil {
+					return 0, err
+				}
 			}
 		}
 		for _, e := range r.events {
