@@ -173,6 +173,17 @@ func getIn(v any, path string) (any, bool) {
 	return domain.GetPath(m, path)
 }
 
+// Add adds delta to the number where a reference points (a missing value counts as 0);
+// a value that is not a number is an error rather than silently replaced.
+func (x *Exec) Add(r Ref, delta float64) error {
+	cur, _ := x.Get(r)
+	f, ok := ToNumber(cur)
+	if !ok && cur != nil {
+		return fmt.Errorf("%s holds %v, not a number", r, cur)
+	}
+	return x.Set(r, f+delta)
+}
+
 // Set writes v where a reference points. Writes to the profile, session and event are
 // checked against their typed model; identity fields are read-only.
 func (x *Exec) Set(r Ref, v any) error {

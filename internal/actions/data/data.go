@@ -4,7 +4,6 @@ package data
 
 import (
 	"context"
-	"fmt"
 	"reflect"
 	"sort"
 
@@ -224,13 +223,7 @@ type Counter struct {
 
 // Run implements workflow.Action.
 func (n *Counter) Run(_ context.Context, x *workflow.Exec, _ workflow.Input) ([]workflow.Out, error) {
-	ref := workflow.Ref{Scope: workflow.ScopeProfile, Path: "stats.counters." + n.Counter}
-	cur, _ := x.Get(ref)
-	f, ok := workflow.ToNumber(cur)
-	if !ok && cur != nil {
-		return nil, fmt.Errorf("counter %q holds %v, not a number", n.Counter, cur)
-	}
-	if err := x.Set(ref, f+n.sign*n.By); err != nil {
+	if err := x.Add(workflow.Ref{Scope: workflow.ScopeProfile, Path: "stats.counters." + n.Counter}, n.sign*n.By); err != nil {
 		return nil, err
 	}
 	return workflow.Pass(x), nil

@@ -163,10 +163,7 @@ type ChangeInterest struct {
 
 // Run implements workflow.Action.
 func (n *ChangeInterest) Run(_ context.Context, x *workflow.Exec, _ workflow.Input) ([]workflow.Out, error) {
-	r := interestRef(n.Interest)
-	cur, _ := x.Get(r)
-	f, _ := workflow.ToNumber(cur)
-	if err := x.Set(r, f+n.sign*n.By); err != nil {
+	if err := x.Add(interestRef(n.Interest), n.sign*n.By); err != nil {
 		return nil, err
 	}
 	return workflow.Pass(x), nil
