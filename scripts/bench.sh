@@ -28,8 +28,17 @@
 #                      throughput is not the figure there: read the serve process's CPU per
 #                      request. Stored events are then taken from the server's
 #                      thamesthrive_events_stored_total, as its database is not a file here.
-#   FIXTURES=dir       *.json API calls made after setup, in name order, to put rules, flows and
-#                      segments in place: {"method":"POST","path":"/api/v1/...","body":{...}}
+#   FIXTURES=scripts/bench-fixtures   *.json API calls made after setup, in name order, to put
+#                      rules, flows and segments in place: {"method":"POST","path":"/api/v1/...",
+#                      "body":{...}}. The default set is what a small shop has: 2 rules (page-view,
+#                      sign-in), their 2 deployed flows (a counter, an interest and a trait on
+#                      page-views; a consent and a trait on sign-ins) and 3 segments.
+#                      FIXTURES=none (or FIXTURES=) runs without any. After the run the report
+#                      checks that every rule, deployed flow and segment, and every counter,
+#                      interest, consent and profile trait their nodes write, shows in the stored
+#                      events and profiles, and fails the run when one shows nowhere. The
+#                      internal events segments add (segment-entered, segment-left) are counted
+#                      apart: the nothing-lost check compares the /track events only.
 #   SERVER_ENV="A=1 B=2"  extra environment for the server (it otherwise starts with a clean
 #                      environment, so a stray variable in your shell cannot change the figures)
 #   SERVER_CPU=0 LOADGEN_CPU=1   the CPUs to pin to
@@ -48,11 +57,16 @@ SERVER_CPU="${SERVER_CPU:-0}"
 LOADGEN_CPU="${LOADGEN_CPU:-1}"
 RESULTS_DIR="${RESULTS_DIR:-$ROOT/bench-results}"
 KEEP_WORKDIR="${KEEP_WORKDIR:-}"
-FIXTURES="${FIXTURES:-}"
+FIXTURES="${FIXTURES-scripts/bench-fixtures}"
+if [ "$FIXTURES" = none ]; then FIXTURES=""; fi
 SOURCE_ID=bench
 
 log() { echo "bench: $*" >&2; }
 die() { log "$*"; exit 1; }
+
+if [ -n "$FIXTURES" ] && ! compgen -G "$FIXTURES/*.json" >/dev/null; then
+	die "FIXTURES=$FIXTURES holds no *.json (FIXTURES=none runs without fixtures)"
+fi
 
 case "$BACKEND" in
 embedded | elastic) ;;
@@ -220,7 +234,7 @@ echo
 REPORT_STATUS=0
 "$WORK/loadgen" report "${REPORT_ARGS[@]}" "${STORED_ARGS[@]}" -backend "$BACKEND" -warmup-n "$WARMUP" \
 	-duration "$DURATION" -c "$CONCURRENCY" -pinning "$PINNING" -server-exit "$SERVER_EXIT" \
-	-server-stop-seconds "$SERVER_STOP_SECONDS" -out "$OUT" || REPORT_STATUS=$?
+	-server-stop-seconds "$SERVER_STOP_SECONDS" ${FIXTURES:+-fixtures "$FIXTURES"} -out "$OUT" || REPORT_STATUS=$?
 if [ -n "$HARNESS_FAILED" ]; then
 	log "$HARNESS_FAILED"
 	exit 1

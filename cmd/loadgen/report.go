@@ -39,13 +39,26 @@ func cmdReport(args []string) error {
 	stopSecs := fs.Float64("server-stop-seconds", 0, "how long the server took to stop")
 	killed := fs.Bool("server-killed", false, "the server had to be killed")
 	out := fs.String("out", "", "write the JSON report here; profiles are copied beside it")
+	fixtures := fs.String("fixtures", "", "the fixtures directory the run was set up with: checks that each left something in the database")
 	fs.Parse(args)
+
+	mix := "80% returning page-view, 15% new visitor, 5% sign-in"
+	var exp []expectation
+	if *fixtures != "" {
+		var err error
+		if exp, err = fixtureExpectations(*fixtures); err != nil {
+			return err
+		}
+		mix += "; with the rules, flows and segments of " + *fixtures
+	} else {
+		mix += "; no rules, flows or segments"
+	}
 
 	r := &loadtest.Report{
 		Time:    time.Now().UTC().Format(time.RFC3339),
 		Machine: machine(),
 		Config: loadtest.Config{Backend: *backend, WarmupProfiles: *warmupN, Duration: *duration,
-			Concurrency: *conc, Mix: "80% returning page-view, 15% new visitor, 5% sign-in", Pinning: *pinning},
+			Concurrency: *conc, Mix: mix, Pinning: *pinning},
 		Server: loadtest.ServerExit{StopSeconds: *stopSecs, Killed: *killed},
 	}
 	if *exitCode >= 0 {
@@ -73,9 +86,17 @@ func cmdReport(args []string) error {
 	if load(*baseline, &bf) {
 		r.Baseline = &bf
 	}
-	var st loadtest.StoredCounts
-	if load(*stored, &st) {
-		r.Stored = &st
+	// Events and EventsByType count the /track events only: the internal events the server
+	// adds (segment-entered, segment-left) are counted apart, so that the nothing-lost check
+	// stays exact with segments in place.
+	var st *storedFile
+	if sf := new(storedFile); load(*stored, sf) {
+		st = sf
+		r.Stored = &sf.StoredCounts
+	}
+	notes, fixturesFailed := fixtureNotes(*fixtures, exp, st)
+	if r.Track != nil {
+		r.Track.Notes = append(r.Track.Notes, notes...)
 	}
 	if *out != "" && r.Track != nil {
 		r.Track.Profiles = copyProfiles(r.Track.Profiles, strings.TrimSuffix(*out, ".json"))
@@ -83,6 +104,12 @@ func cmdReport(args []string) error {
 	r.Evaluate(*backend != "elastic")
 
 	md := r.Markdown()
+	if r.Track == nil && len(notes) > 0 {
+		md += "\nNotes:\n- " + strings.Join(notes, "\n- ") + "\n"
+	}
+	if fixturesFailed {
+		md += "\n**Fixtures: FAIL** — some fixture left nothing in the database (see the notes).\n"
+	}
 	if len(errs) > 0 {
 		md += "\nMissing results:\n- " + strings.Join(errs, "\n- ") + "\n"
 	}
@@ -96,7 +123,7 @@ func cmdReport(args []string) error {
 		}
 		fmt.Printf("\nResults: %s\n", *out)
 	}
-	if r.NothingLost.Status == "FAIL" {
+	if r.NothingLost.Status == "FAIL" || fixturesFailed {
 		return exitError(1)
 	}
 	return nil
