@@ -37,6 +37,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeTrack$$' -fuzztime $(FUZZTIME) ./internal/collector
 	$(GO) test -run '^$$' -fuzz '^FuzzTrack$$' -fuzztime $(FUZZTIME) ./internal/httpapi
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/query
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeDoc$$' -fuzztime $(FUZZTIME) ./internal/domain
 
 services-up:
 	@bash scripts/services/up.sh
