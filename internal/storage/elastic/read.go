@@ -64,8 +64,8 @@ func getDoc[T any](ctx context.Context, s *Store, kind, id string) (*T, error) {
 			s.cfg.Cache.Set(ctx, []CachedDoc{{Key: cacheKey(kind, id), SeqNo: res.SeqNo, Term: res.PrimaryTerm, Source: res.Source}})
 		}
 	}
-	v := new(T)
-	if err := json.Unmarshal(unwrap(res.Source), v); err != nil {
+	v, err := domain.DecodeDoc[T](unwrap(res.Source))
+	if err != nil {
 		return nil, fmt.Errorf("decoding %s %q: %w", what, id, err)
 	}
 	s.fences.Add(fenceKey(kind, id), fence{seq: res.SeqNo, term: res.PrimaryTerm})
@@ -92,8 +92,8 @@ func mgetDocs[T any](ctx context.Context, s *Store, index string, ids []string) 
 		if !d.Found {
 			continue
 		}
-		v := new(T)
-		if err := json.Unmarshal(unwrap(d.Source), v); err != nil {
+		v, err := domain.DecodeDoc[T](unwrap(d.Source))
+		if err != nil {
 			return nil, fmt.Errorf("decoding %s %q: %w", index, d.ID, err)
 		}
 		out = append(out, v)
@@ -143,8 +143,8 @@ func (s *Store) searchIDs(ctx context.Context, kind string, q map[string]any, fr
 func decodeHits[T any](res *searchResult) ([]*T, error) {
 	out := make([]*T, 0, len(res.Hits.Hits))
 	for _, h := range res.Hits.Hits {
-		v := new(T)
-		if err := json.Unmarshal(unwrap(h.Source), v); err != nil {
+		v, err := domain.DecodeDoc[T](unwrap(h.Source))
+		if err != nil {
 			return nil, fmt.Errorf("decoding %q: %w", h.ID, err)
 		}
 		out = append(out, v)

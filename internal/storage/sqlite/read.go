@@ -28,8 +28,8 @@ func getDoc[T any](ctx context.Context, st *sql.Stmt, what, id string) (*T, erro
 	if err != nil {
 		return nil, fmt.Errorf("reading %s %q: %w: %v", what, id, storage.ErrUnavailable, err)
 	}
-	v := new(T)
-	if err := json.Unmarshal(doc, v); err != nil {
+	v, err := domain.DecodeDoc[T](doc)
+	if err != nil {
 		return nil, fmt.Errorf("decoding %s %q: %w", what, id, err)
 	}
 	return v, nil
