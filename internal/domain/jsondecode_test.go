@@ -3,6 +3,7 @@ package domain
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"strings"
@@ -247,6 +248,26 @@ func TestDecodeDocMatchesEncodingJSON(t *testing.T) {
 			b = append(b[:i:i], append([]byte{alphabet[r.IntN(len(alphabet))]}, b[i:]...)...)
 		}
 		checkDoc(t, d.typ, b)
+	}
+}
+
+// TestDecodeDocNegativeZero checks the sign of zero, which reflect.DeepEqual does not see.
+func TestDecodeDocNegativeZero(t *testing.T) {
+	for _, n := range []string{"-0", "-0.0", "0", "-0e5"} {
+		doc := strings.Replace(typicalSession, `"duration":5.031322`, `"duration":`+n, 1)
+		doc = strings.Replace(doc, `"properties":{}`, `"properties":{"z":`+n+`}`, 1)
+		var want Session
+		if err := json.Unmarshal([]byte(doc), &want); err != nil {
+			t.Fatal(err)
+		}
+		var got Session
+		if !fastDecode([]byte(doc), &got) {
+			t.Fatalf("%s: not decoded by the fast path", n)
+		}
+		if math.Signbit(got.Metadata.Time.Duration) != math.Signbit(want.Metadata.Time.Duration) ||
+			math.Signbit(got.Properties["z"].(float64)) != math.Signbit(want.Properties["z"].(float64)) {
+			t.Fatalf("%s: sign of zero differs", n)
+		}
 	}
 }
 
