@@ -255,8 +255,8 @@ func (e *events) Get(ctx context.Context, id string) (*domain.Event, error) {
 		}
 		src = res.Hits.Hits[0].Source
 	}
-	ev := new(domain.Event)
-	if err := json.Unmarshal(unwrap(src), ev); err != nil {
+	ev, err := domain.DecodeDoc[domain.Event](unwrap(src))
+	if err != nil {
 		return nil, fmt.Errorf("decoding event %q: %w", id, err)
 	}
 	return ev, nil

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/thamesthrive/thamesthrive/internal/domain"
@@ -31,8 +30,8 @@ func (e erasure) SessionsOf(ctx context.Context, profileIDs []string, limit int)
 		if err := rows.Scan(&doc); err != nil {
 			return nil, fmt.Errorf("listing sessions: %w", err)
 		}
-		x := new(domain.Session)
-		if err := json.Unmarshal(doc, x); err != nil {
+		x, err := domain.DecodeDoc[domain.Session](doc)
+		if err != nil {
 			return nil, fmt.Errorf("decoding session: %w", err)
 		}
 		out = append(out, x)

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -83,8 +82,8 @@ func (p *profiles) FindByKey(ctx context.Context, path, value string, limit int)
 		if err := rows.Scan(&doc); err != nil {
 			return nil, fmt.Errorf("finding profiles by %s: %w", path, err)
 		}
-		pr := new(domain.Profile)
-		if err := json.Unmarshal(doc, pr); err != nil {
+		pr, err := domain.DecodeDoc[domain.Profile](doc)
+		if err != nil {
 			return nil, fmt.Errorf("decoding profile: %w", err)
 		}
 		pr.Normalize()
@@ -162,8 +161,8 @@ func (e *events) ListByProfile(ctx context.Context, profileIDs []string, page st
 		if err := rows.Scan(&doc); err != nil {
 			return nil, 0, fmt.Errorf("listing events: %w", err)
 		}
-		ev := new(domain.Event)
-		if err := json.Unmarshal(doc, ev); err != nil {
+		ev, err := domain.DecodeDoc[domain.Event](doc)
+		if err != nil {
 			return nil, 0, fmt.Errorf("decoding event: %w", err)
 		}
 		out = append(out, ev)

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -120,8 +119,8 @@ func readDocs[T any](ctx context.Context, db *sql.DB, what string, fix func(*T),
 		if err := rows.Scan(&doc); err != nil {
 			return nil, fmt.Errorf("searching %s: %w: %v", what, storage.ErrUnavailable, err)
 		}
-		v := new(T)
-		if err := json.Unmarshal(doc, v); err != nil {
+		v, err := domain.DecodeDoc[T](doc)
+		if err != nil {
 			return nil, fmt.Errorf("decoding %s: %w", what, err)
 		}
 		if fix != nil {
