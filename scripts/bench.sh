@@ -39,8 +39,8 @@
 #                      events and profiles, and fails the run when one shows nowhere. The
 #                      internal events segments add (segment-entered, segment-left) are counted
 #                      apart: the nothing-lost check compares the /track events only. With
-#                      BACKEND=elastic it compares the server's own counter, which counts the
-#                      internal events too: there, run FIXTURES=none for that check.
+#                      BACKEND=elastic it takes the server's own counter less the internal
+#                      events counted through the search API.
 #   SERVER_ENV="A=1 B=2"  extra environment for the server (it otherwise starts with a clean
 #                      environment, so a stray variable in your shell cannot change the figures)
 #   SERVER_CPU=0 LOADGEN_CPU=1   the CPUs to pin to

@@ -347,6 +347,16 @@ func cmdRun(args []string) error {
 	if *label != "baseline" {
 		if v, ok := readCounter(*base, "thamesthrive_events_stored_total"); ok {
 			rf.MetricsEventsStored = &v
+			// The counter includes the events the pipeline makes itself (segment-entered
+			// and -left, source "internal"): count them apart so that the nothing-lost check
+			// on a backend without a database file compares /track events only.
+			if tok := readToken(*tokenFile); tok != "" {
+				if n, err := countInternalEvents(*base, tok); err == nil {
+					rf.InternalEventsStored = &n
+				} else {
+					rf.Notes = append(rf.Notes, "internal events not counted: "+err.Error())
+				}
+			}
 		} else {
 			rf.Notes = append(rf.Notes, "no thamesthrive_events_stored_total on /metrics")
 		}

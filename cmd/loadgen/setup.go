@@ -177,6 +177,28 @@ func applyFixtures(base, token, dir string) error {
 
 // readCounter sums a Prometheus counter's samples (all label sets) from /metrics. ok is
 // false when the server has no /metrics or no such counter.
+// countInternalEvents counts the stored events of the source "internal" through the search
+// API. A search backend shows new documents after its refresh interval, so it asks until
+// two answers a second apart agree (at most 15 s).
+func countInternalEvents(base, token string) (int64, error) {
+	body := map[string]any{"where": `event@source.id = "internal"`, "limit": 0}
+	last := int64(-1)
+	for i := 0; i < 15; i++ {
+		var out struct {
+			Total int64 `json:"total"`
+		}
+		if _, err := call(http.MethodPost, base+"/api/v1/events/search", token, body, &out, http.StatusOK); err != nil {
+			return 0, err
+		}
+		if out.Total == last {
+			return last, nil
+		}
+		last = out.Total
+		time.Sleep(time.Second)
+	}
+	return 0, fmt.Errorf("the count of internal events did not settle in 15 s (last %d)", last)
+}
+
 func readCounter(base, name string) (v float64, ok bool) {
 	resp, err := apiClient.Get(base + "/metrics")
 	if err != nil {

@@ -29,16 +29,19 @@ type RunFile struct {
 	Open       *Result `json:"open,omitempty"`
 	PeakRSSKiB int64   `json:"peak_rss_kib,omitempty"`
 	// The RSS at the end of the run, split into anonymous and file-backed pages.
-	EndRSSAnonKiB       int64             `json:"end_rss_anon_kib,omitempty"`
-	EndRSSFileKiB       int64             `json:"end_rss_file_kib,omitempty"`
-	MetricsEventsStored *float64          `json:"metrics_events_stored,omitempty"`
-	Answers             int64             `json:"sampled_answers,omitempty"`
-	BadAnswers          int64             `json:"bad_answers,omitempty"`
-	AckMismatches       int64             `json:"ack_mismatches,omitempty"`
-	FirstBadAnswer      string            `json:"first_bad_answer,omitempty"`
-	SpotCheck           *SpotCheck        `json:"spot_check,omitempty"`
-	Profiles            map[string]string `json:"profiles,omitempty"`
-	Notes               []string          `json:"notes,omitempty"`
+	EndRSSAnonKiB       int64    `json:"end_rss_anon_kib,omitempty"`
+	EndRSSFileKiB       int64    `json:"end_rss_file_kib,omitempty"`
+	MetricsEventsStored *float64 `json:"metrics_events_stored,omitempty"`
+	// InternalEventsStored counts the stored events the pipeline made itself (source
+	// "internal"), which the metric above includes.
+	InternalEventsStored *int64            `json:"internal_events_stored,omitempty"`
+	Answers              int64             `json:"sampled_answers,omitempty"`
+	BadAnswers           int64             `json:"bad_answers,omitempty"`
+	AckMismatches        int64             `json:"ack_mismatches,omitempty"`
+	FirstBadAnswer       string            `json:"first_bad_answer,omitempty"`
+	SpotCheck            *SpotCheck        `json:"spot_check,omitempty"`
+	Profiles             map[string]string `json:"profiles,omitempty"`
+	Notes                []string          `json:"notes,omitempty"`
 }
 
 // SpotCheck counts the statuses of reading acknowledged events and profiles back.
@@ -174,6 +177,10 @@ func (r *Report) nothingLost(embedded bool) Check {
 	} else if c.Metrics != nil && !embedded {
 		n := int64(*c.Metrics)
 		c.Stored, c.StoredBy = &n, "the server's thamesthrive_events_stored_total (its own count)"
+		if in := r.Track.InternalEventsStored; in != nil {
+			n -= *in
+			c.StoredBy = fmt.Sprintf("the server's thamesthrive_events_stored_total less %d internal events counted through the search API", *in)
+		}
 	}
 	var unknown int64
 	for _, res := range []*Result{r.warmupResult(), r.trackClosed(), r.trackOpen()} {

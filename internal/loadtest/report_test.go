@@ -69,17 +69,25 @@ func TestEvaluateFailures(t *testing.T) {
 		stored   int64
 		noDB     bool
 		embedded bool
+		internal int64 // internal events counted apart (elastic)
 		want     string
 	}{
-		{"lost", 1299, false, true, "FAIL"},
-		{"doubled", 1301, false, true, "FAIL"},
-		{"no count on the embedded store", 0, true, true, "FAIL"},
-		{"elastic falls back to the metrics counter", 0, true, false, "PASS"},
+		{"lost", 1299, false, true, 0, "FAIL"},
+		{"doubled", 1301, false, true, 0, "FAIL"},
+		{"no count on the embedded store", 0, true, true, 0, "FAIL"},
+		{"elastic falls back to the metrics counter", 0, true, false, 0, "PASS"},
+		{"elastic: internal events are not counted as /track events", 0, true, false, 40, "PASS"},
+		{"elastic: internal events do not hide a loss", 0, true, false, 41, "FAIL"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := sampleReport(tc.stored)
 			if tc.noDB {
 				r.Stored = nil
+			}
+			if tc.internal > 0 {
+				m := *r.Track.MetricsEventsStored + 40 // 40 segment events on top of 1,300
+				r.Track.MetricsEventsStored = &m
+				r.Track.InternalEventsStored = &tc.internal
 			}
 			r.Evaluate(tc.embedded)
 			if r.NothingLost.Status != tc.want {
