@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/thamesthrive/thamesthrive/internal/domain"
 )
@@ -96,7 +97,10 @@ type document struct {
 	m      map[string]any
 	loaded map[string]bool // top-level fields in m (or absent from the JSON object) already
 	full   bool            // every field is loaded
-	dirty  map[string]bool
+	dirty  map[string]bool // top-level fields changed since the last write-back
+	// slow are the fields loaded through the JSON round trip: a write to them checks
+	// the whole field as it did, not only the written value.
+	slow map[string]bool
 }
 
 func newDocument(kind *docKind, typed any) *document {
@@ -142,15 +146,21 @@ func (d *document) field(top string) map[string]any {
 	if err != nil || (f.omitEmpty && isEmptyValue(fv)) || (f.omitZero && fv.IsZero()) {
 		return d.m // behind a nil embedded pointer, or omitted
 	}
+	if c := codecFor(f.typ); c.enc != nil {
+		if v, ok := c.enc(fv); ok {
+			d.m[top] = v
+			return d.m
+		}
+	}
+	// Not converted directly: the JSON round trip, as the whole object's.
+	if d.slow == nil {
+		d.slow = map[string]bool{}
+	}
+	d.slow[top] = true
 	if fv.CanAddr() {
 		fv = fv.Addr() // so that methods on pointers encode it, as in the whole object
 	}
-	b, err := json.Marshal(fv.Interface())
-	if err != nil {
-		return d.m
-	}
-	var v any
-	if json.Unmarshal(b, &v) == nil {
+	if v, ok := viewJSON(fv.Interface()); ok {
 		d.m[top] = v
 	}
 	return d.m
@@ -216,6 +226,11 @@ func (d *document) set(path string, v any) error {
 		d.markDirty(top)
 		return nil
 	}
+	if d.fitsAt(top, f, path, m, v) {
+		domain.SetPath(m, path, v)
+		d.markDirty(top)
+		return nil
+	}
 	old, had := m[top]
 	saved := cloneJSON(old)
 	domain.SetPath(m, path, v)
@@ -250,6 +265,49 @@ func (d *document) markDirty(top string) {
 		d.dirty = map[string]bool{}
 	}
 	d.dirty[top] = true
+}
+
+// fitsAt reports whether storing v at path keeps the field top of the map m decodable
+// into its type, checking v against the type at path: the rest of the field fits
+// already, as every write to it was checked. False when it cannot tell: then the whole
+// field is checked by its JSON round trip, which also words the error.
+func (d *document) fitsAt(top string, f docField, path string, m map[string]any, v any) bool {
+	if d.slow[top] {
+		return false
+	}
+	c := codecFor(f.typ)
+	for p := path[len(top):]; p != ""; {
+		key, next, more := strings.Cut(p[1:], ".")
+		p = ""
+		if more {
+			p = "." + next
+		}
+		for c.kind == reflect.Pointer && c.elem != nil {
+			c = c.elem // SetPath makes an object where there is none
+		}
+		switch c.kind {
+		case reflect.Struct:
+			fc := c.fields[key]
+			if fc == nil {
+				return false // unknown, or another case of a field's name
+			}
+			c = fc.c
+		case reflect.Map:
+			if !utf8.ValidString(key) {
+				return false
+			}
+			c = c.elem
+		case reflect.Interface:
+			_, ok := viewOf(v) // objects made on the way and v are free-form
+			return ok && c.dec != nil
+		default:
+			return false
+		}
+		if c == nil {
+			return false
+		}
+	}
+	return c.dec != nil && c.dec(v, reflect.New(c.typ).Elem())
 }
 
 type fitError struct{ field, msg string }
@@ -305,13 +363,17 @@ func (d *document) writeBack() error {
 		fv := obj.FieldByIndex(f.index)
 		nv := reflect.New(f.typ)
 		if v, ok := d.m[top]; ok && v != nil {
-			b, err := json.Marshal(v)
-			if err == nil {
-				err = json.Unmarshal(b, nv.Interface())
-			}
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s@%s: %w", d.kind.scope, top, err))
-				continue
+			if c := codecFor(f.typ); c.dec == nil || !c.dec(v, nv.Elem()) {
+				// Not converted directly: the JSON round trip, on a fresh value.
+				nv = reflect.New(f.typ)
+				b, err := json.Marshal(v)
+				if err == nil {
+					err = json.Unmarshal(b, nv.Interface())
+				}
+				if err != nil {
+					errs = append(errs, fmt.Errorf("%s@%s: %w", d.kind.scope, top, err))
+					continue
+				}
 			}
 		}
 		fv.Set(nv.Elem())
