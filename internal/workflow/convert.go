@@ -255,6 +255,13 @@ func buildCodec(t reflect.Type) *codec {
 			if !ok {
 				return false
 			}
+			if t == reflect.TypeFor[map[string]any]() {
+				y, ok := viewOf(m) // a copy: the document stays the flow's
+				if ok && y != nil {
+					v.Set(reflect.ValueOf(y))
+				}
+				return ok
+			}
 			if t == reflect.TypeFor[map[string]float64]() {
 				out := make(map[string]float64, len(m))
 				for k, it := range m {
