@@ -4,11 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"math"
 	"math/rand/v2"
 	"reflect"
-	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -385,7 +383,7 @@ func TestFieldViewIsDirectForOrdinaryObjects(t *testing.T) {
 	for _, c := range docCases(p, s, ev) {
 		d := newDocument(c.kind, c.obj.Interface())
 		d.load()
-		if len(d.slow) != 0 {
+		if d.slow != 0 {
 			t.Errorf("%s: fields %v took the JSON path", c.kind.scope, d.slow)
 		}
 	}
@@ -477,7 +475,8 @@ func TestWriteBackMatchesJSON(t *testing.T) {
 					domain.SetPath(m, strings.TrimPrefix(randPath(r, "", m), "."), cloneJSON(randPoolValue(r)))
 				}
 				d := newDocument(a[j].kind, a[j].obj.Interface())
-				d.m, d.loaded, d.dirty = map[string]any{}, map[string]bool{top: true}, map[string]bool{top: true}
+				bit := a[j].kind.fields[top].bit
+				d.m, d.loaded, d.dirty = map[string]any{}, bit, bit
 				if present {
 					d.m[top] = cloneJSON(view)
 				}
@@ -506,11 +505,8 @@ func TestSetMatchesWholeFieldCheck(t *testing.T) {
 		for j := range a {
 			fast := newDocument(a[j].kind, a[j].obj.Interface())
 			slow := newDocument(b[j].kind, b[j].obj.Interface())
-			slow.slow = map[string]bool{}
+			slow.slow = ^fieldSet(0)
 			names := a[j].names()
-			for _, n := range names {
-				slow.slow[n] = true
-			}
 			for range 30 {
 				top := names[r.IntN(len(names))]
 				if a[j].kind.readOnly[top] {
@@ -534,7 +530,10 @@ func TestSetMatchesWholeFieldCheck(t *testing.T) {
 			}
 			err := fast.writeBack()
 			var werrs []error
-			for _, top := range slices.Sorted(maps.Keys(slow.dirty)) {
+			for _, top := range slow.kind.names {
+				if slow.dirty&slow.kind.fields[top].bit == 0 {
+					continue
+				}
 				v, present := slow.m[top]
 				werrs = append(werrs, jsonWriteBack(b[j].kind, b[j].obj, top, v, present))
 			}

@@ -19,10 +19,15 @@ type docKind struct {
 	scope    string
 	typ      reflect.Type // the struct type
 	fields   map[string]docField
+	names    []string // of fields, sorted; a field's bit is 1<<its index here
 	readOnly map[string]bool
 }
 
+// fieldSet is a set of a docKind's top-level fields.
+type fieldSet uint64
+
 type docField struct {
+	bit      fieldSet
 	index    []int
 	typ      reflect.Type
 	freeForm bool // map[string]any: any object goes
@@ -56,6 +61,18 @@ func kindOf(scope string, typ reflect.Type, readOnly ...string) *docKind {
 		k.fields[name] = docField{index: f.Index, typ: f.Type,
 			freeForm:  f.Type.Kind() == reflect.Map && f.Type.Key().Kind() == reflect.String && f.Type.Elem().Kind() == reflect.Interface,
 			omitEmpty: hasOpt(opts, "omitempty"), omitZero: hasOpt(opts, "omitzero")}
+	}
+	for name := range k.fields {
+		k.names = append(k.names, name)
+	}
+	sort.Strings(k.names)
+	if len(k.names) > 64 {
+		panic("workflow: more than 64 fields in " + typ.String())
+	}
+	for i, name := range k.names {
+		f := k.fields[name]
+		f.bit = 1 << i
+		k.fields[name] = f
 	}
 	for _, r := range readOnly {
 		k.readOnly[r] = true
@@ -95,12 +112,12 @@ type document struct {
 	kind   *docKind
 	typed  reflect.Value // pointer to the struct; invalid when there is none
 	m      map[string]any
-	loaded map[string]bool // top-level fields in m (or absent from the JSON object) already
-	full   bool            // every field is loaded
-	dirty  map[string]bool // top-level fields changed since the last write-back
+	loaded fieldSet // top-level fields in m (or absent from the JSON object) already
+	full   bool     // every field is loaded
+	dirty  fieldSet // top-level fields changed since the last write-back
 	// slow are the fields loaded through the JSON round trip: a write to them checks
 	// the whole field as it did, not only the written value.
-	slow map[string]bool
+	slow fieldSet
 }
 
 func newDocument(kind *docKind, typed any) *document {
@@ -131,15 +148,15 @@ func (d *document) field(top string) map[string]any {
 	if d.m == nil {
 		d.m = map[string]any{}
 	}
-	if d.full || d.loaded[top] {
+	if d.full {
 		return d.m
 	}
-	if d.loaded == nil {
-		d.loaded = map[string]bool{}
-	}
-	d.loaded[top] = true
 	f, ok := d.kind.fields[top]
-	if !ok || !d.typed.IsValid() {
+	if !ok || d.loaded&f.bit != 0 {
+		return d.m
+	}
+	d.loaded |= f.bit
+	if !d.typed.IsValid() {
 		return d.m
 	}
 	fv, err := d.typed.Elem().FieldByIndexErr(f.index)
@@ -153,10 +170,7 @@ func (d *document) field(top string) map[string]any {
 		}
 	}
 	// Not converted directly: the JSON round trip, as the whole object's.
-	if d.slow == nil {
-		d.slow = map[string]bool{}
-	}
-	d.slow[top] = true
+	d.slow |= f.bit
 	if fv.CanAddr() {
 		fv = fv.Addr() // so that methods on pointers encode it, as in the whole object
 	}
@@ -223,12 +237,12 @@ func (d *document) set(path string, v any) error {
 			}
 		}
 		domain.SetPath(m, path, v)
-		d.markDirty(top)
+		d.dirty |= f.bit
 		return nil
 	}
 	if d.fitsAt(top, f, path, m, v) {
 		domain.SetPath(m, path, v)
-		d.markDirty(top)
+		d.dirty |= f.bit
 		return nil
 	}
 	old, had := m[top]
@@ -246,25 +260,18 @@ func (d *document) set(path string, v any) error {
 		}
 		return fmt.Errorf("%s@%s: %v", d.kind.scope, path, err)
 	}
-	d.markDirty(top)
+	d.dirty |= f.bit
 	return nil
 }
 
 func (d *document) del(path string) error {
-	top, _, err := d.check(path)
+	top, f, err := d.check(path)
 	if err != nil {
 		return err
 	}
 	domain.DeletePath(d.field(top), path)
-	d.markDirty(top)
+	d.dirty |= f.bit
 	return nil
-}
-
-func (d *document) markDirty(top string) {
-	if d.dirty == nil {
-		d.dirty = map[string]bool{}
-	}
-	d.dirty[top] = true
 }
 
 // fitsAt reports whether storing v at path keeps the field top of the map m decodable
@@ -272,7 +279,7 @@ func (d *document) markDirty(top string) {
 // already, as every write to it was checked. False when it cannot tell: then the whole
 // field is checked by its JSON round trip, which also words the error.
 func (d *document) fitsAt(top string, f docField, path string, m map[string]any, v any) bool {
-	if d.slow[top] {
+	if d.slow&f.bit != 0 {
 		return false
 	}
 	c := codecFor(f.typ)
@@ -348,18 +355,16 @@ func kindName(t reflect.Type) string {
 
 // writeBack decodes the changed top-level fields into the typed object.
 func (d *document) writeBack() error {
-	if len(d.dirty) == 0 || !d.typed.IsValid() {
+	if d.dirty == 0 || !d.typed.IsValid() {
 		return nil
 	}
 	var errs []error
 	obj := d.typed.Elem()
-	keys := make([]string, 0, len(d.dirty))
-	for k := range d.dirty {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, top := range keys {
+	for _, top := range d.kind.names { // in order of names: errors read the same each time
 		f := d.kind.fields[top]
+		if d.dirty&f.bit == 0 {
+			continue
+		}
 		fv := obj.FieldByIndex(f.index)
 		nv := reflect.New(f.typ)
 		if v, ok := d.m[top]; ok && v != nil {
@@ -378,7 +383,7 @@ func (d *document) writeBack() error {
 		}
 		fv.Set(nv.Elem())
 	}
-	d.dirty = nil
+	d.dirty = 0
 	if p, ok := d.typed.Interface().(*domain.Profile); ok {
 		p.Normalize()
 	}
