@@ -147,7 +147,7 @@ func (p *Program) run(ctx context.Context, in RunInput) *Trace {
 			initial = map[string]any{}
 		}
 	}
-	initial = cloneJSON(toJSON(initial))
+	initial = toJSON(initial) // a copy: toJSON builds new objects and arrays
 
 	ctx, cancel := context.WithTimeout(ctx, p.limits.MaxDuration)
 	defer cancel()
