@@ -15,8 +15,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	msqlite "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/thamesthrive/thamesthrive/internal/domain"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
@@ -54,6 +55,12 @@ type Store struct {
 	getProfile, getSession, getEvent          *sql.Stmt // on the read pool
 	keyIndexes                                sync.Map  // profile key paths already indexed
 
+	// walFrames counts the pages written to the WAL since the writer's last complete
+	// checkpoint (only the writer goroutine touches it).
+	walFrames int
+	// checkpoints counts the writer's checkpoints and incomplete ones (for tests).
+	checkpoints, partialCheckpoints atomic.Int64
+
 	profiles *profiles
 	sessions *sessions
 	events   *events
@@ -74,6 +81,24 @@ type row struct {
 	id, a, b, c, d string
 	doc            []byte
 }
+
+// The writer's statements, and the reads by id of the pipeline (also used by
+// BenchmarkSQLiteFloor).
+const (
+	sqlUpsertProfile = `INSERT INTO profiles(id, merged_into, created, updated, doc) VALUES(?,?,?,?,?)
+			ON CONFLICT(id) DO UPDATE SET merged_into=excluded.merged_into, updated=excluded.updated, doc=excluded.doc`
+	// A stored session whose profile stays the same (nearly every update) must not name
+	// profile_id in its SET list: SQLite then rewrites the session's sessions_profile
+	// index entry even when the value is unchanged, one more random page per request
+	// (docs/performance.md). The WHERE makes the upsert change nothing when the profile
+	// differs; write then runs moveSession, which sets all three columns.
+	sqlUpsertSession = `INSERT INTO sessions(id, profile_id, created, updated, doc) VALUES(?,?,?,?,?)
+			ON CONFLICT(id) DO UPDATE SET updated=excluded.updated, doc=excluded.doc WHERE profile_id = excluded.profile_id`
+	sqlMoveSession = `UPDATE sessions SET profile_id=?2, updated=?3, doc=?4 WHERE id=?1`
+	sqlInsertEvent = `INSERT OR IGNORE INTO events(id, profile_id, session_id, type, inserted, doc) VALUES(?,?,?,?,?,?)`
+	sqlGetProfile  = `SELECT doc FROM profiles WHERE id = ?`
+	sqlGetSession  = `SELECT doc FROM sessions WHERE id = ?`
+)
 
 // Open opens (creating if needed) the database in cfg.Dir and starts the writer.
 func Open(cfg Config) (*Store, error) {
@@ -97,15 +122,17 @@ func Open(cfg Config) (*Store, error) {
 	// Page caches are per connection. The writer keeps 8 MB: its inserts touch index
 	// pages all over the tables. Readers fetch single rows by key, which the OS page
 	// cache serves nearly as well, so each keeps 2 MB (RSS, docs/performance.md).
-	// A WAL of up to 4000 pages (16 MB) before the automatic checkpoint lets a
-	// checkpoint write a hot page (an index's root, the tables' right-most leaves)
-	// once for many transactions instead of once per 1000 frames. The checkpoint stays
-	// in the writer, between transactions: only there does it always copy the whole WAL,
-	// so the next transaction starts the WAL file over and overwrites blocks it already
+	// The writer goroutine checkpoints the WAL itself, after answering a batch's waiters
+	// (Store.checkpoint), instead of SQLite's automatic checkpoint, which ran inside a
+	// commit and made every request queued behind it wait. The checkpoint stays on the
+	// writer connection, between transactions: only there does it copy the whole WAL, so
+	// the next transaction starts the WAL file over and overwrites blocks it already
 	// has. (Tried: passive checkpoints on another connection race the writer, the WAL
 	// did not restart and kept growing, and pwrite went from 6% to 32% of the server's
-	// CPU: docs/performance.md.)
-	w, err := sql.Open("sqlite", dsn("cache_size(-8000)", "wal_autocheckpoint(4000)")+"&_txlock=immediate")
+	// CPU: docs/performance.md.) The automatic checkpoint is left at 4 × the writer's
+	// hard bound only as a backstop, for writes made outside the writer goroutine
+	// (entities, erasure) while no batch comes.
+	w, err := sql.Open("sqlite", dsn("cache_size(-8000)", fmt.Sprintf("wal_autocheckpoint(%d)", 4*hardCheckpointFrames))+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
@@ -128,17 +155,10 @@ func Open(cfg Config) (*Store, error) {
 		dst **sql.Stmt
 		q   string
 	}{
-		{&s.upsertProfile, `INSERT INTO profiles(id, merged_into, created, updated, doc) VALUES(?,?,?,?,?)
-			ON CONFLICT(id) DO UPDATE SET merged_into=excluded.merged_into, updated=excluded.updated, doc=excluded.doc`},
-		// A stored session whose profile stays the same (nearly every update) must not name
-		// profile_id in its SET list: SQLite then rewrites the session's sessions_profile
-		// index entry even when the value is unchanged, one more random page per request
-		// (docs/performance.md). The WHERE makes the upsert change nothing when the profile
-		// differs; write then runs moveSession, which sets all three columns.
-		{&s.upsertSession, `INSERT INTO sessions(id, profile_id, created, updated, doc) VALUES(?,?,?,?,?)
-			ON CONFLICT(id) DO UPDATE SET updated=excluded.updated, doc=excluded.doc WHERE profile_id = excluded.profile_id`},
-		{&s.moveSession, `UPDATE sessions SET profile_id=?2, updated=?3, doc=?4 WHERE id=?1`},
-		{&s.insertEvent, `INSERT OR IGNORE INTO events(id, profile_id, session_id, type, inserted, doc) VALUES(?,?,?,?,?,?)`},
+		{&s.upsertProfile, sqlUpsertProfile},
+		{&s.upsertSession, sqlUpsertSession},
+		{&s.moveSession, sqlMoveSession},
+		{&s.insertEvent, sqlInsertEvent},
 	} {
 		if *p.dst, err = w.Prepare(p.q); err != nil {
 			w.Close()
@@ -150,8 +170,8 @@ func Open(cfg Config) (*Store, error) {
 		dst **sql.Stmt
 		q   string
 	}{
-		{&s.getProfile, `SELECT doc FROM profiles WHERE id = ?`},
-		{&s.getSession, `SELECT doc FROM sessions WHERE id = ?`},
+		{&s.getProfile, sqlGetProfile},
+		{&s.getSession, sqlGetSession},
 		{&s.getEvent, `SELECT doc FROM events WHERE id = ?`},
 	} {
 		if *p.dst, err = r.Prepare(p.q); err != nil {
@@ -301,7 +321,69 @@ func (s *Store) writer() {
 		}
 		s.fill(&batch)
 		s.flush(batch)
+		s.checkpoint()
 	}
+}
+
+// Checkpoint thresholds, in WAL frames (pages). The writer runs the checkpoint itself
+// after it has answered a batch's waiters, so no request waits for one as part of its
+// own commit. It checkpoints when its queue is empty and idleCheckpointFrames are in
+// the WAL (below saturation the writer is often idle, and a small checkpoint delays a
+// request that arrives during it by little), and even with requests queued once
+// hardCheckpointFrames are (at saturation it is never idle; this bounds the WAL at
+// about 16 MB, as the automatic checkpoint of 4000 pages did). Being the only writer,
+// its PASSIVE checkpoint copies the whole WAL unless a reader still reads an old
+// snapshot, and the next transaction starts the WAL file over (docs/performance.md,
+// change 4, for what a checkpointer on another connection did instead).
+//
+// BenchmarkCheckpoint (50,000 random profiles): a checkpoint of ~200 frames keeps the
+// writer busy ~3 ms, ~820 frames ~7 ms, ~3,300 frames ~18-20 ms. 250 frames is about
+// 40 single commits at half load; the smaller steps cost some CPU (a hot page is copied
+// more often, two fsyncs per checkpoint), ~6 cpu-µs per frame against ~3.3 at 3,300.
+// Variables so that tests can make them small.
+var (
+	idleCheckpointFrames = 250
+	hardCheckpointFrames = 4000
+)
+
+// checkpoint copies the WAL into the database when it is due (see idleCheckpointFrames).
+func (s *Store) checkpoint() {
+	s.walFrames += s.framesWritten()
+	if s.walFrames < idleCheckpointFrames || (s.walFrames < hardCheckpointFrames && len(s.queue) > 0) {
+		return
+	}
+	var busy, log, done int
+	if err := s.w.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &done); err != nil {
+		return // tried again after the next batch
+	}
+	s.checkpoints.Add(1)
+	if done < log {
+		// A reader holds an older snapshot; what it needs is copied next time.
+		s.partialCheckpoints.Add(1)
+		s.walFrames = log - done
+		return
+	}
+	s.walFrames = 0
+}
+
+// framesWritten returns how many pages the writer connection wrote (to the WAL) since
+// it was last asked.
+func (s *Store) framesWritten() int {
+	c, err := s.w.Conn(context.Background())
+	if err != nil {
+		return 0
+	}
+	defer c.Close()
+	n := 0
+	c.Raw(func(dc any) error {
+		if st, ok := dc.(interface {
+			Status(msqlite.DBStatusOp, bool) (int, int, error)
+		}); ok {
+			n, _, _ = st.Status(msqlite.DBStatusCacheWrite, true)
+		}
+		return nil
+	})
+	return n
 }
 
 // fill adds queued requests to batch. Before giving up on an empty queue it yields the
