@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -60,6 +61,10 @@ type Store struct {
 	walFrames int
 	// checkpoints counts the writer's checkpoints and incomplete ones (for tests).
 	checkpoints, partialCheckpoints atomic.Int64
+	// multi holds multi-row statements by table and row count, args their arguments
+	// (writer goroutine only).
+	multi [2][rowsPerStmt + 1]*sql.Stmt
+	args  []any
 
 	profiles *profiles
 	sessions *sessions
@@ -180,6 +185,7 @@ func Open(cfg Config) (*Store, error) {
 			return nil, fmt.Errorf("preparing statement: %w", err)
 		}
 	}
+	s.multi[profilesTable][1], s.multi[eventsTable][1] = s.upsertProfile, s.insertEvent
 	s.profiles = &profiles{s}
 	s.sessions = &sessions{s}
 	s.events = &events{s}
@@ -420,6 +426,22 @@ func (s *Store) flush(batch []*commitReq) {
 
 func (s *Store) write(batch []*commitReq) (stored int, err error) {
 	ctx := context.Background()
+	// The multi-row statements this batch needs are prepared before the transaction
+	// takes the writer's only connection.
+	np, ne := 0, 0
+	for _, r := range batch {
+		np += len(r.profiles)
+		ne += len(r.events)
+	}
+	for _, k := range []struct{ kind, n int }{{profilesTable, np}, {eventsTable, ne}} {
+		for _, n := range []int{min(k.n, rowsPerStmt), k.n % rowsPerStmt} {
+			if n > 0 {
+				if _, err := s.multiStmt(k.kind, n); err != nil {
+					return 0, err
+				}
+			}
+		}
+	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, err
@@ -429,14 +451,45 @@ func (s *Store) write(batch []*commitReq) (stored int, err error) {
 			tx.Rollback()
 		}
 	}()
-	up, us, ie := tx.Stmt(s.upsertProfile), tx.Stmt(s.upsertSession), tx.Stmt(s.insertEvent)
-	var ms *sql.Stmt // prepared for this transaction only when a session changes profile
+	// Profiles and events go in one multi-row statement per table (up to rowsPerStmt
+	// rows each), sessions one by one (write must know which upsert changed nothing).
+	args := s.args[:0]
+	n := 0
+	flushRows := func(kind int) error {
+		if n == 0 {
+			return nil
+		}
+		st, err := s.multiStmt(kind, n)
+		if err != nil {
+			return err
+		}
+		res, err := tx.Stmt(st).ExecContext(ctx, args...)
+		if err != nil {
+			return err
+		}
+		if kind == eventsTable {
+			k, _ := res.RowsAffected()
+			stored += int(k)
+		}
+		args, n = args[:0], 0
+		return nil
+	}
 	for _, r := range batch {
 		for _, p := range r.profiles {
-			if _, err = up.ExecContext(ctx, p.id, nullable(p.a), p.b, p.c, p.doc); err != nil {
-				return 0, err
+			args = append(args, p.id, nullable(p.a), p.b, p.c, p.doc)
+			if n++; n == rowsPerStmt {
+				if err = flushRows(profilesTable); err != nil {
+					return 0, err
+				}
 			}
 		}
+	}
+	if err = flushRows(profilesTable); err != nil {
+		return 0, err
+	}
+	us := tx.Stmt(s.upsertSession)
+	var ms *sql.Stmt // prepared for this transaction only when a session changes profile
+	for _, r := range batch {
 		for _, x := range r.sessions {
 			res, err2 := us.ExecContext(ctx, x.id, x.a, x.b, x.c, x.doc)
 			if err = err2; err != nil {
@@ -452,17 +505,47 @@ func (s *Store) write(batch []*commitReq) (stored int, err error) {
 				}
 			}
 		}
+	}
+	for _, r := range batch {
 		for _, e := range r.events {
-			res, err2 := ie.ExecContext(ctx, e.id, e.a, e.b, e.c, e.d, e.doc)
-			if err = err2; err != nil {
-				return 0, err
-			}
-			if n, _ := res.RowsAffected(); n > 0 {
-				stored++
+			args = append(args, e.id, e.a, e.b, e.c, e.d, e.doc)
+			if n++; n == rowsPerStmt {
+				if err = flushRows(eventsTable); err != nil {
+					return 0, err
+				}
 			}
 		}
 	}
+	if err = flushRows(eventsTable); err != nil {
+		return 0, err
+	}
+	clear(args[:cap(args)])
+	s.args = args[:0]
 	return stored, tx.Commit()
+}
+
+const (
+	profilesTable = iota
+	eventsTable
+	rowsPerStmt = 32
+)
+
+// multiStmt returns the writer's statement that upserts n profiles or inserts n events:
+// the single-row statement with n rows of values.
+func (s *Store) multiStmt(kind, n int) (*sql.Stmt, error) {
+	if st := s.multi[kind][n]; st != nil {
+		return st, nil
+	}
+	q, values := sqlUpsertProfile, `(?,?,?,?,?)`
+	if kind == eventsTable {
+		q, values = sqlInsertEvent, `(?,?,?,?,?,?)`
+	}
+	st, err := s.w.Prepare(strings.Replace(q, "VALUES"+values, "VALUES"+values+strings.Repeat(","+values, n-1), 1))
+	if err != nil {
+		return nil, err
+	}
+	s.multi[kind][n] = st
+	return st, nil
 }
 
 func nullable(s string) any {
