@@ -55,14 +55,17 @@ func openElastic(cfg config.Config, m *storeMetrics, log *slog.Logger, coord *co
 
 // cacheSize is the collector's profile and session cache: only a sole writer may keep
 // one, so none with the shared production store. A cached profile and session take about
-// 2 KB of heap together (4 KB of RSS at the default GOGC), so 5,000 of each keep the
-// embedded server under 100 MB with 100,000 stored profiles (docs/performance.md); a miss
-// costs two indexed reads from SQLite.
+// 2 KB of heap together (4 KB of RSS at the default GOGC). 2,000 of each hold the
+// visitors active in the last seconds to minutes of a small site (a visitor's page-views
+// and clicks come in bursts) and keep the embedded server well under 100 MB of RSS with
+// 100,000 stored profiles: with 5,000 the bench's peak RSS was 108-113 MB, with 2,000
+// 85 MB, at the same CPU per request (docs/performance.md). A miss costs two indexed
+// reads from SQLite (~45 cpu-µs with the fast document decoder).
 func cacheSize(cfg config.Config) int {
 	if len(cfg.ElasticHosts) > 0 {
 		return 0
 	}
-	return 5000
+	return 2000
 }
 
 // coordination holds the pieces that make replicas behave as one: the lock and the

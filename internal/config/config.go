@@ -18,10 +18,15 @@ import (
 
 // Config is the whole runtime configuration of a ThamesThrive process.
 type Config struct {
-	HTTPAddr          string
-	ExposeGUIAPI      bool
-	TrustedNetworks   []netip.Prefix
-	DataDir           string
+	HTTPAddr        string
+	ExposeGUIAPI    bool
+	TrustedNetworks []netip.Prefix
+	DataDir         string
+	// SQLiteSync is the embedded store's commit durability (SQLITE_SYNC): "full" syncs
+	// the WAL to disk in every commit; "normal" writes it to the OS in every commit and
+	// syncs at checkpoints, which survives a crash of the process but not necessarily of
+	// the machine (docs/configuration.md).
+	SQLiteSync        string
 	InstallationToken string // empty: generated at start-up
 	TrackMaxBodyBytes int64
 	TrackMaxEvents    int
@@ -68,6 +73,7 @@ func Defaults() Config {
 		HTTPAddr:           ":8686",
 		ExposeGUIAPI:       true,
 		DataDir:            "./data",
+		SQLiteSync:         "full",
 		TrackMaxBodyBytes:  1 << 20,
 		TrackMaxEvents:     100,
 		LogLevel:           slog.LevelInfo,
@@ -90,6 +96,7 @@ func Load(getenv func(string) string) (Config, error) {
 	p.boolean("EXPOSE_GUI_API", &c.ExposeGUIAPI)
 	p.cidrs("TRUSTED_NETWORKS", &c.TrustedNetworks)
 	p.str("DATA_DIR", &c.DataDir)
+	p.str("SQLITE_SYNC", &c.SQLiteSync)
 	p.str("INSTALLATION_TOKEN", &c.InstallationToken)
 	p.size("TRACK_MAX_BODY_BYTES", &c.TrackMaxBodyBytes)
 	p.integer("TRACK_MAX_EVENTS", &c.TrackMaxEvents)
@@ -134,6 +141,9 @@ func (c Config) Validate() error {
 	}
 	if c.DataDir == "" {
 		return fmt.Errorf("DATA_DIR: must not be empty")
+	}
+	if c.SQLiteSync != "full" && c.SQLiteSync != "normal" {
+		return fmt.Errorf("SQLITE_SYNC: %q is not one of full, normal", c.SQLiteSync)
 	}
 	if c.TrackMaxBodyBytes < 1024 {
 		return fmt.Errorf("TRACK_MAX_BODY_BYTES: %d is below the minimum of 1024", c.TrackMaxBodyBytes)

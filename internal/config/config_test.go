@@ -34,11 +34,21 @@ func TestLoadValues(t *testing.T) {
 	}
 }
 
+func TestSQLiteSync(t *testing.T) {
+	for value, want := range map[string]string{"": "full", "full": "full", "normal": "normal"} {
+		c, err := Load(env(map[string]string{"SQLITE_SYNC": value}))
+		if err != nil || c.SQLiteSync != want {
+			t.Errorf("SQLITE_SYNC=%q: %q, %v; want %q", value, c.SQLiteSync, err, want)
+		}
+	}
+}
+
 func TestLoadErrorsNameTheVariable(t *testing.T) {
 	for name, value := range map[string]string{
 		"HTTP_ADDR": "nonsense", "EXPOSE_GUI_API": "maybe", "TRACK_MAX_BODY_BYTES": "lots",
 		"LOGGING_LEVEL": "loud", "TRUSTED_NETWORKS": "10.0.0.0/99", "TRACK_MAX_EVENTS": "0",
 		"TOKEN_TTL": "forever", "INSTALLATION_TOKEN": "short", "REDIS_PORT": "70000",
+		"SQLITE_SYNC": "off",
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Load(env(map[string]string{name: value}))

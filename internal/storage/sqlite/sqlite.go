@@ -36,6 +36,11 @@ type Config struct {
 	// QueueSize bounds Commit calls waiting for the writer; past it Commit fails
 	// fast with storage.ErrUnavailable instead of queueing without limit.
 	QueueSize int
+	// Sync is SQLite's synchronous setting for the writer: "full" (the default) syncs
+	// the WAL in every commit, so a commit survives a power cut; "normal" syncs only at
+	// checkpoints, so a commit survives a crash of the process (it is in the WAL file,
+	// in the OS's cache) but the newest commits may be lost if the machine fails.
+	Sync string
 	// OnBatch, if set, is called after each group commit with the number of Commit
 	// calls it served and the number of new events it stored (for metrics).
 	OnBatch func(commits, events int)
@@ -113,13 +118,22 @@ func Open(cfg Config) (*Store, error) {
 	if cfg.QueueSize <= 0 {
 		cfg.QueueSize = 8192
 	}
+	var sync string
+	switch cfg.Sync {
+	case "", "full":
+		sync = "FULL"
+	case "normal":
+		sync = "NORMAL"
+	default:
+		return nil, fmt.Errorf("sqlite: synchronous setting %q is not one of full, normal", cfg.Sync)
+	}
 	if err := os.MkdirAll(cfg.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("creating data directory: %w", err)
 	}
 	path := filepath.Join(cfg.Dir, FileName)
 	dsn := func(extra ...string) string {
 		q := url.Values{}
-		for _, p := range append([]string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(on)"}, extra...) {
+		for _, p := range append([]string{"journal_mode(WAL)", "synchronous(" + sync + ")", "busy_timeout(10000)", "foreign_keys(on)"}, extra...) {
 			q.Add("_pragma", p)
 		}
 		return "file:" + path + "?" + q.Encode()

@@ -73,3 +73,35 @@ func TestFindByKeyUsesPartialIndex(t *testing.T) {
 		t.Fatalf("query plan %q does not use the key index", detail)
 	}
 }
+
+// The store behaves the same with either synchronous setting; only what a machine
+// failure can take differs.
+func TestConformanceSyncNormal(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T) storage.Store {
+		s, err := sqlite.Open(sqlite.Config{Dir: t.TempDir(), Sync: "normal"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
+func TestSyncSetting(t *testing.T) {
+	for _, tc := range []struct {
+		sync string
+		want int // PRAGMA synchronous: 1 NORMAL, 2 FULL
+	}{{"", 2}, {"full", 2}, {"normal", 1}} {
+		s, err := sqlite.Open(sqlite.Config{Dir: t.TempDir(), Sync: tc.sync})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got int
+		if err := s.DB().QueryRow(`PRAGMA synchronous`).Scan(&got); err != nil || got != tc.want {
+			t.Errorf("Sync %q: synchronous = %d, %v; want %d", tc.sync, got, err, tc.want)
+		}
+		s.Close()
+	}
+	if _, err := sqlite.Open(sqlite.Config{Dir: t.TempDir(), Sync: "off"}); err == nil || !strings.Contains(err.Error(), `"off"`) {
+		t.Errorf("Sync off: %v, want an error naming the value", err)
+	}
+}
