@@ -150,7 +150,7 @@ func (r *Refresher) walk(ctx context.Context, t jobs.Task, where query.Expr, cur
 		var todo []string
 		for _, p := range ps {
 			needed := slices.ContainsFunc(p.Segments, func(s string) bool { return slices.Contains(stale, s) })
-			if cur != nil && cur.Match(ProfileDoc(p), now) != slices.Contains(p.Segments, cur.Segment.MachineName) {
+			if cur != nil && cur.Match(cur.Doc(p), now) != slices.Contains(p.Segments, cur.Segment.MachineName) {
 				needed = true
 			}
 			if needed {
@@ -223,7 +223,7 @@ func (r *Refresher) updateOne(ctx context.Context, t jobs.Task, id string, cur *
 			// A profile that held an earlier name of the segment was a member: a
 			// rename alone is not an entry.
 			was := removed > 0 || slices.Contains(w.Profile.Segments, cur.Segment.MachineName)
-			ch = set(w, cur, cur.Match(ProfileDoc(w.Profile), now), was)
+			ch = set(w, cur, cur.Match(cur.Doc(w.Profile), now), was)
 		}
 		if slices.Equal(before, w.Profile.Segments) {
 			return errUnchanged

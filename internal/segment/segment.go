@@ -58,6 +58,7 @@ type Compiled struct {
 	Expr    query.Expr
 	prog    *eval.Program
 	types   map[string]bool // nil: every request
+	fields  []string        // the top-level profile fields the condition names
 }
 
 // Compile parses and compiles seg's condition.
@@ -70,7 +71,7 @@ func Compile(seg *domain.Segment) (*Compiled, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Compiled{Segment: seg, Expr: e, prog: prog}
+	c := &Compiled{Segment: seg, Expr: e, prog: prog, fields: topFields(e)}
 	if len(seg.EventTypes) > 0 {
 		c.types = make(map[string]bool, len(seg.EventTypes))
 		for _, t := range seg.EventTypes {
@@ -80,18 +81,88 @@ func Compile(seg *domain.Segment) (*Compiled, error) {
 	return c, nil
 }
 
+// topFields lists the distinct first path segments of e's profile fields: all a
+// condition can reach of the profile document (a field path is never empty, and
+// the evaluator's fallback walk of the whole document starts with that segment too).
+func topFields(e query.Expr) []string {
+	var out []string
+	query.Inspect(e, func(n query.Node) bool {
+		if f, ok := n.(*query.Field); ok && f.Scope == "profile" && len(f.Path) > 0 && !slices.Contains(out, f.Path[0]) {
+			out = append(out, f.Path[0])
+		}
+		return true
+	})
+	return out
+}
+
+// Fields returns the top-level profile fields the condition names (do not change it).
+func (c *Compiled) Fields() []string { return c.fields }
+
+// Doc returns the part of p's document the condition can reach: PartialDoc of
+// its Fields.
+func (c *Compiled) Doc(p *domain.Profile) map[string]any { return PartialDoc(p, c.fields) }
+
 // Match reports whether the profile document doc meets the segment's condition.
 func (c *Compiled) Match(doc map[string]any, now time.Time) bool {
 	return c.prog.Eval(eval.Maps{"profile": doc}, now)
 }
 
+// ProfileFields lists the top-level fields of a profile document, in the order
+// encoding/json writes them.
+var ProfileFields = []string{"id", "ids", "metadata", "stats", "traits", "data", "segments", "interests", "consents", "active", "aux"}
+
 // ProfileDoc returns p in the form conditions are evaluated on: what encoding/json
-// would make of it, built directly (this runs on every /track request that has
-// segments to evaluate, and a JSON round trip costs several times more). The
+// would make of it, built directly (a JSON round trip costs several times more). The
 // free-form objects (traits, data, aux) are shared with p, not copied: neither may
 // change while the document is in use. TestProfileDocMatchesJSON keeps it in step
 // with domain.Profile.
-func ProfileDoc(p *domain.Profile) map[string]any {
+func ProfileDoc(p *domain.Profile) map[string]any { return PartialDoc(p, ProfileFields) }
+
+// PartialDoc is ProfileDoc with only the top-level fields named in fields (names
+// that are not fields of a profile are left out, as ProfileDoc has no such key
+// either). Each field built is what ProfileDoc holds there. On /track, segments are
+// evaluated against the fields their conditions name (Compiled.Fields), so a
+// request does not format every timestamp and copy every list of the profile.
+func PartialDoc(p *domain.Profile, fields []string) map[string]any {
+	doc := make(map[string]any, len(fields))
+	for _, f := range fields {
+		if v, ok := profileField(p, f); ok {
+			doc[f] = v
+		}
+	}
+	return doc
+}
+
+func profileField(p *domain.Profile, name string) (any, bool) {
+	switch name {
+	case "id":
+		return p.ID, true
+	case "ids":
+		return stringList(p.IDs), true
+	case "metadata":
+		return metadataDoc(p), true
+	case "stats":
+		return map[string]any{"visits": float64(p.Stats.Visits), "views": float64(p.Stats.Views),
+			"counters": numberMap(p.Stats.Counters)}, true
+	case "traits":
+		return objectOrNil(p.Traits), true
+	case "data":
+		return objectOrNil(p.Data), true
+	case "segments":
+		return stringList(p.Segments), true
+	case "interests":
+		return numberMap(p.Interests), true
+	case "consents":
+		return consentsDoc(p), true
+	case "active":
+		return p.Active, true
+	case "aux":
+		return objectOrNil(p.Aux), true
+	}
+	return nil, false
+}
+
+func metadataDoc(p *domain.Profile) map[string]any {
 	t := p.Metadata.Time
 	meta := map[string]any{"time": map[string]any{
 		"insert": timeValue(t.Insert), "create": timeValue(t.Create), "update": timeValue(t.Update),
@@ -107,6 +178,11 @@ func ProfileDoc(p *domain.Profile) map[string]any {
 		}
 		meta["merges"] = merges
 	}
+	return meta
+}
+
+// consentsDoc is a map[string]any, nil when p has none (a typed nil, as before).
+func consentsDoc(p *domain.Profile) map[string]any {
 	var consents map[string]any
 	if p.Consents != nil {
 		consents = make(map[string]any, len(p.Consents))
@@ -118,20 +194,7 @@ func ProfileDoc(p *domain.Profile) map[string]any {
 			consents[id] = cm
 		}
 	}
-	return map[string]any{
-		"id":       p.ID,
-		"ids":      stringList(p.IDs),
-		"metadata": meta,
-		"stats": map[string]any{"visits": float64(p.Stats.Visits), "views": float64(p.Stats.Views),
-			"counters": numberMap(p.Stats.Counters)},
-		"traits":    objectOrNil(p.Traits),
-		"data":      objectOrNil(p.Data),
-		"segments":  stringList(p.Segments),
-		"interests": numberMap(p.Interests),
-		"consents":  consents,
-		"active":    p.Active,
-		"aux":       objectOrNil(p.Aux),
-	}
+	return consents
 }
 
 func timeValue(t domain.Time) any {
@@ -243,22 +306,29 @@ func (e *Engine) Invalidate() { e.cache.Invalidate() }
 func (e *Engine) Segments(ctx context.Context) ([]*Compiled, error) { return e.cache.Get(ctx) }
 
 // Process implements collector.Stage. The profile is turned into a document once, and
-// only when some segment applies to the request.
+// only when some segment applies to the request, and only the fields that the
+// conditions of those segments name.
 func (e *Engine) Process(ctx context.Context, w *collector.Work) error {
 	all, err := e.cache.Get(ctx)
 	if err != nil || len(all) == 0 {
 		return err
 	}
 	todo := make([]*Compiled, 0, len(all))
+	var fields []string
 	for _, c := range all {
 		if c.types == nil || slices.ContainsFunc(w.Events, func(ev *domain.Event) bool { return c.types[ev.Type] }) {
 			todo = append(todo, c)
+			for _, f := range c.fields {
+				if !slices.Contains(fields, f) {
+					fields = append(fields, f)
+				}
+			}
 		}
 	}
 	if len(todo) == 0 {
 		return nil
 	}
-	Apply(w, ProfileDoc(w.Profile), todo, e.now())
+	Apply(w, PartialDoc(w.Profile, fields), todo, e.now())
 	return nil
 }
 
