@@ -112,7 +112,10 @@ type Exec struct {
 	docs    *Docs
 	payload any
 	memory  map[string]any
-	flow    map[string]any
+	flow    map[string]any // flow@: made on first use from prog, runID and ruleID
+	prog    *Program
+	runID   string
+	ruleID  string
 	now     time.Time
 	effects Effects
 	debug   bool
@@ -139,7 +142,22 @@ func (x *Exec) Effects() Effects { return x.effects }
 func (x *Exec) Event() *domain.Event { return x.trigger }
 
 // FlowID returns the id of the running flow.
-func (x *Exec) FlowID() string { s, _ := x.flow["id"].(string); return s }
+func (x *Exec) FlowID() string {
+	if x.prog != nil {
+		return x.prog.FlowID
+	}
+	s, _ := x.flow["id"].(string)
+	return s
+}
+
+// flowDoc returns the flow@ document, made on first use (few flows read it).
+func (x *Exec) flowDoc() map[string]any {
+	if x.flow == nil && x.prog != nil {
+		p := x.prog
+		x.flow = map[string]any{"id": p.FlowID, "name": p.FlowName, "version": float64(p.Version), "run_id": x.runID, "rule_id": x.ruleID}
+	}
+	return x.flow
+}
 
 // Lookup implements eval.Documents, so conditions can run against the run.
 func (x *Exec) Lookup(scope string, path []string) (any, bool) {
@@ -154,7 +172,7 @@ func (x *Exec) Get(r Ref) (any, bool) {
 	case ScopeMemory:
 		return getIn(x.memory, r.Path)
 	case ScopeFlow:
-		return getIn(x.flow, r.Path)
+		return getIn(x.flowDoc(), r.Path)
 	}
 	if d := x.docs.doc(r.Scope); d != nil {
 		return d.get(r.Path)

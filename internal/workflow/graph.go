@@ -66,6 +66,17 @@ type cnode struct {
 	index  int
 	in     []*cedge
 	out    map[string][]*cedge
+	// ports holds a one-name list for each of the node's port names, shared by the
+	// traces of its runs (length = capacity, so appending to one copies it).
+	ports map[string][]string
+}
+
+// portList returns the list of one port name, shared when the node has that port.
+func (n *cnode) portList(name string) []string {
+	if l, ok := n.ports[name]; ok {
+		return l
+	}
+	return []string{name}
 }
 
 type cedge struct {
@@ -172,6 +183,13 @@ func Compile(ctx context.Context, reg *Registry, g domain.FlowGraph, o CompileOp
 	p.nodes = order
 	for i, n := range p.nodes {
 		n.index = i
+		n.ports = map[string][]string{}
+		for _, port := range n.spec.OutputPorts() {
+			n.ports[port.Name] = []string{port.Name}
+		}
+		for _, port := range n.spec.InputPorts() {
+			n.ports[port.Name] = []string{port.Name}
+		}
 	}
 	return p, nil
 }

@@ -8,8 +8,6 @@ import (
 	"runtime/debug"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/thamesthrive/thamesthrive/internal/domain"
 )
 
@@ -120,7 +118,7 @@ func (p *Program) run(ctx context.Context, in RunInput) *Trace {
 	if now.IsZero() {
 		now = start
 	}
-	t := &Trace{RunID: uuid.NewString(), FlowID: p.FlowID, FlowVersion: p.Version, RuleID: in.RuleID,
+	t := &Trace{RunID: newRunID(), FlowID: p.FlowID, FlowVersion: p.Version, RuleID: in.RuleID,
 		Started: domain.NewTime(start), Status: RunOK, Nodes: make([]NodeTrace, 0, len(p.nodes))}
 	if in.Event != nil {
 		t.EventID, t.EventType, t.ProfileID = in.Event.ID, in.Event.Type, in.Event.Profile.ID
@@ -137,8 +135,7 @@ func (p *Program) run(ctx context.Context, in RunInput) *Trace {
 		memory = map[string]any{}
 	}
 	x := &Exec{docs: in.docs, memory: memory, now: now, effects: effects, debug: in.Debug, log: in.Logger,
-		trigger: in.Event,
-		flow:    map[string]any{"id": p.FlowID, "name": p.FlowName, "version": float64(p.Version), "run_id": t.RunID, "rule_id": in.RuleID}}
+		trigger: in.Event, prog: p, runID: t.RunID, ruleID: in.RuleID}
 	initial := in.Payload
 	if initial == nil {
 		props, _ := x.Get(Ref{Scope: ScopeEvent, Path: "properties"})
@@ -149,12 +146,28 @@ func (p *Program) run(ctx context.Context, in RunInput) *Trace {
 	}
 	initial = toJSON(initial) // a copy: toJSON builds new objects and arrays
 
-	ctx, cancel := context.WithTimeout(ctx, p.limits.MaxDuration)
-	defer cancel()
+	rctx := newRunCtx(ctx, p.limits.MaxDuration)
+	defer rctx.stop()
+	ctx = rctx
+	// Each node's deliveries go in its own part of one array, sized for one value
+	// per incoming edge (and the start value); more spill over into a new array.
 	pending := make([][]Delivery, len(p.nodes))
+	size := 0
 	for _, n := range p.nodes {
+		size += len(n.in)
 		if n.spec.Start {
-			pending[n.index] = []Delivery{{Value: cloneJSON(initial)}}
+			size++
+		}
+	}
+	buf := make([]Delivery, size)
+	for _, n := range p.nodes {
+		k := len(n.in)
+		if n.spec.Start {
+			k++
+		}
+		pending[n.index], buf = buf[:0:k], buf[k:]
+		if n.spec.Start {
+			pending[n.index] = append(pending[n.index], Delivery{Value: cloneJSON(initial)})
 		}
 	}
 	stopped := ""
@@ -185,16 +198,23 @@ func (p *Program) run(ctx context.Context, in RunInput) *Trace {
 		}
 		t.Steps++
 		input := join(ds)
-		nt := NodeTrace{NodeID: n.id, Type: n.typ, Status: NodeOK, Ports: []string{}}
+		// The node's trace is filled in place: t.Nodes has room for every node, and
+		// x.cur points at it while the node runs.
+		t.Nodes = append(t.Nodes, NodeTrace{NodeID: n.id, Type: n.typ, Status: NodeOK, Ports: []string{}})
+		nt := &t.Nodes[len(t.Nodes)-1]
 		for _, d := range ds {
 			if d.Port != "" {
-				nt.InputPorts = appendUnique(nt.InputPorts, d.Port)
+				if nt.InputPorts == nil {
+					nt.InputPorts = n.portList(d.Port)
+				} else {
+					nt.InputPorts = appendUnique(nt.InputPorts, d.Port)
+				}
 			}
 		}
 		if in.Debug {
 			nt.Input = cloneJSON(input.Payload)
 		}
-		x.payload, x.cur, x.nlogs = input.Payload, &nt, 0
+		x.payload, x.cur, x.nlogs = input.Payload, nt, 0
 		nstart := time.Now()
 		outs, err := safeRun(ctx, n, x, input)
 		nt.DurationMS = ms(time.Since(nstart))
@@ -214,11 +234,14 @@ func (p *Program) run(ctx context.Context, in RunInput) *Trace {
 			if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
 				stopped = fmt.Sprintf("run stopped: wall time limit of %s reached", p.limits.MaxDuration)
 			}
-			t.Nodes = append(t.Nodes, nt)
 			continue
 		}
 		for _, o := range outs {
-			nt.Ports = appendUnique(nt.Ports, o.Port)
+			if len(nt.Ports) == 0 {
+				nt.Ports = n.portList(o.Port)
+			} else {
+				nt.Ports = appendUnique(nt.Ports, o.Port)
+			}
 			if in.Debug {
 				if nt.Outputs == nil {
 					nt.Outputs = map[string]any{}
@@ -233,7 +256,6 @@ func (p *Program) run(ctx context.Context, in RunInput) *Trace {
 				pending[e.to.index] = append(pending[e.to.index], Delivery{From: n.id, Port: e.toPort, Value: v})
 			}
 		}
-		t.Nodes = append(t.Nodes, nt)
 	}
 	x.cur = nil
 	if stopped != "" {

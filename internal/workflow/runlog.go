@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"slices"
 	"sync"
 )
 
@@ -35,13 +36,19 @@ func NewRunLog(perFlow, maxFlows int) *RunLog {
 	return &RunLog{perFlow: perFlow, maxFlows: maxFlows, flows: map[string]*ring{}}
 }
 
-// Add records a trace.
+// Add records a trace. The log keeps t itself when no node of it holds an input or
+// outputs (production runs keep none), else a copy without them: the caller must
+// not change t afterwards.
 func (l *RunLog) Add(t *Trace) {
-	short := *t
-	short.Nodes = make([]NodeTrace, len(t.Nodes))
-	for i, n := range t.Nodes {
-		n.Input, n.Outputs = nil, nil
-		short.Nodes[i] = n
+	short := t
+	if slices.ContainsFunc(t.Nodes, func(n NodeTrace) bool { return n.Input != nil || n.Outputs != nil }) {
+		c := *t
+		c.Nodes = make([]NodeTrace, len(t.Nodes))
+		for i, n := range t.Nodes {
+			n.Input, n.Outputs = nil, nil
+			c.Nodes[i] = n
+		}
+		short = &c
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -56,10 +63,10 @@ func (l *RunLog) Add(t *Trace) {
 	}
 	r.used = l.tick
 	if len(r.items) < l.perFlow {
-		r.items = append(r.items, &short)
+		r.items = append(r.items, short)
 		return
 	}
-	r.items[r.next] = &short
+	r.items[r.next] = short
 	r.next = (r.next + 1) % l.perFlow
 }
 
