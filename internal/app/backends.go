@@ -22,14 +22,20 @@ import (
 	"github.com/thamesthrive/thamesthrive/internal/storage/sqlite"
 )
 
+// mergeKeys are the profile paths identity resolution merges on (MERGE_KEYS, or the
+// resolver's defaults); both stores keep them indexed from the start.
+func mergeKeys(cfg config.Config) []string {
+	if len(cfg.MergeKeys) == 0 {
+		return identity.DefaultKeys
+	}
+	return cfg.MergeKeys
+}
+
 // elasticConfig is the production store's configuration. The merge keys are kept in
 // its key index, so that identity resolution finds a profile another replica has just
 // committed.
 func elasticConfig(cfg config.Config, log *slog.Logger) elastic.Config {
-	keys := cfg.MergeKeys
-	if len(keys) == 0 {
-		keys = identity.DefaultKeys
-	}
+	keys := mergeKeys(cfg)
 	return elastic.Config{Hosts: cfg.ElasticHosts, Username: cfg.ElasticUsername, Password: cfg.ElasticPassword,
 		APIKey: cfg.ElasticAPIKey, CAFile: cfg.ElasticCAFile, IndexPrefix: cfg.ElasticIndexPrefix,
 		Shards: cfg.ElasticShards, Replicas: cfg.ElasticReplicas, KeyPaths: keys, Logger: log}

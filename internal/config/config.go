@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/thamesthrive/thamesthrive/internal/secrets"
+	"github.com/thamesthrive/thamesthrive/internal/storage"
 )
 
 // Config is the whole runtime configuration of a ThamesThrive process.
@@ -141,6 +142,11 @@ func (c Config) Validate() error {
 	}
 	if c.DataDir == "" {
 		return fmt.Errorf("DATA_DIR: must not be empty")
+	}
+	for _, k := range c.MergeKeys {
+		if !storage.ValidKeyPath(k) {
+			return fmt.Errorf("MERGE_KEYS: %q is not a dotted path of a-z, 0-9 and _", k)
+		}
 	}
 	if c.SQLiteSync != "full" && c.SQLiteSync != "normal" {
 		return fmt.Errorf("SQLITE_SYNC: %q is not one of full, normal", c.SQLiteSync)

@@ -48,7 +48,7 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		"HTTP_ADDR": "nonsense", "EXPOSE_GUI_API": "maybe", "TRACK_MAX_BODY_BYTES": "lots",
 		"LOGGING_LEVEL": "loud", "TRUSTED_NETWORKS": "10.0.0.0/99", "TRACK_MAX_EVENTS": "0",
 		"TOKEN_TTL": "forever", "INSTALLATION_TOKEN": "short", "REDIS_PORT": "70000",
-		"SQLITE_SYNC": "off",
+		"SQLITE_SYNC": "off", "MERGE_KEYS": "data.Email",
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Load(env(map[string]string{name: value}))

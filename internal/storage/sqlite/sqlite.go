@@ -41,6 +41,10 @@ type Config struct {
 	// checkpoints, so a commit survives a crash of the process (it is in the WAL file,
 	// in the OS's cache) but the newest commits may be lost if the machine fails.
 	Sync string
+	// KeyPaths are the profile paths identity resolution looks profiles up by
+	// (FindByKey); Open makes sure each has its index, so that the first look-up does
+	// not build it while commits wait.
+	KeyPaths []string
 	// OnBatch, if set, is called after each group commit with the number of Commit
 	// calls it served and the number of new events it stored (for metrics).
 	OnBatch func(commits, events int)
@@ -204,6 +208,13 @@ func Open(cfg Config) (*Store, error) {
 	s.sessions = &sessions{s}
 	s.events = &events{s}
 	s.entities = &entities{s}
+	for _, path := range cfg.KeyPaths {
+		if err := s.indexKey(context.Background(), path); err != nil {
+			w.Close()
+			r.Close()
+			return nil, err
+		}
+	}
 	go s.writer()
 	return s, nil
 }

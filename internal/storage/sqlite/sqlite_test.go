@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -103,5 +104,25 @@ func TestSyncSetting(t *testing.T) {
 	}
 	if _, err := sqlite.Open(sqlite.Config{Dir: t.TempDir(), Sync: "off"}); err == nil || !strings.Contains(err.Error(), `"off"`) {
 		t.Errorf("Sync off: %v, want an error naming the value", err)
+	}
+}
+
+// Open builds the indexes of the configured merge keys, so that the first look-up does
+// not build one (reading every profile) while commits wait for the writer.
+func TestOpenIndexesKeyPaths(t *testing.T) {
+	dir := t.TempDir()
+	s, err := sqlite.Open(sqlite.Config{Dir: dir, KeyPaths: []string{"data.contact.email.main", "data.identifier.id"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, name := range []string{"profiles_key_data_contact_email_main", "profiles_key_data_identifier_id"} {
+		var n int
+		if err := s.DB().QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?`, name).Scan(&n); err != nil || n != 1 {
+			t.Errorf("index %s: %d, %v", name, n, err)
+		}
+	}
+	if _, err := sqlite.Open(sqlite.Config{Dir: t.TempDir(), KeyPaths: []string{"data.Email"}}); !errors.Is(err, storage.ErrInvalid) {
+		t.Errorf("invalid key path: %v, want ErrInvalid", err)
 	}
 }
