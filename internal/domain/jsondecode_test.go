@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/thamesthrive/thamesthrive/internal/jsonfast"
 )
 
 // Typical stored documents, as the bench writes them.
@@ -24,14 +26,14 @@ const (
 // fastDecode runs the hand-written decoder alone on a fresh value of v's type and
 // reports whether it handled data.
 func fastDecode(data []byte, v any) bool {
-	d := docDecoder{b: data}
+	d := docDecoder{jsonfast.New(data)}
 	switch x := v.(type) {
 	case *Profile:
-		return d.profile(x) && d.end()
+		return d.profile(x) && d.End()
 	case *Session:
-		return d.session(x) && d.end()
+		return d.session(x) && d.End()
 	case *Event:
-		return d.event(x) && d.end()
+		return d.event(x) && d.End()
 	}
 	panic(fmt.Sprintf("fastDecode: %T", v))
 }
