@@ -9,8 +9,9 @@ import (
 
 // Hand-written JSON decoders for the stored profile, session and event documents (the
 // shape AppendJSON writes), used by the stores instead of encoding/json's reflection.
-// Built on internal/jsonfast, like the /track body decoder in the collector, they decode only what they can decode
-// exactly as encoding/json would and otherwise answer "not handled": unknown,
+// Built on internal/jsonfast, like the /track body decoder in the collector, they
+// decode only what they can decode exactly as encoding/json would and otherwise answer
+// "not handled": unknown,
 // differently-cased or repeated keys (encoding/json matches keys case-insensitively and
 // merges a repeated object into the first), null where encoding/json would keep a value,
 // invalid UTF-8, surrogate escapes, numbers out of range, times not in TimeLayout, and

@@ -1,4 +1,4 @@
-package domain
+package domain_test
 
 import (
 	"encoding/json"
@@ -11,7 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/thamesthrive/thamesthrive/internal/jsonfast"
+	"github.com/thamesthrive/thamesthrive/internal/domain"
+	"github.com/thamesthrive/thamesthrive/internal/domain/domaintest"
 )
 
 // Typical stored documents, as the bench writes them.
@@ -22,21 +23,6 @@ const (
 	// interests, counters and nested traits.
 	richProfile = `{"id":"p1","ids":["p1","p0"],"metadata":{"time":{"insert":"2026-11-27T02:23:59.954707Z","create":"2026-11-27T02:23:59.954707Z","update":"2026-11-27T02:24:04.986029Z","visit":{"last":"2026-11-26T02:23:59.000001Z","current":"2026-11-27T02:23:59.954707Z","count":12}},"merges":[{"profile_id":"p0","key":"data.contact.email.main","value":"a@example.com","time":"2026-11-27T02:23:59.954707Z","by":"identity"}]},"stats":{"visits":12,"views":40,"counters":{"ltv":129.5,"orders":3}},"traits":{"plan":"pro","scores":[1,2.5,-3e-7],"nested":{"a":{"b":null,"c":true}}},"data":{"contact":{"email":{"main":"a@example.com"},"phone":{"main":"+44 20 7946 0000"}},"pii":{"name":"Ann \u003cAnn\u003e \u0026 co","firstname":"Ann"}},"segments":["buyers","vip"],"interests":{"shoes":0.75,"hats":2},"consents":{"marketing":{"granted":true,"revoke":"2027-01-01T00:00:00.000000Z"},"stats":{"granted":false}},"active":true,"aux":{"geo":{"country":"GB"}}}`
 )
-
-// fastDecode runs the hand-written decoder alone on a fresh value of v's type and
-// reports whether it handled data.
-func fastDecode(data []byte, v any) bool {
-	d := docDecoder{jsonfast.New(data)}
-	switch x := v.(type) {
-	case *Profile:
-		return d.profile(x) && d.End()
-	case *Session:
-		return d.session(x) && d.End()
-	case *Event:
-		return d.event(x) && d.End()
-	}
-	panic(fmt.Sprintf("fastDecode: %T", v))
-}
 
 // checkDoc decodes data into a new value of typ with encoding/json, with the fast
 // decoder alone and with DecodeDoc: DecodeDoc must give what encoding/json gives
@@ -50,17 +36,17 @@ func checkDoc(t testing.TB, typ reflect.Type, data []byte) bool {
 	var err error
 	switch typ {
 	case profileType:
-		got, err = DecodeDoc[Profile](data)
+		got, err = domain.DecodeDoc[domain.Profile](data)
 	case sessionType:
-		got, err = DecodeDoc[Session](data)
+		got, err = domain.DecodeDoc[domain.Session](data)
 	case eventType:
-		got, err = DecodeDoc[Event](data)
+		got, err = domain.DecodeDoc[domain.Event](data)
 	}
 	if fmt.Sprint(err) != fmt.Sprint(werr) || !reflect.DeepEqual(got, want) {
 		t.Fatalf("%s %q:\nDecodeDoc %v %#v\njson      %v %#v", typ, data, err, got, werr, want)
 	}
 	fast := reflect.New(typ).Interface()
-	if !fastDecode(data, fast) {
+	if !domain.FastDecode(data, fast) {
 		return false
 	}
 	if werr != nil {
@@ -73,14 +59,14 @@ func checkDoc(t testing.TB, typ reflect.Type, data []byte) bool {
 }
 
 var (
-	profileType = reflect.TypeFor[Profile]()
-	sessionType = reflect.TypeFor[Session]()
-	eventType   = reflect.TypeFor[Event]()
+	profileType = reflect.TypeFor[domain.Profile]()
+	sessionType = reflect.TypeFor[domain.Session]()
+	eventType   = reflect.TypeFor[domain.Event]()
 )
 
 // TestDecodeDocTypical checks that the usual documents take the fast path.
 func TestDecodeDocTypical(t *testing.T) {
-	ev, err := randEvent(rand.New(rand.NewPCG(1, 1))).AppendJSON(nil)
+	ev, err := domaintest.Gen{R: rand.New(rand.NewPCG(1, 1))}.Event().AppendJSON(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +201,7 @@ func TestDecodeDocMatchesEncodingJSON(t *testing.T) {
 	for range 2000 {
 		for _, v := range []interface {
 			AppendJSON([]byte) ([]byte, error)
-		}{randProfile(r), randSession(r), randEvent(r)} {
+		}{domaintest.Gen{R: r}.Profile(), domaintest.Gen{R: r}.Session(), domaintest.Gen{R: r}.Event()} {
 			b, err := v.AppendJSON(nil)
 			if err != nil {
 				t.Fatal(err)
@@ -258,12 +244,12 @@ func TestDecodeDocNegativeZero(t *testing.T) {
 	for _, n := range []string{"-0", "-0.0", "0", "-0e5"} {
 		doc := strings.Replace(typicalSession, `"duration":5.031322`, `"duration":`+n, 1)
 		doc = strings.Replace(doc, `"properties":{}`, `"properties":{"z":`+n+`}`, 1)
-		var want Session
+		var want domain.Session
 		if err := json.Unmarshal([]byte(doc), &want); err != nil {
 			t.Fatal(err)
 		}
-		var got Session
-		if !fastDecode([]byte(doc), &got) {
+		var got domain.Session
+		if !domain.FastDecode([]byte(doc), &got) {
 			t.Fatalf("%s: not decoded by the fast path", n)
 		}
 		if math.Signbit(got.Metadata.Time.Duration) != math.Signbit(want.Metadata.Time.Duration) ||
@@ -274,11 +260,11 @@ func TestDecodeDocNegativeZero(t *testing.T) {
 }
 
 func TestDecodeDocOtherTypes(t *testing.T) {
-	m, err := DecodeDoc[map[string]any]([]byte(`{"a":1}`))
+	m, err := domain.DecodeDoc[map[string]any]([]byte(`{"a":1}`))
 	if err != nil || (*m)["a"] != 1.0 {
 		t.Fatalf("%v %v", m, err)
 	}
-	if _, err := DecodeDoc[Ref]([]byte(`{"id":1}`)); err == nil {
+	if _, err := domain.DecodeDoc[domain.Ref]([]byte(`{"id":1}`)); err == nil {
 		t.Fatal("no error")
 	}
 }
@@ -293,7 +279,7 @@ func FuzzDecodeDoc(f *testing.F) {
 	for range 3 {
 		for _, v := range []interface {
 			AppendJSON([]byte) ([]byte, error)
-		}{randProfile(r), randSession(r), randEvent(r)} {
+		}{domaintest.Gen{R: r}.Profile(), domaintest.Gen{R: r}.Session(), domaintest.Gen{R: r}.Event()} {
 			b, err := v.AppendJSON(nil)
 			if err != nil {
 				f.Fatal(err)
@@ -325,16 +311,16 @@ func BenchmarkDecodeDocs(b *testing.B) {
 		decode func() error
 	}{
 		{"encoding-json", func() error {
-			if err := json.Unmarshal(p, new(Profile)); err != nil {
+			if err := json.Unmarshal(p, new(domain.Profile)); err != nil {
 				return err
 			}
-			return json.Unmarshal(s, new(Session))
+			return json.Unmarshal(s, new(domain.Session))
 		}},
 		{"fast", func() error {
-			if _, err := DecodeDoc[Profile](p); err != nil {
+			if _, err := domain.DecodeDoc[domain.Profile](p); err != nil {
 				return err
 			}
-			_, err := DecodeDoc[Session](s)
+			_, err := domain.DecodeDoc[domain.Session](s)
 			return err
 		}},
 	} {

@@ -390,20 +390,7 @@ func BenchmarkEngineProcess(b *testing.B) {
 // TestProfileDocMatchesJSON holds ProfileDoc to what encoding/json makes of a profile
 // with every field set, and fails when domain.Profile gains a field it does not know.
 func TestProfileDocMatchesJSON(t *testing.T) {
-	now := domain.Now()
-	p := domain.NewProfile("p1", now)
-	p.IDs = append(p.IDs, "p0")
-	p.Metadata.Time.Visit = domain.VisitTime{Last: now, Current: now, Count: 3}
-	p.Metadata.MergedInto = "p9"
-	p.Metadata.Merges = []domain.MergeRecord{{ProfileID: "p0", Key: "data.contact.email.main", Value: "a@example.com", Time: now, By: "identity"}}
-	p.Stats = domain.ProfileStats{Visits: 3, Views: 7, Counters: map[string]float64{"purchases": 2}}
-	p.Traits["plan"] = "gold"
-	p.Data["contact"] = map[string]any{"email": map[string]any{"main": "a@example.com"}, "phones": []any{"1", 2.0}}
-	p.Segments = []string{"vip"}
-	p.Interests["shoes"] = 0.5
-	p.Consents["marketing"] = domain.Consent{Granted: true, Revoke: &now}
-	p.Consents["email"] = domain.Consent{}
-	p.Aux["x"] = true
+	p := fullProfile(domain.Now())
 	for _, pr := range []*domain.Profile{p, {ID: "bare"}} {
 		b, _ := json.Marshal(pr)
 		var want map[string]any
