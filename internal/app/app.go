@@ -146,7 +146,8 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 	defer jobRunner.Close()
 	api := httpapi.New(httpapi.Options{ExposeGUIAPI: cfg.ExposeGUIAPI, MaxBodyBytes: cfg.TrackMaxBodyBytes, Pprof: cfg.Pprof,
 		TrackRateLimit: cfg.TrackRateLimit, TrackRateBurst: cfg.TrackRateBurst,
-		TrustedNetworks: cfg.TrustedNetworks, TrustedProxies: cfg.TrustedProxies, CORSOrigins: cfg.CORSOrigins},
+		TrustedNetworks: cfg.TrustedNetworks, TrustedProxies: cfg.TrustedProxies, CORSOrigins: cfg.CORSOrigins,
+		Version: Version, Backend: backendName(cfg)},
 		httpapi.Deps{Store: store, Collector: col, Sources: sources, Auth: authSvc, Logger: log, Registry: reg, Secrets: secretBox,
 			Data: httpapi.DataDeps{Segments: segments, EventTypes: mapper, Jobs: jobRunner}, Workflow: flows, Outbound: outbound,
 			RateLimiter: coord.rateLimiter(cfg)})

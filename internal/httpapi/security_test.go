@@ -65,7 +65,7 @@ func TestTrustedNetworksGuardGUIAPIOnly(t *testing.T) {
 		{"outside", "/api/v1/me", "203.0.113.1:1", "", 403},
 		{"outside, no token needed to be refused", "/api/v1/install", "203.0.113.1:1", "", 403},
 		{"GUI outside", "/gui/", "203.0.113.1:1", "", 403},
-		{"GUI inside (no GUI yet: 404)", "/gui/", "192.0.2.10:1", "", 404},
+		{"GUI inside", "/gui/", "192.0.2.10:1", "", 200},
 		{"spoofed header from an untrusted peer", "/api/v1/me", "203.0.113.1:1", "192.0.2.10", 403},
 		{"through the trusted proxy", "/api/v1/me", "10.0.0.1:1", "192.0.2.10", 200},
 		{"outside through the trusted proxy", "/api/v1/me", "10.0.0.1:1", "203.0.113.1", 403},
