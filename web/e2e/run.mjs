@@ -37,8 +37,12 @@ const base = `http://127.0.0.1:${port}`
 const dataDir = mkdtempSync(join(tmpdir(), 'thamesthrive-gui-e2e-'))
 const server = spawn(BIN, ['serve'], {
   env: { PATH: process.env.PATH, HTTP_ADDR: `127.0.0.1:${port}`, DATA_DIR: dataDir, INSTALLATION_TOKEN: TOKEN, EXPOSE_GUI_API: 'yes', LOGGING_LEVEL: 'warn' },
-  stdio: ['ignore', 'inherit', 'inherit'],
+  stdio: ['ignore', 'pipe', 'pipe'],
 })
+// The server's output is shown only when the run fails.
+let serverLog = ''
+server.stdout.on('data', (b) => (serverLog += b))
+server.stderr.on('data', (b) => (serverLog += b))
 let serverExited = false
 server.on('exit', () => (serverExited = true))
 
@@ -277,6 +281,7 @@ try {
 } catch (e) {
   failed = true
   console.error('gui e2e FAILED at step', step + 1, ':', e)
+  console.error('--- thamesthrive output ---\n' + serverLog.slice(-5000))
   try {
     const pages = browser?.contexts().flatMap((c) => c.pages()) ?? []
     if (pages[0]) await pages[0].screenshot({ path: join(SHOTS, 'failure.png') })
