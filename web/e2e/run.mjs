@@ -69,6 +69,9 @@ async function call(method, path, body, token) {
   return { status: res.status, body: text ? JSON.parse(text) : null }
 }
 
+// track0 sends one event of type with properties from an anonymous visitor.
+const track0 = (type, properties) => call('POST', '/track', { source: { id: 'website' }, events: [{ type, properties }] })
+
 const problems = []
 let browser
 let step = 0
@@ -123,6 +126,20 @@ async function main() {
   assert.match(await page.locator('pre.code').last().innerText(), /curl -X POST '.*\/track'/)
   await shot('source-created')
 
+  // An event type with a JSON Schema: a syntax error is shown where it is.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Event types' }).click()
+  await page.getByRole('link', { name: 'New event type' }).click()
+  await page.getByLabel('Event type', { exact: true }).fill('purchase')
+  await page.getByLabel('Name (required)').fill('Purchase')
+  const schemaBox = page.getByLabel('JSON Schema of the properties')
+  await schemaBox.fill('{"type": "object",\n "required": ["order_id",]}')
+  await page.getByText('is not valid JSON at line 2, column 26').waitFor()
+  await schemaBox.fill('{"type": "object", "required": ["order_id"]}')
+  await page.getByText('Looks like a JSON Schema').waitFor()
+  await page.getByRole('button', { name: 'Create' }).click()
+  await page.getByRole('heading', { name: 'Purchase' }).waitFor()
+  assert.equal((await track0('purchase', {})).status, 422)
+
   // 4. Send events over HTTP as a web site would.
   const track = (profile, session, events) =>
     call('POST', '/track', { source: { id: 'website' }, profile: { id: profile }, session: { id: session }, events })
@@ -145,6 +162,19 @@ async function main() {
   await page.getByRole('button', { name: 'Search' }).click()
   await page.getByText('1 profiles match').waitFor()
   await shot('search-found')
+  // Sorting by a column.
+  await cond.fill('')
+  await page.getByRole('button', { name: 'Search' }).click()
+  await page.getByText('2 profiles match').waitFor()
+  await page.getByRole('button', { name: 'Views' }).click()
+  await page.locator('th[aria-sort="descending"]', { hasText: 'Views' }).waitFor()
+  assert.equal(await page.locator('tbody tr').first().locator('td').first().innerText(), 'ann-1')
+  await page.getByRole('button', { name: 'Views ▼' }).click()
+  await page.locator('th[aria-sort="ascending"]', { hasText: 'Views' }).waitFor()
+  await page.locator('tbody tr').first().locator('td', { hasText: 'bob-1' }).waitFor()
+  await cond.fill('data.contact.email.main == "ann@example.com"')
+  await page.getByRole('button', { name: 'Search' }).click()
+  await page.getByText('1 profiles match').waitFor()
 
   // 6. Its page and timeline.
   await page.getByRole('link', { name: 'ann-1' }).click()
