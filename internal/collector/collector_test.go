@@ -23,7 +23,7 @@ func newCollector(t testing.TB) (*collector.Collector, storage.Store) {
 	}
 	t.Cleanup(func() { store.Close() })
 	doc, _ := json.Marshal(domain.Source{Meta: domain.Meta{ID: "web", Name: "Web", Enabled: true}, Type: domain.SourceREST})
-	if _, err := store.Entities().Put(context.Background(), &storage.Entity{Kind: collector.EntitySource, ID: "web", Doc: doc}, 0); err != nil {
+	if _, err := store.Entities().Put(context.Background(), &storage.Entity{Kind: domain.EntitySource, ID: "web", Doc: doc}, 0); err != nil {
 		t.Fatal(err)
 	}
 	c, err := collector.New(collector.Config{CacheSize: 1000}, store, local.NewLocker(), collector.NewSourceCache(store.Entities(), time.Minute))

@@ -52,7 +52,7 @@ func New(cfg Config, store storage.Store, locker storage.Locker) (*Resolver, err
 		cfg.Keys = DefaultKeys
 	}
 	for _, k := range cfg.Keys {
-		if !storage.ValidKeyPath(k) {
+		if !domain.ValidKeyPath(k) {
 			return nil, fmt.Errorf("merge key %q is not a dotted path of a-z, 0-9 and _", k)
 		}
 	}
@@ -89,7 +89,7 @@ func (r *Resolver) keyValues(p *domain.Profile, extra []string) []keyValue {
 	var out []keyValue
 	for _, path := range append(slices.Clone(r.cfg.Keys), extra...) {
 		rest, ok := strings.CutPrefix(path, "data.")
-		if !ok || !storage.ValidKeyPath(path) {
+		if !ok || !domain.ValidKeyPath(path) {
 			continue // only data.* keys are merge keys; others are ignored
 		}
 		v, ok := domain.GetPath(p.Data, rest)

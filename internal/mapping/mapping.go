@@ -25,9 +25,6 @@ import (
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 )
 
-// EntityKind is the entity kind event types are stored under.
-const EntityKind = "event-type"
-
 // Ref is a parsed field reference, scope@dotted.path.
 type Ref struct {
 	Scope string
@@ -212,7 +209,7 @@ func New(cfg Config, entities storage.Entities, log *slog.Logger) *Mapper {
 		}
 		return out, nil
 	}
-	return &Mapper{cache: collector.NewKindCache(entities, EntityKind, cfg.TTL, build), store: cfg.Store}
+	return &Mapper{cache: collector.NewKindCache(entities, domain.EntityEventType, cfg.TTL, build), store: cfg.Store}
 }
 
 // Invalidate makes the next request read the event types again (after a change).

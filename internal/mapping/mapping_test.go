@@ -186,13 +186,13 @@ func TestMapperInPipeline(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	put(collector.EntitySource, "web", domain.Source{Meta: domain.Meta{ID: "web", Name: "Web", Enabled: true}, Type: domain.SourceREST})
+	put(domain.EntitySource, "web", domain.Source{Meta: domain.Meta{ID: "web", Name: "Web", Enabled: true}, Type: domain.SourceREST})
 	// sign-in's built-in rules fill data.contact.email.main; the mapping reads it back
 	// from event data, which exists only after them.
-	put(mapping.EntityKind, "sign-in", domain.EventType{Meta: domain.Meta{ID: "sign-in", Name: "Sign in", Enabled: true},
+	put(domain.EntityEventType, "sign-in", domain.EventType{Meta: domain.Meta{ID: "sign-in", Name: "Sign in", Enabled: true},
 		ProfileMapping: []domain.ProfileMapping{{From: "event@data.contact.email.main", To: "profile@traits.login_email", Op: "equals"},
 			{To: "profile@stats.counters.sign_ins", Op: "increment"}}})
-	put(mapping.EntityKind, "off", domain.EventType{Meta: domain.Meta{ID: "off", Name: "Off", Enabled: false},
+	put(domain.EntityEventType, "off", domain.EventType{Meta: domain.Meta{ID: "off", Name: "Off", Enabled: false},
 		ProfileMapping: []domain.ProfileMapping{{To: "profile@stats.counters.off", Op: "increment"}}})
 	m := mapping.New(mapping.Config{TTL: time.Hour}, store.Entities(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	col, err := collector.New(collector.Config{CacheSize: 100}, store, local.NewLocker(), collector.NewSourceCache(store.Entities(), time.Minute), m)
@@ -214,7 +214,7 @@ func TestMapperInPipeline(t *testing.T) {
 	if p.Traits["login_email"] != "a@example.com" || p.Stats.Counters["sign_ins"] != 1 || p.Stats.Counters["off"] != 0 {
 		t.Fatalf("traits %v counters %v", p.Traits, p.Stats.Counters)
 	}
-	put(mapping.EntityKind, "off", domain.EventType{Meta: domain.Meta{ID: "off", Name: "Off", Enabled: true},
+	put(domain.EntityEventType, "off", domain.EventType{Meta: domain.Meta{ID: "off", Name: "Off", Enabled: true},
 		ProfileMapping: []domain.ProfileMapping{{To: "profile@stats.counters.off", Op: "increment"}}})
 	m.Invalidate()
 	track(`{"type":"off"}`)

@@ -22,9 +22,6 @@ import (
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 )
 
-// EntityKind is the entity kind segments are stored under.
-const EntityKind = "segment"
-
 // Internal event types.
 const (
 	EventEntered = "segment-entered"
@@ -278,7 +275,7 @@ func NewEngine(cfg Config, entities storage.Entities, log *slog.Logger) *Engine 
 		}
 		return out, nil
 	}
-	return &Engine{cache: collector.NewKindCache(entities, EntityKind, cfg.TTL, build), now: cfg.Now}
+	return &Engine{cache: collector.NewKindCache(entities, domain.EntitySegment, cfg.TTL, build), now: cfg.Now}
 }
 
 func decode(ent *storage.Entity) (*domain.Segment, error) {
@@ -292,7 +289,7 @@ func decode(ent *storage.Entity) (*domain.Segment, error) {
 
 // Load reads one segment from entities.
 func Load(ctx context.Context, entities storage.Entities, id string) (*domain.Segment, error) {
-	ent, err := entities.Get(ctx, EntityKind, id)
+	ent, err := entities.Get(ctx, domain.EntitySegment, id)
 	if err != nil {
 		return nil, err
 	}

@@ -41,7 +41,7 @@ func newEnv(t testing.TB) *env {
 	}
 	t.Cleanup(func() { store.Close() })
 	doc, _ := json.Marshal(domain.Source{Meta: domain.Meta{ID: "web", Name: "Web", Enabled: true}, Type: domain.SourceREST})
-	if _, err := store.Entities().Put(context.Background(), &storage.Entity{Kind: collector.EntitySource, ID: "web", Doc: doc}, 0); err != nil {
+	if _, err := store.Entities().Put(context.Background(), &storage.Entity{Kind: domain.EntitySource, ID: "web", Doc: doc}, 0); err != nil {
 		t.Fatal(err)
 	}
 	engine := segment.NewEngine(segment.Config{TTL: time.Hour}, store.Entities(), quiet)
@@ -57,7 +57,7 @@ func (e *env) put(seg domain.Segment) {
 	e.t.Helper()
 	seg.MachineName = domain.SegmentMachineName(seg.Name)
 	doc, _ := json.Marshal(seg)
-	if _, err := e.store.Entities().Put(context.Background(), &storage.Entity{Kind: segment.EntityKind, ID: seg.ID, Doc: doc}, -1); err != nil {
+	if _, err := e.store.Entities().Put(context.Background(), &storage.Entity{Kind: domain.EntitySegment, ID: seg.ID, Doc: doc}, -1); err != nil {
 		e.t.Fatal(err)
 	}
 	e.engine.Invalidate()
@@ -282,7 +282,7 @@ func TestRefresher(t *testing.T) {
 	if got := e.members("big-fans"); len(got) != 4 {
 		t.Fatalf("re-enabled: %v", got)
 	}
-	if err := e.store.Entities().Delete(context.Background(), segment.EntityKind, "s1"); err != nil {
+	if err := e.store.Entities().Delete(context.Background(), domain.EntitySegment, "s1"); err != nil {
 		t.Fatal(err)
 	}
 	e.engine.Invalidate()

@@ -85,7 +85,7 @@ func profileValue(p *domain.Profile, path string) (string, bool) {
 // FindByKey implements storage.Profiles.
 func (p *profiles) FindByKey(ctx context.Context, path, value string, limit int) ([]*domain.Profile, error) {
 	s := p.s
-	if !storage.ValidKeyPath(path) {
+	if !domain.ValidKeyPath(path) {
 		return nil, fmt.Errorf("key path %q: %w", path, storage.ErrInvalid)
 	}
 	if limit <= 0 {

@@ -61,7 +61,7 @@ func getDoc[T any](ctx context.Context, s *Store, kind, id string) (*T, error) {
 		}
 		if s.cfg.Cache != nil {
 			// Keeps whichever version is newer, so racing a writer is harmless.
-			s.cfg.Cache.Set(ctx, []CachedDoc{{Key: cacheKey(kind, id), SeqNo: res.SeqNo, Term: res.PrimaryTerm, Source: res.Source}})
+			s.cfg.Cache.Set(ctx, []storage.CachedDoc{{Key: cacheKey(kind, id), SeqNo: res.SeqNo, Term: res.PrimaryTerm, Source: res.Source}})
 		}
 	}
 	v, err := domain.DecodeDoc[T](unwrap(res.Source))

@@ -26,6 +26,7 @@ import (
 
 	lru "github.com/hashicorp/golang-lru/v2"
 
+	"github.com/thamesthrive/thamesthrive/internal/domain"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 )
 
@@ -57,8 +58,8 @@ type Config struct {
 	// cluster before it fails with storage.ErrUnavailable (10s).
 	WriteTimeout time.Duration
 	// Cache, if set, holds the latest profiles and sessions for every replica (see
-	// DocCache); without it every read is a real-time GET from the cluster.
-	Cache DocCache
+	// storage.DocCache); without it every read is a real-time GET from the cluster.
+	Cache storage.DocCache
 	// HTTPClient replaces the default client (tests).
 	HTTPClient *http.Client
 	Logger     *slog.Logger
@@ -101,7 +102,7 @@ func (c *Config) defaults() error {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	for _, p := range c.KeyPaths {
-		if !storage.ValidKeyPath(p) {
+		if !domain.ValidKeyPath(p) {
 			return fmt.Errorf("key path %q: %w", p, storage.ErrInvalid)
 		}
 	}

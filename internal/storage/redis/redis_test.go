@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/thamesthrive/thamesthrive/internal/storage"
-	"github.com/thamesthrive/thamesthrive/internal/storage/elastic"
 	"github.com/thamesthrive/thamesthrive/internal/storage/redis"
 	"github.com/thamesthrive/thamesthrive/internal/storage/storagetest"
 )
@@ -159,7 +158,7 @@ func TestDocCacheKeepsNewestVersion(t *testing.T) {
 	ctx := context.Background()
 	set := func(term, seq int64, src string) {
 		t.Helper()
-		if err := d.Set(ctx, []elastic.CachedDoc{{Key: "profiles:p", Term: term, SeqNo: seq, Source: []byte(src)}}); err != nil {
+		if err := d.Set(ctx, []storage.CachedDoc{{Key: "profiles:p", Term: term, SeqNo: seq, Source: []byte(src)}}); err != nil {
 			t.Fatal(err)
 		}
 	}

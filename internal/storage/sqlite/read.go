@@ -69,7 +69,7 @@ func (s *Store) indexKey(ctx context.Context, path string) error {
 	if _, done := s.keyIndexes.Load(path); done {
 		return nil
 	}
-	if !storage.ValidKeyPath(path) {
+	if !domain.ValidKeyPath(path) {
 		return fmt.Errorf("key path %q: %w", path, storage.ErrInvalid)
 	}
 	expr := keyExpr(path)
@@ -83,7 +83,7 @@ func (s *Store) indexKey(ctx context.Context, path string) error {
 
 // FindByKey looks profiles up in the expression index of path (indexKey).
 func (p *profiles) FindByKey(ctx context.Context, path, value string, limit int) ([]*domain.Profile, error) {
-	if !storage.ValidKeyPath(path) {
+	if !domain.ValidKeyPath(path) {
 		return nil, fmt.Errorf("key path %q: %w", path, storage.ErrInvalid)
 	}
 	if err := p.s.indexKey(ctx, path); err != nil {
