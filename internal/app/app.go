@@ -30,6 +30,7 @@ import (
 	"github.com/thamesthrive/thamesthrive/internal/jobs"
 	"github.com/thamesthrive/thamesthrive/internal/mapping"
 	"github.com/thamesthrive/thamesthrive/internal/netguard"
+	"github.com/thamesthrive/thamesthrive/internal/pipeline"
 	"github.com/thamesthrive/thamesthrive/internal/segment"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 	"github.com/thamesthrive/thamesthrive/internal/storage/sqlite"
@@ -128,7 +129,7 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 	}
 	// The workflow stage runs again last, for the segment-entered and segment-left
 	// events segmentation adds (each pass handles only events added since the last).
-	stages := []collector.Stage{mapper, resolver, flows, resolver, segments, flows}
+	stages := []pipeline.Stage{mapper, resolver, flows, resolver, segments, flows}
 	coord.invalidate(sources, map[string]func(){domain.EntityEventType: mapper.Invalidate, domain.EntitySegment: segments.Invalidate,
 		domain.EntityRule: flows.InvalidateRules, domain.EntityFlow: flows.InvalidateFlows, domain.EntityFlowDeployment: flows.InvalidateFlows})
 	col, err := collector.New(collector.Config{

@@ -14,6 +14,7 @@ import (
 	"github.com/thamesthrive/thamesthrive/internal/collector"
 	"github.com/thamesthrive/thamesthrive/internal/domain"
 	"github.com/thamesthrive/thamesthrive/internal/mapping"
+	"github.com/thamesthrive/thamesthrive/internal/pipeline"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 	"github.com/thamesthrive/thamesthrive/internal/storage/local"
 	"github.com/thamesthrive/thamesthrive/internal/storage/sqlite"
@@ -114,7 +115,7 @@ func TestApply(t *testing.T) {
 			mustJSON(t, tc.profile, &p.Traits)
 			ev := &domain.Event{ID: "e1", Type: "purchase"}
 			mustJSON(t, tc.props, &ev.Properties)
-			w := &collector.Work{Profile: p, Session: &domain.Session{ID: "s1", Device: domain.Device{Type: "mobile"}}, Events: []*domain.Event{ev}, Now: domain.Now()}
+			w := &pipeline.Work{Profile: p, Session: &domain.Session{ID: "s1", Device: domain.Device{Type: "mobile"}}, Events: []*domain.Event{ev}, Now: domain.Now()}
 			typ.Apply(w, ev)
 			var want map[string]any
 			mustJSON(t, tc.want, &want)
@@ -146,7 +147,7 @@ func TestApplyNumbers(t *testing.T) {
 	p := domain.NewProfile("p1", domain.Now())
 	p.Interests["old"], p.Interests["shoes"] = 1, 0.5
 	ev := &domain.Event{Type: "purchase", Properties: map[string]any{"amount": 20.0, "score": 0.9, "name": "x"}}
-	w := &collector.Work{Profile: p, Events: []*domain.Event{ev}, Now: domain.Now()}
+	w := &pipeline.Work{Profile: p, Events: []*domain.Event{ev}, Now: domain.Now()}
 	typ.Apply(w, ev)
 	typ.Apply(w, ev)
 	if p.Stats.Counters["purchases"] != 2 || p.Stats.Counters["spent"] != 40 || p.Interests["shoes"] != 0.5 ||

@@ -17,6 +17,7 @@ import (
 	"github.com/thamesthrive/thamesthrive/internal/collector"
 	"github.com/thamesthrive/thamesthrive/internal/domain"
 	"github.com/thamesthrive/thamesthrive/internal/jobs"
+	"github.com/thamesthrive/thamesthrive/internal/pipeline"
 	"github.com/thamesthrive/thamesthrive/internal/query"
 	"github.com/thamesthrive/thamesthrive/internal/segment"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
@@ -101,10 +102,10 @@ func (e *env) internalEvents(pid string) []string {
 	var out []string
 	for i := len(evs) - 1; i >= 0; i-- { // oldest first
 		ev := evs[i]
-		if ev.Source.ID != collector.InternalSource {
+		if ev.Source.ID != pipeline.InternalSource {
 			continue
 		}
-		if ev.Metadata.Channel != collector.InternalSource || ev.Profile.ID != pid || ev.Properties["segment_id"] == nil {
+		if ev.Metadata.Channel != pipeline.InternalSource || ev.Profile.ID != pid || ev.Properties["segment_id"] == nil {
 			e.t.Errorf("internal event not marked: %+v", ev)
 		}
 		out = append(out, ev.Type+":"+ev.Properties["segment"].(string))
@@ -170,7 +171,7 @@ func TestEngineOnTrack(t *testing.T) {
 		t.Fatalf("internal events = %v, want %v", got, want)
 	}
 	// Segments the engine does not manage (added by a workflow) stay.
-	err := e.col.Mutate(context.Background(), "p1", func(w *collector.Work) error {
+	err := e.col.Mutate(context.Background(), "p1", func(w *pipeline.Work) error {
 		w.Profile.Segments = append(w.Profile.Segments, "hand-picked")
 		return nil
 	})
@@ -379,7 +380,7 @@ func BenchmarkEngineProcess(b *testing.B) {
 	b.ReportAllocs()
 	cpu0 := cpuTime()
 	for b.Loop() {
-		w := &collector.Work{Profile: p, Events: []*domain.Event{ev}, Now: domain.Now()}
+		w := &pipeline.Work{Profile: p, Events: []*domain.Event{ev}, Now: domain.Now()}
 		if err := e.engine.Process(ctx, w); err != nil {
 			b.Fatal(err)
 		}

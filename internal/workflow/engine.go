@@ -10,9 +10,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/thamesthrive/thamesthrive/internal/collector"
 	"github.com/thamesthrive/thamesthrive/internal/domain"
 	"github.com/thamesthrive/thamesthrive/internal/netguard"
+	"github.com/thamesthrive/thamesthrive/internal/pipeline"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 )
 
@@ -69,7 +69,7 @@ type Engine struct {
 	flowsLoad sync.Mutex
 }
 
-var _ collector.Stage = (*Engine)(nil)
+var _ pipeline.Stage = (*Engine)(nil)
 
 // New returns an Engine.
 func New(cfg Config, deps Deps) (*Engine, error) {

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	_ "github.com/thamesthrive/thamesthrive/internal/actions/all"
-	"github.com/thamesthrive/thamesthrive/internal/collector"
 	"github.com/thamesthrive/thamesthrive/internal/domain"
+	"github.com/thamesthrive/thamesthrive/internal/pipeline"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 	"github.com/thamesthrive/thamesthrive/internal/storage/sqlite"
 	"github.com/thamesthrive/thamesthrive/internal/workflow"
@@ -81,13 +81,13 @@ func (f *fixture) deploy(id string) *workflow.Version {
 }
 
 // work is what the collector hands the stage for one request.
-func work(events ...*domain.Event) *collector.Work {
+func work(events ...*domain.Event) *pipeline.Work {
 	p := domain.NewProfile("p1", domain.Now())
 	s := &domain.Session{ID: "s1", Profile: domain.Ref{ID: "p1"}, Context: map[string]any{}, Properties: map[string]any{}}
 	for _, ev := range events {
 		ev.Profile.ID, ev.Session.ID = "p1", "s1"
 	}
-	return &collector.Work{Source: &domain.Source{Meta: domain.Meta{ID: "web"}}, Profile: p, Session: s, Events: events,
+	return &pipeline.Work{Source: &domain.Source{Meta: domain.Meta{ID: "web"}}, Profile: p, Session: s, Events: events,
 		Response: map[string]any{}, UX: []any{}, Now: domain.Now()}
 }
 

@@ -101,7 +101,7 @@ func (p *profiles) FindByKey(ctx context.Context, path, value string, limit int)
 		}
 		err := s.c.doJSON(ctx, http.MethodGet, "/"+s.names.alias(kindKeys)+"/_doc/"+keyDocID(path, value)+"?_source_includes=ids", nil, &doc)
 		if err != nil && !isDocNotFound(err) {
-			return nil, fmt.Errorf("reading key %s: %w: %v", path, storage.ErrUnavailable, err)
+			return nil, fmt.Errorf("reading key %s: %w: %w", path, storage.ErrUnavailable, err)
 		}
 		for id := range doc.Source.IDs {
 			ids = append(ids, id)

@@ -215,7 +215,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		if errors.Is(err, ErrSchema) {
 			return nil, err
 		}
-		return nil, fmt.Errorf("checking indices on %v: %w: %v", s.c.hosts, storage.ErrUnavailable, err)
+		return nil, fmt.Errorf("checking indices on %v: %w: %w", s.c.hosts, storage.ErrUnavailable, err)
 	}
 	s.queue = make(chan *commitReq, s.cfg.QueueSize)
 	s.stop = make(chan struct{})
@@ -249,7 +249,7 @@ func (s *Store) Ping(ctx context.Context) error {
 	}
 	err := s.c.doJSON(ctx, http.MethodGet, "/_cluster/health/"+s.names.alias(kindProfiles)+"?timeout=2s", nil, &h)
 	if err != nil {
-		return fmt.Errorf("pinging the cluster: %w: %v", storage.ErrUnavailable, err)
+		return fmt.Errorf("pinging the cluster: %w: %w", storage.ErrUnavailable, err)
 	}
 	if h.Status == "red" {
 		return fmt.Errorf("cluster health of %s is red: %w", s.names.alias(kindProfiles), storage.ErrUnavailable)
@@ -289,7 +289,7 @@ func (s *Store) readOwnWrites(ctx context.Context, kind string) error {
 	}
 	now := g.written.Load()
 	if err := s.c.doJSON(ctx, http.MethodPost, "/"+s.names.alias(kind)+"/_refresh", nil, nil); err != nil {
-		return fmt.Errorf("refreshing %s: %w: %v", s.names.alias(kind), storage.ErrUnavailable, err)
+		return fmt.Errorf("refreshing %s: %w: %w", s.names.alias(kind), storage.ErrUnavailable, err)
 	}
 	g.refreshed = now
 	return nil

@@ -274,7 +274,7 @@ func (s *Store) flush(reqs []*commitReq) {
 				lastErr = err
 				for _, p := range todo {
 					if errs[p.req] == nil {
-						errs[p.req] = fmt.Errorf("writing batch: %w: %v", storage.ErrUnavailable, err)
+						errs[p.req] = fmt.Errorf("writing batch: %w: %w", storage.ErrUnavailable, err)
 					}
 				}
 				todo = nil
@@ -286,7 +286,7 @@ func (s *Store) flush(reqs []*commitReq) {
 		if time.Until(deadline) < backoff {
 			for _, p := range todo {
 				if errs[p.req] == nil {
-					errs[p.req] = fmt.Errorf("writing batch: %w: %v", storage.ErrUnavailable, lastErr)
+					errs[p.req] = fmt.Errorf("writing batch: %w: %w", storage.ErrUnavailable, lastErr)
 				}
 			}
 			s.warn("bulk_write_failed", "error", fmt.Sprint(lastErr), "documents", len(todo))
