@@ -6,6 +6,7 @@ require (
 	github.com/google/uuid v1.6.0
 	github.com/hashicorp/golang-lru/v2 v2.0.7
 	github.com/medama-io/go-useragent v1.2.5
+	golang.org/x/term v0.48.0
 	modernc.org/sqlite v1.62.0
 )
 
