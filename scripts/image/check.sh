@@ -61,6 +61,7 @@ fi
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 18686)
 name=thamesthrive-image-check-$$
 run=("$ENGINE")
+lim=()
 start() {
   "${run[@]}" run -d --name "$name" --read-only --cap-drop=ALL --security-opt=no-new-privileges "$@" \
     -p "127.0.0.1:$port:8686" -e INSTALLATION_TOKEN=image-check-token "$IMAGE" 2>&1 >/dev/null
@@ -68,6 +69,11 @@ start() {
 if ! out=$(start); then
   "${run[@]}" rm -f "$name" >/dev/null 2>&1 || true
   runc=$(command -v runc || true)
+  if [ -z "$runc" ] && [ "$ENGINE" = podman ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "image-check: note: installing runc (apt-get) to retry"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q runc >/dev/null 2>&1 || true
+    runc=$(command -v runc || true)
+  fi
   if [ "$ENGINE" = podman ] && [ -n "$runc" ]; then
     echo "image-check: note: podman run failed with the default runtime ($(echo "$out" | grep -m1 "^Error")); trying runc"
     run=(podman --runtime "$runc")
@@ -105,4 +111,41 @@ if [ "$ENGINE" = podman ]; then
     echo "image-check: FAIL the image's HEALTHCHECK fails" >&2
     exit 1
   fi
+fi
+
+# The "HTTPS version": the same image with a mounted certificate and key.
+if ! command -v openssl >/dev/null 2>&1; then
+  echo "image-check: NOTE no openssl here; the HTTPS run is not tried"
+  exit 0
+fi
+tls=$(mktemp -d)
+trap '"${run[@]}" rm -f "$name" "$name-tls" >/dev/null 2>&1 || true; rm -rf "$tls"' EXIT
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=track.example.com \
+  -addext subjectAltName=DNS:track.example.com -keyout "$tls/tls.key" -out "$tls/tls.crt" 2>/dev/null
+chmod 0755 "$tls"
+chmod 0644 "$tls/tls.key" "$tls/tls.crt" # readable by the image's user 10001 (a test key)
+tport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 18443)
+if ! out=$("${run[@]}" run -d --name "$name-tls" --read-only --cap-drop=ALL --security-opt=no-new-privileges ${lim[@]+"${lim[@]}"} \
+  -v "$tls:/etc/thamesthrive/tls:ro" -e TLS_CERT_FILE=/etc/thamesthrive/tls/tls.crt -e TLS_KEY_FILE=/etc/thamesthrive/tls/tls.key \
+  -p "127.0.0.1:$tport:8686" "$IMAGE" 2>&1 >/dev/null); then
+  echo "image-check: FAIL the HTTPS container did not start: $(echo "$out" | grep -m1 '^Error')" >&2
+  exit 1
+fi
+ok=
+for _ in $(seq 1 100); do
+  if curl -fsS --max-time 2 --cacert "$tls/tls.crt" --resolve "track.example.com:$tport:127.0.0.1" \
+    "https://track.example.com:$tport/healthz" >/dev/null 2>&1; then ok=1; break; fi
+  sleep 0.2
+done
+if [ -z "$ok" ]; then
+  echo "image-check: FAIL the HTTPS container did not answer /healthz; its log:" >&2
+  "${run[@]}" logs "$name-tls" 2>&1 | tail -n 20 >&2
+  exit 1
+fi
+echo "image-check: ok   TLS_CERT_FILE/TLS_KEY_FILE: the container answers GET https://…/healthz with the mounted certificate"
+if "${run[@]}" exec "$name-tls" /thamesthrive healthcheck && { [ "$ENGINE" != podman ] || "${run[@]}" healthcheck run "$name-tls" 2>/dev/null; }; then
+  echo "image-check: ok   its health check passes over HTTPS"
+else
+  echo "image-check: FAIL the health check of the HTTPS container fails" >&2
+  exit 1
 fi
