@@ -91,6 +91,8 @@ async function main() {
   const shot = async (name, p = page) => {
     step++
     await p.waitForLoadState('networkidle')
+    const unlabelled = await p.evaluate(unlabelledControls)
+    assert.deepEqual(unlabelled, [], `controls without a label on ${name}`)
     await p.screenshot({ path: join(SHOTS, `${String(step).padStart(2, '0')}-${name}.png`) })
     console.log(`  ok ${step} ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`)
   }
@@ -160,7 +162,7 @@ async function main() {
   await shot('search-syntax-error')
   await cond.fill('data.contact.email.main == "ann@example.com"')
   await page.getByRole('button', { name: 'Search' }).click()
-  await page.getByText('1 profiles match').waitFor()
+  await page.getByText('1 profile matches').waitFor()
   await shot('search-found')
   // Sorting by a column.
   await cond.fill('')
@@ -174,7 +176,7 @@ async function main() {
   await page.locator('tbody tr').first().locator('td', { hasText: 'bob-1' }).waitFor()
   await cond.fill('data.contact.email.main == "ann@example.com"')
   await page.getByRole('button', { name: 'Search' }).click()
-  await page.getByText('1 profiles match').waitFor()
+  await page.getByText('1 profile matches').waitFor()
 
   // 6. Its page and timeline.
   await page.getByRole('link', { name: 'ann-1' }).click()
@@ -212,8 +214,8 @@ async function main() {
   await page.getByRole('button', { name: 'Reload and merge my changes' }).waitFor()
   await shot('rule-stale-version')
   await page.getByRole('button', { name: 'Reload and merge my changes' }).click()
-  assert.equal(await page.getByLabel('Description').inputValue(), 'changed by someone else')
-  assert.equal(await page.getByLabel('Condition', { exact: true }).inputValue(), 'event@properties.email.main EXISTS')
+  await waitValue(page.getByLabel('Description'), 'changed by someone else')
+  await waitValue(page.getByLabel('Condition', { exact: true }), 'event@properties.email.main EXISTS')
   await page.getByRole('button', { name: 'Save' }).click()
   await page.getByText('Saved (version 3).').waitFor()
   await shot('rule-saved')
@@ -256,7 +258,7 @@ async function main() {
   await page.getByRole('button', { name: 'Sign out' }).click()
   await page.getByRole('heading', { name: 'Sign in to ThamesThrive' }).waitFor()
   assert.equal(await page.evaluate(() => sessionStorage.getItem('thamesthrive.token')), null)
-  await login(page, MARKETER)
+  await loginWithKeyboard(page, MARKETER)
   await page.getByRole('heading', { name: 'Dashboard' }).waitFor()
   const nav = page.getByRole('navigation', { name: 'Main' })
   assert.equal(await nav.getByRole('link', { name: 'Users' }).count(), 0)
@@ -285,6 +287,42 @@ async function main() {
 
   await browser.close()
   if (problems.length) throw new Error('browser console errors:\n' + problems.join('\n'))
+}
+
+// unlabelledControls runs in the page: the visible form controls and buttons that have
+// no accessible name (a <label>, aria-label, aria-labelledby or, for buttons, text).
+function unlabelledControls() {
+  const out = []
+  for (const el of document.querySelectorAll('input, select, textarea, button, a[href]')) {
+    if (el.offsetParent === null && el.getClientRects().length === 0) continue
+    const named =
+      el.getAttribute('aria-label') ||
+      el.getAttribute('aria-labelledby') ||
+      (el.labels && el.labels.length > 0) ||
+      ((el.tagName === 'BUTTON' || el.tagName === 'A') && el.textContent.trim() !== '')
+    if (!named) out.push(el.outerHTML.slice(0, 120))
+  }
+  return out
+}
+
+// waitValue waits until a form control holds value (the page updates asynchronously).
+async function waitValue(locator, value, ms = 5000) {
+  const end = Date.now() + ms
+  let got
+  while (Date.now() < end) {
+    got = await locator.inputValue()
+    if (got === value) return
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  assert.equal(got, value)
+}
+
+async function loginWithKeyboard(page, who) {
+  await page.keyboard.press('Tab')
+  await page.keyboard.type(who.user)
+  await page.keyboard.press('Tab')
+  await page.keyboard.type(who.pass)
+  await page.keyboard.press('Enter')
 }
 
 async function login(page, who) {
