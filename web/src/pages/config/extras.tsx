@@ -5,6 +5,7 @@ import { ApiError, withoutField } from '../../lib/errors'
 import { fmtNum } from '../../lib/format'
 import { schemaProblems } from '../../lib/jsonedit'
 import type { ResourceDef } from './resources'
+import { curlExample, trackSnippet } from '../../lib/snippets'
 
 type Doc = Record<string, unknown>
 
@@ -25,43 +26,6 @@ export function Extras({ def, doc, stored, creating }: { def: ResourceDef; doc: 
       )
   }
   return null
-}
-
-export function trackSnippet(origin: string, sourceId: string): string {
-  return `<script>
-// ThamesThrive: send events to source ${sourceId}
-(function () {
-  var KEY = 'thamesthrive.ids';
-  var ids = JSON.parse(localStorage.getItem(KEY) || '{}');
-  window.thamesthrive = function (type, properties) {
-    return fetch('${origin}/track', {
-      method: 'POST', keepalive: true,
-      headers: {'Content-Type': 'application/json'},
-      body: JSON.stringify({source: {id: '${sourceId}'}, profile: ids.profile ? {id: ids.profile} : undefined,
-        session: ids.session ? {id: ids.session} : undefined,
-        events: [{type: type, properties: properties || {}}]})
-    }).then(function (r) { return r.json(); }).then(function (a) {
-      ids = {profile: a.profile && a.profile.id, session: a.session && a.session.id};
-      localStorage.setItem(KEY, JSON.stringify(ids));
-      return a;
-    });
-  };
-  thamesthrive('page-view', {url: location.href, title: document.title});
-})();
-</script>`
-}
-
-export function curlExample(origin: string, sourceId: string, type: string): string {
-  if (type === 'webhook') {
-    return `curl -X POST '${origin}/collect/purchase/${sourceId}' \\
-  -H 'Content-Type: application/json' \\
-  -d '{"order_id": "A-1001", "total": 42.5}'`
-  }
-  return `curl -X POST '${origin}/track' \\
-  -H 'Content-Type: application/json' \\
-  -d '{"source": {"id": "${sourceId}"},
-       "profile": {"id": "customer-1"},
-       "events": [{"type": "sign-in", "properties": {"email": {"main": "ann@example.com"}}}]}'`
 }
 
 function Copyable({ label, text }: { label: string; text: string }) {
@@ -92,7 +56,16 @@ function SourceSnippets({ source }: { source: Doc }) {
   const id = source.id as string
   return (
     <>
-      {source.type !== 'webhook' && <Copyable label="Snippet for your web pages" text={trackSnippet(origin, id)} />}
+      {source.type !== 'webhook' && (
+        <>
+          <Copyable label="Snippet for your web pages" text={trackSnippet(origin, id)} />
+          <p className="help">
+            It loads the browser tracker and sends a page view on every page; <code>thamesthrive('track', type, properties)</code> sends your own
+            events. Replace <code>{origin}</code> with the public address of your collectors if the console runs elsewhere, and add your site to the
+            allowed origins.
+          </p>
+        </>
+      )}
       <Copyable label="Try it with curl" text={curlExample(origin, id, source.type as string)} />
     </>
   )
