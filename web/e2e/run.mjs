@@ -185,6 +185,7 @@ async function main() {
   await shot('profile-timeline')
   await page.setViewportSize({ width: 390, height: 844 })
   await shot('profile-phone')
+  assert.ok((await page.evaluate(() => document.documentElement.scrollWidth)) <= 390, 'the page scrolls sideways at 390 px')
   await page.setViewportSize({ width: 1280, height: 800 })
 
   // 7. A segment: the member count follows the condition as it is typed.
@@ -236,6 +237,7 @@ async function main() {
   await shot('dashboard')
   await page.setViewportSize({ width: 390, height: 844 })
   await shot('dashboard-phone')
+  assert.ok((await page.evaluate(() => document.documentElement.scrollWidth)) <= 390, 'the page scrolls sideways at 390 px')
   await page.setViewportSize({ width: 1280, height: 800 })
 
   // 11. Erase a profile, with confirmation.
