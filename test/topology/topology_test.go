@@ -117,15 +117,7 @@ func (d *deployment) send(base, method, path string, body any, headers ...string
 func (d *deployment) admin(method, path string, body any) *testserver.Response {
 	d.t.Helper()
 	if d.token == "" {
-		r := d.send(d.gui.URL, "POST", "/api/v1/install", map[string]string{"username": adminUser, "password": adminPass, "token": installToken})
-		if r.Status != http.StatusCreated {
-			d.t.Fatalf("install: %d %s", r.Status, r.Body)
-		}
-		r = d.send(d.gui.URL, "POST", "/api/v1/auth/token", map[string]string{"username": adminUser, "password": adminPass})
-		if r.Status != http.StatusOK {
-			d.t.Fatalf("token: %d %s", r.Status, r.Body)
-		}
-		d.token = r.JSON(d.t)["access_token"].(string)
+		d.token = testserver.AdminToken(d.t, d.gui.URL, installToken, adminUser, adminPass)
 	}
 	return d.send(d.gui.URL, method, path, body, "Authorization", "Bearer "+d.token)
 }
