@@ -48,7 +48,7 @@ type Queue struct {
 
 type workTopic struct {
 	leased map[string]*lease // by job id
-	wake   chan struct{} // closed and replaced when the topic may have work
+	wake   chan struct{}     // closed and replaced when the topic may have work
 }
 
 type lease struct {
