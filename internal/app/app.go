@@ -24,6 +24,7 @@ import (
 	"github.com/thamesthrive/thamesthrive/internal/auth"
 	"github.com/thamesthrive/thamesthrive/internal/collector"
 	"github.com/thamesthrive/thamesthrive/internal/config"
+	"github.com/thamesthrive/thamesthrive/internal/delivery"
 	"github.com/thamesthrive/thamesthrive/internal/httpapi"
 	"github.com/thamesthrive/thamesthrive/internal/identity"
 	"github.com/thamesthrive/thamesthrive/internal/jobs"
@@ -32,6 +33,7 @@ import (
 	"github.com/thamesthrive/thamesthrive/internal/segment"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 	"github.com/thamesthrive/thamesthrive/internal/storage/sqlite"
+	"github.com/thamesthrive/thamesthrive/internal/worker"
 	"github.com/thamesthrive/thamesthrive/internal/workflow"
 )
 
@@ -86,6 +88,7 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 		return err
 	}
 	defer store.Close()
+	queue, deliveryLog, hasQueue := workBackend(store)
 	store = coord.wrap(store)
 
 	installToken := cfg.InstallationToken
@@ -128,7 +131,12 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 	// The workflow stage runs again last, for the segment-entered and segment-left
 	// events segmentation adds (each pass handles only events added since the last).
 	stages := []collector.Stage{mapper, resolver, flows, resolver, segments, flows}
-	coord.invalidate(sources, map[string]func(){mapping.EntityKind: mapper.Invalidate, segment.EntityKind: segments.Invalidate,
+	// Last: deliveries to destinations are queued with the batch (the outbox).
+	planner := delivery.NewPlanner(store.Entities(), 0, log)
+	if hasQueue {
+		stages = append(stages, planner)
+	}
+	coord.invalidate(sources, map[string]func(){mapping.EntityKind: mapper.Invalidate, segment.EntityKind: segments.Invalidate, delivery.EntityKind: planner.Invalidate,
 		workflow.EntityRule: flows.InvalidateRules, workflow.EntityFlow: flows.InvalidateFlows, workflow.EntityDeployment: flows.InvalidateFlows})
 	col, err := collector.New(collector.Config{
 		Limits:    collector.Limits{MaxEvents: cfg.TrackMaxEvents},
@@ -144,12 +152,22 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 		return fmt.Errorf("starting the job runner: %w", err)
 	}
 	defer jobRunner.Close()
+	var deliveries *worker.Admin
+	if hasQueue {
+		deliveries = &worker.Admin{Queue: queue, Log: deliveryLog, Entities: store.Entities()}
+	}
 	api := httpapi.New(httpapi.Options{ExposeGUIAPI: cfg.ExposeGUIAPI, MaxBodyBytes: cfg.TrackMaxBodyBytes, Pprof: cfg.Pprof,
 		TrackRateLimit: cfg.TrackRateLimit, TrackRateBurst: cfg.TrackRateBurst,
 		TrustedNetworks: cfg.TrustedNetworks, TrustedProxies: cfg.TrustedProxies, CORSOrigins: cfg.CORSOrigins},
 		httpapi.Deps{Store: store, Collector: col, Sources: sources, Auth: authSvc, Logger: log, Registry: reg, Secrets: secretBox,
 			Data: httpapi.DataDeps{Segments: segments, EventTypes: mapper, Jobs: jobRunner}, Workflow: flows, Outbound: outbound,
-			RateLimiter: coord.rateLimiter(cfg)})
+			RateLimiter: coord.rateLimiter(cfg), DestinationsChanged: planner.Invalidate, Deliveries: deliveries})
+	stopWorkers := func() {}
+	if hasQueue && runWorkers(cfg) {
+		if stopWorkers, err = startWorkers(cfg, log, reg, store, queue, deliveryLog, secretBox, outbound); err != nil {
+			return err
+		}
+	}
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
@@ -198,6 +216,7 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Warn("shutdown_incomplete", "error", err)
 	}
+	stopWorkers()     // deliveries in flight finish and are acknowledged
 	jobRunner.Close() // before the store: running jobs record that they were interrupted
 	if err := store.Close(); err != nil {
 		return fmt.Errorf("closing store: %w", err)

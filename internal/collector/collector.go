@@ -47,6 +47,8 @@ type Work struct {
 	Events     []*domain.Event // new events of this request, in request order
 	// ExtraProfiles are stored with the batch (e.g. profiles merged away).
 	ExtraProfiles []*domain.Profile
+	// Work is queued with the batch, in the same atomic write (destination deliveries).
+	Work []*storage.WorkItem
 	// MergeKeys are extra profile paths (e.g. "data.contact.email.main") on which a
 	// workflow asked the identity stage to merge this profile.
 	MergeKeys []string
@@ -258,7 +260,7 @@ func (c *Collector) Track(ctx context.Context, src *domain.Source, req *TrackReq
 	}
 
 	w.Profile.Metadata.Time.Update = now
-	batch := &storage.Batch{Profiles: append([]*domain.Profile{w.Profile}, w.ExtraProfiles...)}
+	batch := &storage.Batch{Profiles: append([]*domain.Profile{w.Profile}, w.ExtraProfiles...), Work: w.Work}
 	if req.Options.SaveSession == nil || *req.Options.SaveSession {
 		batch.Sessions = []*domain.Session{w.Session}
 	}
@@ -502,7 +504,7 @@ func (c *Collector) Mutate(ctx context.Context, profileID string, fn func(w *Wor
 		return err
 	}
 	w.Profile.Metadata.Time.Update = w.Now
-	batch := &storage.Batch{Profiles: append([]*domain.Profile{w.Profile}, w.ExtraProfiles...), Events: w.Events}
+	batch := &storage.Batch{Profiles: append([]*domain.Profile{w.Profile}, w.ExtraProfiles...), Events: w.Events, Work: w.Work}
 	if err := c.store.Commit(ctx, batch); err != nil {
 		c.forgetProfiles(w)
 		return err

@@ -19,6 +19,7 @@ import (
 	"github.com/thamesthrive/thamesthrive/internal/netguard"
 	"github.com/thamesthrive/thamesthrive/internal/secrets"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
+	"github.com/thamesthrive/thamesthrive/internal/worker"
 	"github.com/thamesthrive/thamesthrive/internal/workflow"
 )
 
@@ -63,6 +64,10 @@ type Deps struct {
 	// the in-process limiter of Options.TrackRateLimit (app sets a Redis one shared by
 	// all replicas).
 	RateLimiter RateLimiter
+	// Deliveries serves destinations' delivery log, dead letters and state (nil:
+	// those routes answer 503); DestinationsChanged runs after a destination changes.
+	Deliveries          *worker.Admin
+	DestinationsChanged func()
 }
 
 // Server holds the handlers' dependencies.
@@ -125,6 +130,7 @@ func (s *Server) routes() {
 	register(s, s.sourceResource())
 	register(s, s.consentTypeResource())
 	register(s, s.destinationResource())
+	s.deliveryRoutes()
 	s.workflowRoutes()
 	s.userRoutes()
 	s.auditRoutes()
