@@ -93,6 +93,7 @@ type Worker struct {
 type consumer struct {
 	dest     *domain.Destination // secrets open
 	version  int64
+	ctx      context.Context // ends when the consumers stop
 	cancel   context.CancelFunc
 	limiter  *rate.Limiter
 	failures int // in a row
@@ -215,9 +216,12 @@ func (w *Worker) refresh(ctx context.Context, wg *sync.WaitGroup) error {
 	defer w.mu.Unlock()
 	for id, c := range w.consumers {
 		d := want[id]
-		if d == nil || paused[id] || d.Version != c.version {
+		// A destination paused here stopped its consumers at once; resumed before
+		// this refresh, it gets new ones below.
+		if d == nil || paused[id] || d.Version != c.version || c.ctx.Err() != nil {
 			c.cancel()
 			delete(w.consumers, id)
+			w.d.Logger.Info("destination_consumers_stopped", "destination_id", id)
 		}
 	}
 	for id, d := range want {
@@ -227,11 +231,12 @@ func (w *Worker) refresh(ctx context.Context, wg *sync.WaitGroup) error {
 			continue
 		}
 		cctx, cancel := context.WithCancel(ctx)
-		c := &consumer{dest: d, version: d.Version, cancel: cancel, limiter: rate.NewLimiter(rate.Inf, 1)}
+		c := &consumer{dest: d, version: d.Version, ctx: cctx, cancel: cancel, limiter: rate.NewLimiter(rate.Inf, 1)}
 		if d.RateLimit > 0 {
 			c.limiter = rate.NewLimiter(rate.Limit(d.RateLimit), max(1, int(d.RateLimit)))
 		}
 		w.consumers[id] = c
+		w.d.Logger.Info("destination_consumers_started", "destination_id", id, "concurrency", d.DeliveryConcurrency())
 		for i := 0; i < d.DeliveryConcurrency(); i++ {
 			wg.Add(1)
 			go func() {

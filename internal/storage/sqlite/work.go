@@ -48,6 +48,11 @@ type Queue struct {
 
 type workTopic struct {
 	leased map[string]*lease // by job id
+	ready  []workRow         // due rows read, not yet taken
+	// The last row read: reads continue after it (new, retried and replayed work is
+	// due later), and start over when they find nothing or a lease ran out, so rows
+	// acknowledged but not yet deleted are not read again and again.
+	cursorDue, cursorSeq int64
 	wake   chan struct{}     // closed and replaced when the topic may have work
 }
 
@@ -237,20 +242,34 @@ func (q *Queue) Dequeue(ctx context.Context, topic string) (*storage.Job, error)
 }
 
 // try leases the first due job of topic that nobody holds, or says how long to wait.
+// Due rows are read 64 at a time into the topic's ready list, from which consumers
+// take them, so that most Dequeues read nothing.
 func (q *Queue) try(ctx context.Context, topic string) (*storage.Job, time.Duration, error) {
 	now := time.Now()
+	if j, dead := q.take(topic, now); j != nil || len(dead) > 0 {
+		for _, d := range dead {
+			if err := q.bury(ctx, d, d.LastError); err != nil {
+				return nil, 0, err
+			}
+		}
+		if j != nil {
+			return j, 0, nil
+		}
+	}
 	q.mu.Lock()
-	held := len(q.topic(topic).leased)
+	t := q.topic(topic)
+	cd, cs := t.cursorDue, t.cursorSeq
 	q.mu.Unlock()
-	rows, err := q.s.r.QueryContext(ctx, `SELECT seq, id, payload, enqueued, deliveries, last_error FROM work
-		WHERE topic = ? AND due <= ? ORDER BY due, seq LIMIT ?`, topic, now.UnixMilli(), held+16)
+	rows, err := q.s.r.QueryContext(ctx, `SELECT seq, id, payload, enqueued, deliveries, last_error, due FROM work
+		WHERE topic = ? AND due <= ? AND (due, seq) > (?, ?) ORDER BY due, seq LIMIT 64`, topic, now.UnixMilli(), cd, cs)
 	if err != nil {
 		return nil, 0, q.fail(ctx, "reading work", err)
 	}
 	var due []workRow
+	var lastDue int64
 	for rows.Next() {
 		var w workRow
-		if err := rows.Scan(&w.seq, &w.id, &w.payload, &w.enqueued, &w.deliveries, &w.lastError); err != nil {
+		if err := rows.Scan(&w.seq, &w.id, &w.payload, &w.enqueued, &w.deliveries, &w.lastError, &lastDue); err != nil {
 			rows.Close()
 			return nil, 0, q.fail(ctx, "reading work", err)
 		}
@@ -260,21 +279,57 @@ func (q *Queue) try(ctx context.Context, topic string) (*storage.Job, time.Durat
 	if err := rows.Err(); err != nil {
 		return nil, 0, q.fail(ctx, "reading work", err)
 	}
-
 	q.mu.Lock()
-	t := q.topic(topic)
+	t.ready = append(t.ready, due...)
+	if len(due) > 0 {
+		t.cursorDue, t.cursorSeq = lastDue, due[len(due)-1].seq
+	} else {
+		t.cursorDue, t.cursorSeq = 0, 0
+	}
 	wait := q.o.Poll
-	// Forget acknowledged deliveries whose deletion every later read sees.
 	for id, l := range t.leased {
-		if l.done && now.After(l.until) {
-			delete(t.leased, id)
-		} else if !l.done {
+		switch {
+		case l.done && now.After(l.until):
+			delete(t.leased, id) // its deletion is visible to every later read
+		case !l.done && now.After(l.until):
+			t.cursorDue, t.cursorSeq = 0, 0 // read its row again
+		case !l.done:
 			wait = min(wait, max(l.until.Sub(now), time.Millisecond))
 		}
 	}
-	var got *storage.Job
-	var dead []*storage.Job
-	for _, w := range due {
+	q.mu.Unlock()
+	j, dead := q.take(topic, now)
+	for _, d := range dead {
+		if err := q.bury(ctx, d, d.LastError); err != nil {
+			return nil, 0, err
+		}
+	}
+	if j != nil {
+		return j, 0, nil
+	}
+	if len(due) == 0 && cd == 0 && cs == 0 {
+		var next sql.NullInt64
+		if err := q.s.r.QueryRowContext(ctx, `SELECT MIN(due) FROM work WHERE topic = ? AND due > ?`, topic, now.UnixMilli()).Scan(&next); err != nil {
+			return nil, 0, q.fail(ctx, "reading work", err)
+		}
+		if next.Valid {
+			wait = min(wait, max(time.Until(time.UnixMilli(next.Int64)), time.Millisecond))
+		}
+	} else {
+		wait = time.Millisecond // read on (or again from the start)
+	}
+	return nil, wait, nil
+}
+
+// take leases the first job of topic's ready list that nobody holds; jobs whose last
+// lease ran out after MaxDeliveries come back as dead, to be buried.
+func (q *Queue) take(topic string, now time.Time) (got *storage.Job, dead []*storage.Job) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	t := q.topic(topic)
+	for len(t.ready) > 0 {
+		w := t.ready[0]
+		t.ready = t.ready[1:]
 		l := t.leased[w.id]
 		if l != nil && l.seq != w.seq {
 			delete(t.leased, w.id)
@@ -300,30 +355,9 @@ func (q *Queue) try(ctx context.Context, topic string) (*storage.Job, time.Durat
 			continue
 		}
 		t.leased[w.id] = &lease{seq: w.seq, receipt: job.Receipt, until: now.Add(q.o.Lease), deliveries: deliveries}
-		got = job
-		break
+		return job, dead
 	}
-	q.mu.Unlock()
-	for _, j := range dead {
-		if err := q.bury(ctx, j, j.LastError); err != nil {
-			return nil, 0, err
-		}
-	}
-	if got != nil {
-		return got, 0, nil
-	}
-	if len(due) == 0 {
-		var next sql.NullInt64
-		if err := q.s.r.QueryRowContext(ctx, `SELECT MIN(due) FROM work WHERE topic = ? AND due > ?`, topic, now.UnixMilli()).Scan(&next); err != nil {
-			return nil, 0, q.fail(ctx, "reading work", err)
-		}
-		if next.Valid {
-			wait = min(wait, max(time.Until(time.UnixMilli(next.Int64)), time.Millisecond))
-		}
-	} else {
-		wait = min(wait, 50*time.Millisecond) // due work held by others or just settled
-	}
-	return nil, wait, nil
+	return nil, dead
 }
 
 func (q *Queue) fail(ctx context.Context, what string, err error) error {
@@ -380,7 +414,7 @@ func (q *Queue) Ack(ctx context.Context, j *storage.Job) error {
 			return
 		}
 		// Reads that began before the deletion committed may still return the row.
-		l.until = time.Now().Add(5 * time.Second)
+		l.until = time.Now().Add(time.Second)
 	}()
 	return nil
 }
