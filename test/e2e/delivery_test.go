@@ -162,7 +162,7 @@ func TestDeliveryRetriesDeadLettersReplay(t *testing.T) {
 	s.source("shop")
 	s.destination(map[string]any{"id": "crm", "name": "CRM", "enabled": true, "events": true,
 		"template": `{"id": "{{event@id}}", "n": "{{event@properties.n}}", "label": "order {{event@properties.n}}"}`,
-		"webhook": map[string]any{"url": counting.URL}})
+		"webhook":  map[string]any{"url": counting.URL}})
 	s.track(purchases("shop", 0, 3))
 	base := "/api/v1/destinations/crm"
 	waitFor(t, 30*time.Second, "three dead letters", func() bool {

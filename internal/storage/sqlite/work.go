@@ -53,7 +53,7 @@ type workTopic struct {
 	// due later), and start over when they find nothing or a lease ran out, so rows
 	// acknowledged but not yet deleted are not read again and again.
 	cursorDue, cursorSeq int64
-	wake   chan struct{}     // closed and replaced when the topic may have work
+	wake                 chan struct{} // closed and replaced when the topic may have work
 }
 
 type lease struct {
