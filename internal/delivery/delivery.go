@@ -17,8 +17,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/thamesthrive/thamesthrive/internal/collector"
 	"github.com/thamesthrive/thamesthrive/internal/domain"
+	"github.com/thamesthrive/thamesthrive/internal/pipeline"
 	"github.com/thamesthrive/thamesthrive/internal/query"
 	"github.com/thamesthrive/thamesthrive/internal/query/eval"
 	"github.com/thamesthrive/thamesthrive/internal/segment"
@@ -27,7 +27,7 @@ import (
 )
 
 // EntityKind is the entity kind destinations are stored under.
-const EntityKind = "destination"
+const EntityKind = domain.EntityDestination
 
 // TopicPrefix starts the queue topic of each destination: each has its own, so that a
 // slow or failing receiver holds up nothing but its own deliveries.
@@ -94,7 +94,7 @@ func Compile(d *domain.Destination) (*Compiled, error) {
 
 // Planner is the pipeline stage that queues deliveries.
 type Planner struct {
-	cache *collector.KindCache[[]*Compiled]
+	cache *storage.KindCache[[]*Compiled]
 }
 
 // NewPlanner returns a Planner over the destinations stored in entities, read again
@@ -122,7 +122,7 @@ func NewPlanner(entities storage.Entities, ttl time.Duration, log *slog.Logger) 
 		}
 		return out, nil
 	}
-	return &Planner{cache: collector.NewKindCache(entities, EntityKind, ttl, build)}
+	return &Planner{cache: storage.NewKindCache(entities, EntityKind, ttl, build)}
 }
 
 // Decode reads a stored destination (its secrets still sealed).
@@ -138,8 +138,8 @@ func Decode(ent *storage.Entity) (*domain.Destination, error) {
 // Invalidate makes the next request read the destinations again.
 func (p *Planner) Invalidate() { p.cache.Invalidate() }
 
-// Process implements collector.Stage.
-func (p *Planner) Process(ctx context.Context, w *collector.Work) error {
+// Process implements pipeline.Stage.
+func (p *Planner) Process(ctx context.Context, w *pipeline.Work) error {
 	dests, err := p.cache.Get(ctx)
 	if err != nil {
 		return err
@@ -151,7 +151,7 @@ func (p *Planner) Process(ctx context.Context, w *collector.Work) error {
 	if err != nil {
 		return err
 	}
-	w.Work = append(w.Work, items...)
+	w.Outbox = append(w.Outbox, items...)
 	return nil
 }
 
@@ -353,4 +353,4 @@ func lookup(docs eval.Maps, r workflow.Ref) (any, bool) {
 	return docs.Lookup(r.Scope, path)
 }
 
-var _ collector.Stage = (*Planner)(nil)
+var _ pipeline.Stage = (*Planner)(nil)

@@ -3,21 +3,13 @@ package storage
 import (
 	"context"
 	"time"
+
+	"github.com/thamesthrive/thamesthrive/internal/domain"
 )
 
-// WorkItem is background work (a destination delivery, a resumed workflow step) that a
-// Commit queues together with the documents that caused it: the transactional outbox.
-// When Commit returns nil the item is as durable as the documents; a worker receives
-// it from the backend's Queue under Topic, at least once.
-type WorkItem struct {
-	// ID identifies the item; a second item with an ID still queued is not queued
-	// again. Deliveries use the idempotency key (event id + destination id).
-	ID      string
-	Topic   string
-	Payload []byte
-	// Delay postpones the first delivery.
-	Delay time.Duration
-}
+// WorkItem is background work queued with a Commit (domain.WorkItem): the
+// transactional outbox.
+type WorkItem = domain.WorkItem
 
 // DeadLetters is what a Queue offers beyond storage.Queue for operators: a job can be
 // dead-lettered by its handler at once (a permanent failure, or out of time), and

@@ -149,7 +149,7 @@ type State struct {
 }
 
 // StateKind is the entity kind of destinations' delivery states.
-const StateKind = "destination-state"
+const StateKind = domain.EntityDestinationState
 
 // LoadState reads destination id's state (the zero State when none is stored).
 func LoadState(ctx context.Context, entities storage.Entities, id string) (State, int64, error) {

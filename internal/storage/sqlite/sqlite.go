@@ -254,7 +254,7 @@ func (s *Store) Ping(ctx context.Context) error {
 	default:
 	}
 	if err := s.r.PingContext(ctx); err != nil {
-		return fmt.Errorf("pinging sqlite: %w: %v", storage.ErrUnavailable, err)
+		return fmt.Errorf("pinging sqlite: %w: %w", storage.ErrUnavailable, err)
 	}
 	return nil
 }
@@ -467,7 +467,7 @@ func (s *Store) flush(all []*commitReq) {
 	if len(batch) > 0 {
 		stored, err := s.write(batch)
 		if err != nil {
-			err = fmt.Errorf("writing batch: %w: %v", storage.ErrUnavailable, err)
+			err = fmt.Errorf("writing batch: %w: %w", storage.ErrUnavailable, err)
 		} else {
 			if s.cfg.OnBatch != nil {
 				s.cfg.OnBatch(len(batch), stored)
