@@ -117,15 +117,7 @@ func (d *deployment) send(base, method, path string, body any, headers ...string
 func (d *deployment) admin(method, path string, body any) *testserver.Response {
 	d.t.Helper()
 	if d.token == "" {
-		r := d.send(d.gui.URL, "POST", "/api/v1/install", map[string]string{"username": adminUser, "password": adminPass, "token": installToken})
-		if r.Status != http.StatusCreated {
-			d.t.Fatalf("install: %d %s", r.Status, r.Body)
-		}
-		r = d.send(d.gui.URL, "POST", "/api/v1/auth/token", map[string]string{"username": adminUser, "password": adminPass})
-		if r.Status != http.StatusOK {
-			d.t.Fatalf("token: %d %s", r.Status, r.Body)
-		}
-		d.token = r.JSON(d.t)["access_token"].(string)
+		d.token = testserver.AdminToken(d.t, d.gui.URL, installToken, adminUser, adminPass)
 	}
 	return d.send(d.gui.URL, method, path, body, "Authorization", "Bearer "+d.token)
 }
@@ -193,7 +185,7 @@ func TestTopology(t *testing.T) {
 			{"install through the proxy", d.public, "POST", "/api/v1/install", map[string]string{"username": "x@example.com", "password": "whatever1", "token": installToken}, 404},
 			{"GUI through the proxy", d.public, "GET", "/gui/", nil, 404},
 			{"health through the proxy", d.public, "GET", "/healthz", nil, 200},
-			{"GUI API on the GUI process", d.gui.URL, "GET", "/api/v1/openapi.json", nil, 200},
+			{"GUI API on the GUI process (exists: asks for a token)", d.gui.URL, "GET", "/api/v1/openapi.json", nil, 401},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
@@ -201,6 +193,9 @@ func TestTopology(t *testing.T) {
 					t.Fatalf("%s %s: %d %s, want %d", c.method, c.path, r.Status, r.Body, c.want)
 				}
 			})
+		}
+		if r := d.admin("GET", "/api/v1/openapi.json", nil); r.Status != http.StatusOK {
+			t.Errorf("GUI API on the GUI process with a token: %d", r.Status)
 		}
 		for i, c := range d.collectors { // each collector, directly
 			if r := d.send(c.URL, "GET", "/api/v1/openapi.json", nil); r.Status != 404 {
@@ -383,14 +378,15 @@ func startWorker(t *testing.T, d *deployment) bool {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	exited := make(chan struct{})
+	var err error
+	go func() { err = cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
 		cmd.Process.Kill()
-		<-done
+		<-exited
 	})
 	select {
-	case err := <-done:
+	case <-exited:
 		var exit *exec.ExitError
 		if errors.As(err, &exit) && strings.Contains(out.String(), `unknown command "worker"`) {
 			return false
