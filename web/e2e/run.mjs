@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process'
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
+import { createServer as createHTTPServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import assert from 'node:assert/strict'
@@ -32,11 +33,23 @@ function freePort() {
   })
 }
 
+// A webhook receiver that refuses everything, for the destination step.
+let received = 0
+const receiver = createHTTPServer((req, res) => {
+  received++
+  req.resume()
+  res.writeHead(500).end('not today')
+})
+await new Promise((r) => receiver.listen(0, '127.0.0.1', r))
+const receiverURL = `http://127.0.0.1:${receiver.address().port}/hook`
+
 const port = await freePort()
 const base = `http://127.0.0.1:${port}`
 const dataDir = mkdtempSync(join(tmpdir(), 'thamesthrive-gui-e2e-'))
 const server = spawn(BIN, ['serve'], {
-  env: { PATH: process.env.PATH, HTTP_ADDR: `127.0.0.1:${port}`, DATA_DIR: dataDir, INSTALLATION_TOKEN: TOKEN, EXPOSE_GUI_API: 'yes', LOGGING_LEVEL: 'warn' },
+  env: { PATH: process.env.PATH, HTTP_ADDR: `127.0.0.1:${port}`, DATA_DIR: dataDir, INSTALLATION_TOKEN: TOKEN, EXPOSE_GUI_API: 'yes', LOGGING_LEVEL: 'warn',
+    // The test's webhook receiver is on loopback; failing deliveries die quickly.
+    OUTBOUND_ALLOW_PRIVATE: 'yes', DELIVERY_MAX_AGE: '2s', DELIVERY_BACKOFF: '200ms' },
   stdio: ['ignore', 'pipe', 'pipe'],
 })
 // The server's output is shown only when the run fails.
@@ -231,6 +244,21 @@ async function main() {
   assert.equal(await page.getByLabel('Flow id (required)').inputValue(), 'no-such-flow')
   await shot('rule-field-error')
 
+  // A destination: failed deliveries are logged, then dead-lettered, and can be replayed.
+  await page.goto('/gui/config/destinations/new')
+  await page.getByLabel('Id', { exact: true }).fill('crm')
+  await page.getByLabel('Name (required)').fill('CRM webhook')
+  await page.getByLabel('Send events').check()
+  await page.getByLabel('URL (required)').fill(receiverURL)
+  await page.getByRole('button', { name: 'Create' }).click()
+  await page.getByRole('heading', { name: 'Delivery' }).waitFor()
+  assert.equal((await track0('page-view', {})).status, 200)
+  await page.getByRole('button', { name: /^Replay all/ }).waitFor({ timeout: 20000 })
+  assert.ok(received >= 1, 'the receiver got no delivery')
+  await shot('destination-dead-letters')
+  await page.getByRole('button', { name: /^Replay all/ }).click()
+  await page.getByRole('table', { name: 'Recent delivery attempts' }).getByText(/dead/).first().waitFor()
+
   // 10. The dashboard with data, at desktop and phone widths.
   await page.goto('/gui/')
   await page.getByRole('region', { name: 'Top event types' }).getByText('page-view').waitFor()
@@ -360,6 +388,7 @@ try {
   }
   await browser?.close().catch(() => {})
 } finally {
+  receiver.close()
   server.kill('SIGTERM')
   await new Promise((r) => (serverExited ? r() : server.on('exit', r)))
   rmSync(dataDir, { recursive: true, force: true })

@@ -1,6 +1,8 @@
 import { useEffect, useState } from 'react'
-import { post } from '../../api/client'
-import { useDebounced } from '../../app/hooks'
+import { post, type List } from '../../api/client'
+import { useDebounced, useGet } from '../../app/hooks'
+import { ErrorText, Table } from '../../components/ui'
+import { fmtTime } from '../../lib/format'
 import { ApiError, withoutField } from '../../lib/errors'
 import { fmtNum } from '../../lib/format'
 import { schemaProblems } from '../../lib/jsonedit'
@@ -19,11 +21,7 @@ export function Extras({ def, doc, stored, creating }: { def: ResourceDef; doc: 
     case 'event-types':
       return <SchemaCheck schema={doc.schema} />
     case 'destinations':
-      return (
-        <p className="muted">
-          Destinations are stored and validated now; the delivery log and dead letters appear here once the delivery worker is running.
-        </p>
-      )
+      return creating || !stored ? <p className="muted">Once created, the delivery state, log and dead letters appear here.</p> : <Deliveries id={stored.id as string} />
   }
   return null
 }
@@ -116,6 +114,124 @@ function SchemaCheck({ schema }: { schema: unknown }) {
             <li key={p}>{p}</li>
           ))}
         </ul>
+      )}
+    </section>
+  )
+}
+
+interface DeliveryStatus {
+  paused: boolean
+  reason?: string
+  since?: string
+  queued: number
+  dead_letters: number
+}
+
+interface Attempt {
+  item: string
+  attempt: number
+  time: string
+  outcome: string
+  status?: number
+  latency_ms: number
+  error?: string
+}
+
+interface DeadLetter {
+  id: string
+  kind: string
+  queued: string
+  attempts: number
+  error: string
+}
+
+/** Deliveries shows a destination's delivery state, recent attempts and dead letters. */
+function Deliveries({ id }: { id: string }) {
+  const base = '/destinations/' + encodeURIComponent(id)
+  const status = useGet<DeliveryStatus>(base + '/status', 10_000)
+  const log = useGet<List<Attempt>>(base + '/deliveries?limit=20', 10_000)
+  const dead = useGet<List<DeadLetter>>(base + '/dead-letters?limit=20', 10_000)
+  const [error, setError] = useState<unknown>(null)
+  const act = (path: string) =>
+    post(base + path).then(
+      () => {
+        setError(null)
+        status.reload()
+        dead.reload()
+        log.reload()
+      },
+      setError,
+    )
+  return (
+    <section aria-labelledby="deliveries">
+      <h2 id="deliveries">Delivery</h2>
+      <ErrorText error={error ?? status.error} />
+      {status.data && (
+        <p>
+          {status.data.paused ? (
+            <>
+              <strong>Paused</strong>
+              {status.data.reason ? ': ' + status.data.reason : ''} {status.data.since ? 'since ' + fmtTime(status.data.since) : ''}{' '}
+              <button type="button" onClick={() => void act('/resume')}>
+                Resume
+              </button>
+            </>
+          ) : (
+            <>
+              Delivering.{' '}
+              <button type="button" onClick={() => void act('/pause')}>
+                Pause
+              </button>
+            </>
+          )}
+          <br />
+          {fmtNum(status.data.queued)} queued, {fmtNum(status.data.dead_letters)} dead letters
+        </p>
+      )}
+      <h3>Recent attempts</h3>
+      <ErrorText error={log.error} />
+      {log.data && (
+        <Table
+          caption="Recent delivery attempts"
+          rowKey={(a) => a.item + '/' + a.attempt + '/' + a.time}
+          rows={log.data.items}
+          columns={[
+            { key: 't', label: 'Time', render: (a) => fmtTime(a.time) },
+            { key: 'o', label: 'Outcome', render: (a) => a.outcome + (a.status ? ` (${a.status})` : '') },
+            { key: 'n', label: 'Attempt', render: (a) => a.attempt },
+            { key: 'e', label: 'Error', render: (a) => a.error ?? '' },
+          ]}
+        />
+      )}
+      <h3>Dead letters</h3>
+      <ErrorText error={dead.error} />
+      {dead.data && (
+        <>
+          <Table
+            caption="Dead letters"
+            rowKey={(d) => d.id}
+            rows={dead.data.items}
+            columns={[
+              { key: 'q', label: 'Queued', render: (d) => fmtTime(d.queued) },
+              { key: 'k', label: 'Kind', render: (d) => d.kind },
+              { key: 'e', label: 'Error', render: (d) => `${d.error} (${d.attempts} attempts)` },
+              {
+                key: 'r',
+                label: 'Replay',
+                render: (d) => (
+                  <button type="button" aria-label={'Replay ' + d.id} onClick={() => void act('/dead-letters/' + encodeURIComponent(d.id) + '/replay')}>
+                    Replay
+                  </button>
+                ),
+              },
+            ]}
+          />
+          {dead.data.total > 0 && (
+            <button type="button" onClick={() => void act('/dead-letters/replay')}>
+              Replay all {fmtNum(dead.data.total)}
+            </button>
+          )}
+        </>
       )}
     </section>
   )
