@@ -266,8 +266,11 @@ async function main() {
   await page.getByRole('table', { name: 'Recent delivery attempts' }).getByText(/dead/).first().waitFor()
 
   // 10. The dashboard with data, at desktop and phone widths.
+  const def = await call('POST', '/api/v1/report-definitions', { name: 'Events by source', kind: 'events-breakdown', params: { by: 'source', range: '24h' } }, admin)
+  assert.equal(def.status, 201, JSON.stringify(def.body))
   await page.goto('/gui/')
   await page.getByRole('region', { name: 'Top event types' }).getByText('page-view').waitFor()
+  await page.getByRole('region', { name: 'Events by source' }).getByText('website').waitFor()
   await shot('dashboard')
   await page.setViewportSize({ width: 390, height: 844 })
   await shot('dashboard-phone')
