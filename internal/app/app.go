@@ -161,7 +161,8 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 	}
 	api := httpapi.New(httpapi.Options{ExposeGUIAPI: cfg.ExposeGUIAPI, MaxBodyBytes: cfg.TrackMaxBodyBytes, Pprof: cfg.Pprof,
 		TrackRateLimit: cfg.TrackRateLimit, TrackRateBurst: cfg.TrackRateBurst,
-		TrustedNetworks: cfg.TrustedNetworks, TrustedProxies: cfg.TrustedProxies, CORSOrigins: cfg.CORSOrigins},
+		TrustedNetworks: cfg.TrustedNetworks, TrustedProxies: cfg.TrustedProxies, CORSOrigins: cfg.CORSOrigins,
+		Version: Version, Backend: backendName(cfg)},
 		httpapi.Deps{Store: store, Collector: col, Sources: sources, Auth: authSvc, Logger: log, Registry: reg, Secrets: secretBox,
 			Data: httpapi.DataDeps{Segments: segments, EventTypes: mapper, Jobs: jobRunner}, Workflow: flows, Outbound: outbound,
 			RateLimiter: coord.rateLimiter(cfg), DestinationsChanged: planner.Invalidate, Deliveries: deliveries})
@@ -240,12 +241,14 @@ func printNextSteps(out io.Writer, cfg config.Config, scheme string, addr net.Ad
 	case !cfg.ExposeGUIAPI:
 		fmt.Fprintf(out, "Collector only (EXPOSE_GUI_API=no): send events to %s/track\n\n", base)
 	case installed:
+		fmt.Fprintf(out, "Open the GUI at %s/gui/\n", base)
 		fmt.Fprintf(out, "Get a token:  curl -s %s/api/v1/auth/token -d username=YOU -d password=…\n\n", base)
 	default:
 		if generated {
 			fmt.Fprintf(out, "Installation token (printed once, set INSTALLATION_TOKEN to choose your own): %s\n", token)
 		}
-		fmt.Fprintf(out, "Create the first admin:\n  curl -s %s/api/v1/install -H 'Content-Type: application/json' \\\n"+
+		fmt.Fprintf(out, "Create the first admin at %s/gui/ with the installation token, or:\n", base)
+		fmt.Fprintf(out, "  curl -s %s/api/v1/install -H 'Content-Type: application/json' \\\n"+
 			"    -d '{\"username\":\"admin@example.com\",\"password\":\"choose-a-password\",\"token\":\"%s\"}'\n\n", base, token)
 	}
 }

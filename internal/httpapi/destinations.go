@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/netip"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/thamesthrive/thamesthrive/internal/domain"
@@ -67,15 +66,7 @@ func fieldError(err error) error {
 // keeps the parser's position.
 func checkFilter(d *domain.Destination) error {
 	def, allowed := d.FilterScope()
-	e, err := query.ParseOptions{DefaultScope: def}.Parse(d.Filter)
-	if err == nil {
-		query.Inspect(e, func(n query.Node) bool {
-			if f, ok := n.(*query.Field); ok && !slices.Contains(allowed, f.Scope) && err == nil {
-				err = query.Errorf(f, "only %s@ fields can be used here, not %s@", strings.Join(allowed, "@ and "), f.Scope)
-			}
-			return err == nil
-		})
-	}
+	_, err := query.ParseOptions{DefaultScope: def, Scopes: allowed}.Parse(d.Filter)
 	if err != nil {
 		return invalid("filter", err.Error())
 	}
