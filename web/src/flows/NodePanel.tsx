@@ -1,0 +1,188 @@
+// The side panel's Node tab: the selected node's name, its config form (with the API's
+// error on the field it names), its documentation and examples, and what the shown
+// run did in it (input, outputs, error, duration, log lines).
+import { useMemo } from 'react'
+import { Json } from '../components/ui'
+import { ConfigForm } from './ConfigForm'
+import { checkConfig } from './form'
+import type { FlowEdge, FlowNode } from './graph'
+import type { NodeInfo, NodeTrace } from './types'
+
+export function NodePanel({
+  node,
+  spec,
+  selectedCount,
+  edge,
+  edgeError,
+  error,
+  trace,
+  onConfig,
+  onData,
+  onDelete,
+}: {
+  node: FlowNode | null
+  spec: NodeInfo | undefined
+  selectedCount: number
+  edge: FlowEdge | null
+  edgeError?: string
+  error?: { field: string; message: string }
+  trace?: NodeTrace
+  onConfig: (id: string, key: string, v: unknown) => void
+  onData: (id: string, patch: Partial<FlowNode['data']>, key: string) => void
+  onDelete: (id: string) => void
+}) {
+  const local = useMemo(() => (node && spec ? checkConfig(spec.config_schema, node.data.config) : {}), [node, spec])
+  if (!node) {
+    if (edge) {
+      return (
+        <div>
+          <h2>Edge</h2>
+          <p>
+            From <code>{edge.source}</code> port <code>{edge.sourceHandle}</code> to <code>{edge.target}</code> port <code>{edge.targetHandle}</code>.
+          </p>
+          {edgeError && (
+            <p className="error" role="alert">
+              {edgeError}
+            </p>
+          )}
+          <p className="muted small">Press Delete to remove it.</p>
+        </div>
+      )
+    }
+    return (
+      <div className="muted">
+        {selectedCount > 1 ? (
+          <p>{selectedCount} nodes selected. Ctrl+C copies them, Delete removes them.</p>
+        ) : (
+          <>
+            <p>Select a node to edit its settings.</p>
+            <p className="small">
+              Drag nodes from the palette, connect an output port (right) to an input port (left). Shift-drag selects several; Ctrl+C / Ctrl+V copy and
+              paste; Delete removes; Ctrl+Z / Ctrl+Shift+Z undo and redo; Ctrl+S saves.
+            </p>
+          </>
+        )}
+      </div>
+    )
+  }
+  const errs: Record<string, string> = { ...local }
+  let otherError: string | null = null
+  if (error) {
+    if (error.field && spec?.config_schema.properties?.[error.field.split(/[.[]/)[0]]) errs[error.field.split(/[.[]/)[0]] = error.message
+    else otherError = (error.field ? error.field + ': ' : '') + error.message
+  }
+  return (
+    <div className="node-panel">
+      <h2>{spec?.name ?? node.data.type}</h2>
+      <p className="muted small">
+        <code>{node.data.type}</code> · id <code>{node.id}</code>
+      </p>
+      {otherError && (
+        <p className="error" role="alert">
+          {otherError}
+        </p>
+      )}
+      {!spec && <p className="error">This node type is not in the registry: replace the node.</p>}
+      <div className="field">
+        <label htmlFor="node-label">Label</label>
+        <input
+          id="node-label"
+          type="text"
+          value={node.data.name ?? ''}
+          placeholder={spec?.name}
+          onChange={(e) => onData(node.id, { name: e.target.value || undefined }, 'name')}
+        />
+      </div>
+      {spec && (
+        <form className="node-form" onSubmit={(e) => e.preventDefault()} aria-label={`Settings of ${node.id}`}>
+          <ConfigForm key={node.id} schema={spec.config_schema} value={node.data.config} errors={errs} onChange={(k, v) => onConfig(node.id, k, v)} />
+        </form>
+      )}
+      {trace && <TraceDetails t={trace} />}
+      {spec && (
+        <details className="node-docs" open={!trace}>
+          <summary>About this node</summary>
+          <p>{spec.description}</p>
+          {spec.documentation && <Doc text={spec.documentation} />}
+          <p className="small">
+            Inputs: {spec.inputs.map((p) => p.name).join(', ') || 'none'}. Outputs: {spec.outputs.map((p) => p.name).join(', ') || 'none'}.
+          </p>
+          <ul className="small">
+            {spec.outputs.map((p) => (
+              <li key={p.name}>
+                <code>{p.name}</code>: {p.description}
+              </li>
+            ))}
+          </ul>
+          {spec.examples.length > 0 && Object.keys(spec.config_schema.properties ?? {}).length > 0 && (
+            <div className="actions">
+              {spec.examples.map((ex) => (
+                <button
+                  type="button"
+                  key={ex.title}
+                  onClick={() => {
+                    for (const k of Object.keys(spec.config_schema.properties ?? {})) onConfig(node.id, k, ex.config[k])
+                  }}
+                >
+                  Use example: {ex.title}
+                </button>
+              ))}
+            </div>
+          )}
+        </details>
+      )}
+      <div className="actions">
+        <button type="button" className="danger" onClick={() => onDelete(node.id)}>
+          Delete node
+        </button>
+      </div>
+    </div>
+  )
+}
+
+/** Doc shows a node's documentation, with `code` spans. */
+function Doc({ text }: { text: string }) {
+  return (
+    <p>
+      {text.split('`').map((part, i) => (i % 2 ? <code key={i}>{part}</code> : <span key={i}>{part}</span>))}
+    </p>
+  )
+}
+
+export function TraceDetails({ t }: { t: NodeTrace }) {
+  return (
+    <section className="trace-details" aria-label="What the run did in this node">
+      <h3>In the run</h3>
+      <p>
+        <strong className={'trace-status ' + (t.error ? 'failed' : t.status)}>{t.error ? 'failed' : t.status}</strong>
+        {t.status !== 'skipped' && <> · {t.duration_ms.toFixed(3)} ms</>}
+        {t.input_ports && t.input_ports.length > 0 && <> · in: {t.input_ports.join(', ')}</>}
+        {t.ports && t.ports.length > 0 && <> · out: {t.ports.join(', ')}</>}
+      </p>
+      {t.error && (
+        <p className="error" role="alert">
+          {t.error}
+        </p>
+      )}
+      {t.input !== undefined && (
+        <>
+          <h4>Input</h4>
+          <Json value={t.input} label="Input" />
+        </>
+      )}
+      {t.outputs && Object.keys(t.outputs).length > 0 && (
+        <>
+          <h4>Outputs</h4>
+          <Json value={t.outputs} label="Outputs" />
+        </>
+      )}
+      {t.logs && t.logs.length > 0 && (
+        <>
+          <h4>Log</h4>
+          <pre className="json">{t.logs.join('\n')}</pre>
+        </>
+      )}
+      {t.input === undefined && t.status !== 'skipped' && <p className="muted small">Production runs keep no inputs or outputs; debug the draft to see them.</p>}
+    </section>
+  )
+}
