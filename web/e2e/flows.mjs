@@ -160,7 +160,7 @@ async function main() {
   assert.ok(await node('if-1').locator('.fnode.has-error').count() === 1)
   await shot('save-error-on-node')
   await condition.fill('event@properties.price > 100')
-  await page.getByText('The condition is valid.').waitFor()
+  await page.getByText('Settings are valid.').waitFor()
   await page.getByRole('button', { name: 'Save draft' }).click()
   await page.getByText(/Draft saved \(version \d+\)/).waitFor()
   assert.equal(await node('if-1').locator('.fnode.has-error').count(), 0)
@@ -171,7 +171,23 @@ async function main() {
   assert.equal(stored.draft.nodes.find((n) => n.id === 'if-1').config.condition, 'event@properties.price > 100')
   await shot('saved')
 
-  // 6. Undo/redo, copy/paste, delete (keyboard on the canvas).
+  // 6. Multi-select (shift-drag a box), copy/paste, undo/redo, delete (keyboard on the canvas).
+  const boxes = [await node('add-segment-1').boundingBox(), await node('increment-counter-1').boundingBox()]
+  await page.keyboard.down('Shift')
+  await page.mouse.move(Math.min(...boxes.map((b) => b.x)) - 15, Math.min(...boxes.map((b) => b.y)) - 15)
+  await page.mouse.down()
+  await page.mouse.move(Math.max(...boxes.map((b) => b.x + b.width)) + 15, Math.max(...boxes.map((b) => b.y + b.height)) + 15, { steps: 8 })
+  await page.mouse.up()
+  await page.keyboard.up('Shift')
+  await page.getByText('2 nodes selected.', { exact: false }).waitFor()
+  await page.locator('.react-flow__pane').focus()
+  await page.keyboard.press('Control+c')
+  await page.keyboard.press('Control+v')
+  await node('add-segment-2').waitFor()
+  await node('increment-counter-2').waitFor()
+  await shot('multi-select-paste')
+  await page.keyboard.press('Control+z')
+  await node('add-segment-2').waitFor({ state: 'detached' })
   await node('increment-counter-1').click()
   await page.keyboard.press('Control+c')
   await page.keyboard.press('Control+v')

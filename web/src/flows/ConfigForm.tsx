@@ -1,12 +1,10 @@
 // The form of a node's config, generated from its JSON Schema (GET /api/v1/flow-nodes):
 // one control per property by its x-type, required fields marked, enums as selects,
-// ranges on number inputs, secrets masked, conditions checked by the API as they are
-// typed (POST /api/v1/conditions/check) with the error drawn at its position.
+// ranges on number inputs, secrets masked; conditions and templates show an error's
+// position with a caret (the panel checks the config with the API as it is typed).
 import { useEffect, useId, useState } from 'react'
-import { post } from '../api/client'
 import { ConditionBox } from '../components/ConditionBox'
 import { Field } from '../components/ui'
-import { ApiError, withoutField } from '../lib/errors'
 import type { NodeSchema } from './types'
 import { isSecret, parseValueText, valueText } from './form'
 
@@ -72,7 +70,19 @@ function Control({
   const label = (schema.title ?? name).replace(/_/g, ' ') + (required ? ' (required)' : '')
   const help = helpOf(schema)
   const xt = schema['x-type'] ?? schema.type ?? 'value'
-  if (xt === 'condition') return <ConditionControl label={label} help={help} value={(value as string) ?? ''} onChange={onChange} error={error} />
+  if (xt === 'condition' || (xt === 'template' && !isSecret(name, schema))) {
+    // a text whose errors come with a position: drawn with a caret under it
+    return (
+      <ConditionBox
+        label={label}
+        value={(value as string) ?? ''}
+        onChange={(v) => onChange(v === '' ? undefined : v)}
+        error={error}
+        help={help}
+        rows={xt === 'condition' ? 3 : 4}
+      />
+    )
+  }
   if (xt === 'boolean') {
     return (
       <Field label={label} help={help} error={error}>
@@ -145,32 +155,6 @@ function Control({
   }
   // map, value, lists of objects: JSON (a value that is not JSON is taken as text)
   return <JsonControl label={label} help={help} value={value} onChange={onChange} error={error} textAllowed={xt === 'value'} />
-}
-
-/** ConditionControl asks the API whether the condition parses, 400 ms after typing stops. */
-function ConditionControl({ label, help, value, onChange, error }: { label: string; help: string; value: string; onChange: (v: unknown) => void; error?: string }) {
-  const [checked, setChecked] = useState<{ text: string; error: string | null } | null>(null)
-  useEffect(() => {
-    if (!value.trim()) return
-    const t = setTimeout(() => {
-      post('/conditions/check', { condition: value }).then(
-        () => setChecked({ text: value, error: null }),
-        (e: unknown) => {
-          if (e instanceof ApiError && e.status === 400 && e.field === 'condition') setChecked({ text: value, error: withoutField(e.message, 'condition') })
-        },
-      )
-    }, 400)
-    return () => clearTimeout(t)
-  }, [value])
-  const live = checked && checked.text === value ? checked.error : null
-  // the live check wins while the text is what it checked; a save error is about the saved text
-  const shown = live ?? (checked && checked.text === value && checked.error === null ? undefined : error)
-  return (
-    <>
-      <ConditionBox label={label} value={value} onChange={(v) => onChange(v === '' ? undefined : v)} error={shown ?? undefined} help={help} rows={3} />
-      {checked && checked.text === value && checked.error === null && value.trim() !== '' && <p className="ok small">The condition is valid.</p>}
-    </>
-  )
 }
 
 function SecretControl({ label, help, value, onChange, error }: { label: string; help: string; value: string; onChange: (v: unknown) => void; error?: string }) {

@@ -155,7 +155,7 @@ function Editor({ initial, specList }: { initial: Flow; specList: NodeInfo[] }) 
         const err = errors.edges.get(e.id)
         const taken = tv?.taken.has(e.id)
         const cls = [err ? 'edge-error' : '', taken ? 'edge-taken' : '', tv && !taken ? 'edge-idle' : ''].filter(Boolean).join(' ')
-        return cls || err ? { ...e, className: cls, label: err, animated: Boolean(taken), data: { taken } } : e
+        return cls || err ? { ...e, className: cls, label: err } : e
       }),
     [edges, errors, tv],
   )
@@ -377,6 +377,17 @@ function Editor({ initial, specList }: { initial: Flow; specList: NodeInfo[] }) 
     return () => window.removeEventListener('keydown', keyHandler)
   }, [keyHandler])
 
+  const clearNodeError = useCallback(
+    (id: string) =>
+      setErrors((e) => {
+        if (!e.nodes.has(id)) return e
+        const nodes = new Map(e.nodes)
+        nodes.delete(id)
+        return { ...e, nodes, flow: nodes.size || e.edges.size ? e.flow : null }
+      }),
+    [],
+  )
+
   const selectedNodes = nodes.filter((n) => n.selected)
   const selectedEdges = edges.filter((e) => e.selected)
   const current = selectedNodes.length === 1 ? selectedNodes[0] : null
@@ -528,6 +539,7 @@ function Editor({ initial, specList }: { initial: Flow; specList: NodeInfo[] }) 
                 trace={current && tv ? tv.nodes.get(current.id) : undefined}
                 onConfig={setConfig}
                 onData={setNodeData}
+                onValid={clearNodeError}
                 onDelete={(id) => {
                   record()
                   setNodes((ns) => ns.filter((n) => n.id !== id))

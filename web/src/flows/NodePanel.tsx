@@ -1,11 +1,13 @@
 // The side panel's Node tab: the selected node's name, its config form (with the API's
 // error on the field it names), its documentation and examples, and what the shown
 // run did in it (input, outputs, error, duration, log lines).
-import { useMemo } from 'react'
+import { useEffect, useMemo, useState } from 'react'
+import { post } from '../api/client'
 import { Json } from '../components/ui'
+import { ApiError, withoutField } from '../lib/errors'
 import { ConfigForm } from './ConfigForm'
 import { checkConfig } from './form'
-import type { FlowEdge, FlowNode } from './graph'
+import { configField, stable, type FlowEdge, type FlowNode } from './graph'
 import type { NodeInfo, NodeTrace } from './types'
 
 export function NodePanel({
@@ -19,6 +21,7 @@ export function NodePanel({
   onConfig,
   onData,
   onDelete,
+  onValid,
 }: {
   node: FlowNode | null
   spec: NodeInfo | undefined
@@ -30,8 +33,15 @@ export function NodePanel({
   onConfig: (id: string, key: string, v: unknown) => void
   onData: (id: string, patch: Partial<FlowNode['data']>, key: string) => void
   onDelete: (id: string) => void
+  onValid: (id: string) => void
 }) {
   const local = useMemo(() => (node && spec ? checkConfig(spec.config_schema, node.data.config) : {}), [node, spec])
+  const live = useNodeCheck(spec ? node?.data.type : undefined, node?.data.config)
+  const nodeId = node?.id
+  const valid = live !== null && live.message === null
+  useEffect(() => {
+    if (valid && error && nodeId) onValid(nodeId)
+  }, [valid, error, nodeId, onValid])
   if (!node) {
     if (edge) {
       return (
@@ -65,11 +75,21 @@ export function NodePanel({
       </div>
     )
   }
-  const errs: Record<string, string> = { ...local }
+  // the API's check of the config on screen wins; until it answers, the browser's
+  // own check and the error of the last save
+  const props = spec?.config_schema.properties ?? {}
+  let errs: Record<string, string> = {}
   let otherError: string | null = null
-  if (error) {
-    if (error.field && spec?.config_schema.properties?.[error.field.split(/[.[]/)[0]]) errs[error.field.split(/[.[]/)[0]] = error.message
-    else otherError = (error.field ? error.field + ': ' : '') + error.message
+  const put = (field: string, message: string) => {
+    const top = field.split(/[.[]/)[0]
+    if (top && props[top]) errs[top] = message
+    else otherError = (field ? field + ': ' : '') + message
+  }
+  if (live) {
+    if (live.message !== null) put(configField(live.field) || live.field, live.message)
+  } else {
+    errs = { ...local }
+    if (error) put(error.field, error.message)
   }
   return (
     <div className="node-panel">
@@ -96,6 +116,9 @@ export function NodePanel({
       {spec && (
         <form className="node-form" onSubmit={(e) => e.preventDefault()} aria-label={`Settings of ${node.id}`}>
           <ConfigForm key={node.id} schema={spec.config_schema} value={node.data.config} errors={errs} onChange={(k, v) => onConfig(node.id, k, v)} />
+          <p className={'small ' + (live ? (live.message === null ? 'ok' : 'error') : 'muted')} aria-live="polite">
+            {live ? (live.message === null ? 'Settings are valid.' : 'Settings have an error.') : 'Checking the settings…'}
+          </p>
         </form>
       )}
       {trace && <TraceDetails t={trace} />}
@@ -185,4 +208,39 @@ export function TraceDetails({ t }: { t: NodeTrace }) {
       {t.input === undefined && t.status !== 'skipped' && <p className="muted small">Production runs keep no inputs or outputs; debug the draft to see them.</p>}
     </section>
   )
+}
+
+interface Checked {
+  key: string
+  field: string
+  message: string | null
+}
+
+/**
+ * useNodeCheck asks the API whether a node's config is valid, 400 ms after it stops
+ * changing (POST /api/v1/flow-nodes/{type}/check); null until the answer for this
+ * very config has come.
+ */
+function useNodeCheck(type: string | undefined, config: Record<string, unknown> | undefined): Checked | null {
+  const key = type && config ? type + '\u0000' + stable(config) : ''
+  const [res, setRes] = useState<Checked | null>(null)
+  useEffect(() => {
+    if (!key || !type) return
+    const ctl = new AbortController()
+    const t = setTimeout(() => {
+      post('/flow-nodes/' + encodeURIComponent(type) + '/check', { config }, { signal: ctl.signal }).then(
+        () => setRes({ key, field: '', message: null }),
+        (e: unknown) => {
+          if (e instanceof ApiError && e.status === 400) setRes({ key, field: e.field ?? '', message: withoutField(e.message, e.field) })
+        },
+      )
+    }, 400)
+    return () => {
+      clearTimeout(t)
+      ctl.abort()
+    }
+    // config is part of key
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [key])
+  return res && res.key === key ? res : null
 }
