@@ -219,12 +219,14 @@ func printNextSteps(out io.Writer, cfg config.Config, scheme string, addr net.Ad
 	case !cfg.ExposeGUIAPI:
 		fmt.Fprintf(out, "Collector only (EXPOSE_GUI_API=no): send events to %s/track\n\n", base)
 	case installed:
+		fmt.Fprintf(out, "Open the GUI at %s/gui/\n", base)
 		fmt.Fprintf(out, "Get a token:  curl -s %s/api/v1/auth/token -d username=YOU -d password=…\n\n", base)
 	default:
 		if generated {
 			fmt.Fprintf(out, "Installation token (printed once, set INSTALLATION_TOKEN to choose your own): %s\n", token)
 		}
-		fmt.Fprintf(out, "Create the first admin:\n  curl -s %s/api/v1/install -H 'Content-Type: application/json' \\\n"+
+		fmt.Fprintf(out, "Create the first admin at %s/gui/ with the installation token, or:\n", base)
+		fmt.Fprintf(out, "  curl -s %s/api/v1/install -H 'Content-Type: application/json' \\\n"+
 			"    -d '{\"username\":\"admin@example.com\",\"password\":\"choose-a-password\",\"token\":\"%s\"}'\n\n", base, token)
 	}
 }

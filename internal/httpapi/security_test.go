@@ -66,6 +66,8 @@ func TestTrustedNetworksGuardGUIAPIOnly(t *testing.T) {
 		{"outside, no token needed to be refused", "/api/v1/install", "203.0.113.1:1", "", 403},
 		{"GUI outside", "/gui/", "203.0.113.1:1", "", 403},
 		{"GUI inside", "/gui/", "192.0.2.10:1", "", 200},
+		{"root outside: no redirect to the GUI", "/", "203.0.113.1:1", "", 403},
+		{"root inside redirects to the GUI", "/", "192.0.2.10:1", "", 302},
 		{"spoofed header from an untrusted peer", "/api/v1/me", "203.0.113.1:1", "192.0.2.10", 403},
 		{"through the trusted proxy", "/api/v1/me", "10.0.0.1:1", "192.0.2.10", 200},
 		{"outside through the trusted proxy", "/api/v1/me", "10.0.0.1:1", "203.0.113.1", 403},

@@ -91,7 +91,9 @@ function Shell({ me, path, onLogout }: { me: Me; path: string; onLogout: () => v
         try {
           await post('/auth/logout')
         } finally {
+          // Signing out forgets everything this tab kept: the token and unsaved drafts.
           setToken(null)
+          sessionStorage.clear()
           onLogout()
           navigate('/login', true)
         }

@@ -28,7 +28,7 @@ export type Errors = Record<string, string>
 
 export function validate(schema: Schema, value: unknown, path = '', errs: Errors = {}): Errors {
   const at = path || '(document)'
-  if (value === undefined || value === null || value === '') {
+  if (value === undefined || value === null) {
     return errs
   }
   switch (schema.type) {
@@ -45,7 +45,8 @@ export function validate(schema: Schema, value: unknown, path = '', errs: Errors
         }
       }
       for (const [k, sub] of Object.entries(schema.properties ?? {})) {
-        if (!errs[join(path, k)]) validate(sub, obj[k], join(path, k), errs)
+        // An empty text field is a field left out, not a value to check.
+        if (!errs[join(path, k)] && obj[k] !== '') validate(sub, obj[k], join(path, k), errs)
       }
       break
     }
@@ -64,7 +65,8 @@ export function validate(schema: Schema, value: unknown, path = '', errs: Errors
         errs[at] = 'must be text'
         break
       }
-      if (schema.minLength !== undefined && value.length < schema.minLength) errs[at] = `must be at least ${schema.minLength} characters`
+      if (schema.minLength !== undefined && value.length < schema.minLength)
+        errs[at] = schema.minLength === 1 ? 'must not be empty' : `must be at least ${schema.minLength} characters`
       else if (schema.maxLength !== undefined && value.length > schema.maxLength) errs[at] = `must be at most ${schema.maxLength} characters`
       else if (schema.enum && !schema.enum.includes(value)) errs[at] = `must be one of ${schema.enum.join(', ')}`
       else if (schema.pattern && !new RegExp(schema.pattern).test(value)) errs[at] = 'has the wrong form'

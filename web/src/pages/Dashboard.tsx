@@ -59,8 +59,8 @@ export default function Dashboard() {
       <div className="panels">
         <HistogramPanel title="Events over time" path={'/reports/events/histogram' + qs({ range: r.range, interval: r.interval })} refresh={refresh} />
         <BreakdownPanel title="Top event types" path={'/reports/events/breakdown' + qs({ range: r.range, by: 'type', limit: 10 })} refresh={refresh} />
-        <HistogramPanel title="New profiles" path={'/reports/profiles/new' + qs({ range: r.range, interval: r.interval })} refresh={refresh} color="#2a7d3f" />
         <ActivePanel refresh={refresh} />
+        <HistogramPanel title="New profiles" path={'/reports/profiles/new' + qs({ range: r.range, interval: r.interval })} refresh={refresh} color="#2a7d3f" />
         <SavedPanels refresh={refresh} />
       </div>
     </div>

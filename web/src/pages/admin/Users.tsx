@@ -66,8 +66,10 @@ export default function Users() {
               render: (u) => (
                 <span className="row-actions">
                   <button onClick={() => setEditing(u)}>Edit {u.username}</button>
-                  <button onClick={() => void endSessions(u)}>Sign out everywhere</button>
-                  <button className="danger" onClick={() => setDeleting(u)}>
+                  <button onClick={() => void endSessions(u)} aria-label={`End the sessions of ${u.username}`}>
+                    End sessions
+                  </button>
+                  <button className="danger" onClick={() => setDeleting(u)} aria-label={`Delete ${u.username}`}>
                     Delete…
                   </button>
                 </span>

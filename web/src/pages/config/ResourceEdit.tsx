@@ -44,6 +44,9 @@ function Editor({ def, id }: { def: ResourceDef; id: string | null }) {
   const [saved, setSaved] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
   const [confirmDelete, setConfirmDelete] = useState(false)
+  // Controls that keep their own text (lists, JSON) start over when the document is
+  // replaced from outside the form: loaded, merged, saved.
+  const [formKey, setFormKey] = useState(0)
 
   useEffect(() => {
     const draft = sessionStorage.getItem(draftKey(def, id))
@@ -93,6 +96,7 @@ function Editor({ def, id }: { def: ResourceDef; id: string | null }) {
       }
       setBase(stored)
       setDoc(stored)
+      setFormKey((k) => k + 1)
       setSaved(`Saved (version ${stored.version}).`)
     } catch (err) {
       sessionStorage.setItem(draftKey(def, id), JSON.stringify(doc))
@@ -115,6 +119,7 @@ function Editor({ def, id }: { def: ResourceDef; id: string | null }) {
       const m = merge3(base, doc, theirs)
       setBase(theirs)
       setDoc(m.merged)
+      setFormKey((k) => k + 1)
       setConflicts(m.conflicts)
       setStale(false)
       setFormError(null)
@@ -137,6 +142,7 @@ function Editor({ def, id }: { def: ResourceDef; id: string | null }) {
   const discardDraft = () => {
     sessionStorage.removeItem(draftKey(def, id))
     setDoc(base)
+    setFormKey((k) => k + 1)
     setRestored(false)
   }
 
@@ -169,7 +175,7 @@ function Editor({ def, id }: { def: ResourceDef; id: string | null }) {
       )}
       <div className="edit-grid">
         <form onSubmit={save} noValidate aria-label={(creating ? 'New ' : 'Edit ') + def.single}>
-          <SchemaForm schema={def.schema} value={doc} onChange={(v) => { setDoc(v); setSaved(null) }} errors={errors} creating={creating} />
+          <SchemaForm key={formKey} schema={def.schema} value={doc} onChange={(v) => { setDoc(v); setSaved(null) }} errors={errors} creating={creating} />
           <ErrorText error={formError} />
           {saved && (
             <p className="ok" role="status">
