@@ -5,7 +5,7 @@
 //
 //   THAMESTHRIVE_BIN=../bin/thamesthrive node e2e/flows.mjs [screenshot-dir]
 import { spawn } from 'node:child_process'
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -20,6 +20,7 @@ const ADMIN = { user: 'admin@example.com', pass: 'correct horse battery' }
 
 const started = Date.now()
 mkdirSync(SHOTS, { recursive: true })
+for (const f of readdirSync(SHOTS)) if (/^flow-.*\.png$/.test(f)) rmSync(join(SHOTS, f)) // a shorter run leaves no stale steps
 
 function freePort() {
   return new Promise((res, rej) => {

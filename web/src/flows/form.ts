@@ -28,7 +28,7 @@ export function parseValueText(text: string, textAllowed: boolean): { value: unk
     if (textAllowed && typeof v === 'number' && !/^-?\d/.test(t)) return { value: text }
     return { value: v }
   } catch (e) {
-    if (textAllowed && !/^[[{"]/.test(t)) return { value: text }
+    if (textAllowed && (!/^[[{"]/.test(t) || t.startsWith('{{'))) return { value: text } // a template is text
     return { error: 'Not valid JSON: ' + (e as Error).message }
   }
 }
