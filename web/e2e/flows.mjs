@@ -297,7 +297,21 @@ async function main() {
   await page.getByRole('button', { name: 'Enable flow' }).click()
   await page.getByText('Flow enabled', { exact: false }).waitFor()
 
-  // 14. The list: export, import (no positions: laid out automatically), duplicate, delete.
+  // 14. Unsaved edits survive leaving the page (kept in the tab's sessionStorage).
+  await node('if-1').click()
+  await page.getByRole('tab', { name: 'Node' }).click()
+  await page.getByLabel('Label').fill('Orders over 100')
+  await page.getByText('Unsaved changes').waitFor()
+  await page.waitForTimeout(500) // the copy is written 300 ms after the last change
+  await page.getByRole('link', { name: '← Flows' }).click()
+  await page.getByRole('link', { name: 'Big spenders', exact: true }).click()
+  await page.getByRole('button', { name: 'Restore my unsaved edits' }).click()
+  await node('if-1').getByText('Orders over 100').waitFor()
+  await page.getByRole('button', { name: 'Save draft' }).click()
+  await page.getByText(/Draft saved/).waitFor()
+  assert.equal((await call('GET', '/api/v1/flows/big-spender', undefined, admin)).body.draft.nodes.find((n) => n.id === 'if-1').name, 'Orders over 100')
+
+  // 15. The list: export, import (no positions: laid out automatically), duplicate, delete.
   await page.getByRole('link', { name: '← Flows' }).click()
   await page.getByRole('heading', { name: 'Flows', exact: true }).waitFor()
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export Big spenders' }).click()])

@@ -95,6 +95,26 @@ function strip(nodes: FlowNode[], edges: FlowEdge[]): Snapshot {
 
 let clipboard: Clip | null = null
 
+/** Kept is a copy of unsaved edits in sessionStorage. */
+interface Kept {
+  baseVersion: number
+  name: string
+  description: string
+  draft: Draft
+  at: string
+}
+
+function readKept(key: string, f: Flow): Kept | null {
+  try {
+    const k = JSON.parse(sessionStorage.getItem(key) ?? 'null') as Kept | null
+    if (!k || !k.draft || !Array.isArray(k.draft.nodes) || !Array.isArray(k.draft.edges)) return null
+    if (sameGraph(k.draft, f.draft) && k.name === f.name && k.description === f.description) return null
+    return k
+  } catch {
+    return null
+  }
+}
+
 function Editor({ initial, specList }: { initial: Flow; specList: NodeInfo[] }) {
   const specs = useMemo(() => new Map(specList.map((s) => [s.id, s])), [specList])
   const rf = useReactFlow<FlowNode, FlowEdge>()
@@ -130,6 +150,21 @@ function Editor({ initial, specList }: { initial: Flow; specList: NodeInfo[] }) 
 
   const draft = useMemo(() => toDraft(nodes, edges), [nodes, edges])
   const dirty = !sameGraph(draft, saved) || meta.name !== savedMeta.name || meta.description !== savedMeta.description
+
+  // Unsaved edits are kept in sessionStorage (gone with the tab and on sign-out), so
+  // leaving the page, a reload or an expired session does not lose them.
+  const keepKey = 'thamesthrive.flow-editor.' + initial.id
+  const [kept, setKept] = useState<Kept | null>(() => readKept(keepKey, initial))
+  useEffect(() => {
+    if (kept) return // the user has not decided about the earlier edits yet
+    const t = setTimeout(() => {
+      if (dirty) {
+        const k: Kept = { baseVersion: meta.version, name: meta.name, description: meta.description, draft, at: new Date().toISOString() }
+        sessionStorage.setItem(keepKey, JSON.stringify(k))
+      } else sessionStorage.removeItem(keepKey)
+    }, 300)
+    return () => clearTimeout(t)
+  }, [kept, dirty, draft, meta, keepKey])
   const trace = debug?.trace ?? runTrace
   const tv = useMemo(() => (trace ? traceView(trace, edges) : null), [trace, edges])
 
@@ -441,6 +476,38 @@ function Editor({ initial, specList }: { initial: Flow; specList: NodeInfo[] }) 
           Deploy
         </button>
       </div>
+      {kept && (
+        <div className="note warn flow-banner" role="alert">
+          <p>
+            This tab has unsaved edits of this flow from {new Date(kept.at).toLocaleTimeString()}.
+            {kept.baseVersion !== meta.version && ` The flow was saved since (version ${meta.version}; the edits were made on version ${kept.baseVersion}): saving them replaces that.`}
+          </p>
+          <div className="actions">
+            <button
+              className="primary"
+              onClick={() => {
+                record()
+                const c = toCanvas(kept.draft)
+                setNodes(needsLayout(kept.draft) ? layout(c.nodes, c.edges, specs) : c.nodes)
+                setEdges(c.edges)
+                setMeta((m) => ({ ...m, name: kept.name, description: kept.description }))
+                setKept(null)
+                setNotice('Your unsaved edits are back on the canvas; save them to keep them.')
+              }}
+            >
+              Restore my unsaved edits
+            </button>
+            <button
+              onClick={() => {
+                sessionStorage.removeItem(keepKey)
+                setKept(null)
+              }}
+            >
+              Discard them
+            </button>
+          </div>
+        </div>
+      )}
       {conflict && (
         <div className="note warn flow-banner" role="alert">
           <p>
