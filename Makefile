@@ -7,7 +7,8 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X github.com/thamesthrive/thamesthrive/internal/app.Version=$(VERSION)
 FUZZTIME  ?= 15s
 
-.PHONY: all build run test test-race fuzz vet generate services-up services-down test-integration bench clean gui test-gui gui-screenshots
+.PHONY: all build run test test-race fuzz vet generate services-up services-down test-integration bench clean \
+	image image-check test-deploy test-topology gui test-gui gui-screenshots
 
 all: build
 
@@ -50,6 +51,22 @@ test-integration:
 
 bench:
 	@bash scripts/bench.sh
+
+# Deployment (docs/deployment.md): the container image (podman, or docker with a
+# daemon), its inspection and a run where the machine allows it; the Helm chart and
+# compose file checked offline (own module under deploy/); the chart's topology on
+# loopback with real Redis and OpenSearch.
+image:
+	@bash scripts/image/build.sh
+
+image-check:
+	@bash scripts/image/check.sh
+
+test-deploy:
+	cd deploy && $(GO) test -count=1 ./...
+
+test-topology:
+	@bash scripts/test-topology.sh
 
 # The GUI (web/, docs/gui.md). `make gui` rebuilds the committed web/dist from the
 # sources and web/package-lock.json; test-gui runs the client unit tests and the

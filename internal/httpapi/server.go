@@ -20,6 +20,7 @@ import (
 	"github.com/thamesthrive/thamesthrive/internal/netguard"
 	"github.com/thamesthrive/thamesthrive/internal/secrets"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
+	"github.com/thamesthrive/thamesthrive/internal/worker"
 	"github.com/thamesthrive/thamesthrive/internal/workflow"
 )
 
@@ -68,6 +69,10 @@ type Deps struct {
 	RateLimiter RateLimiter
 	// GUI is the built GUI served under /gui/ (nil: the one embedded from web/dist).
 	GUI fs.FS
+	// Deliveries serves destinations' delivery log, dead letters and state (nil:
+	// those routes answer 503); DestinationsChanged runs after a destination changes.
+	Deliveries          *worker.Admin
+	DestinationsChanged func()
 }
 
 // Server holds the handlers' dependencies.
@@ -130,6 +135,7 @@ func (s *Server) routes() {
 	register(s, s.sourceResource())
 	register(s, s.consentTypeResource())
 	register(s, s.destinationResource())
+	s.deliveryRoutes()
 	s.workflowRoutes()
 	s.userRoutes()
 	s.auditRoutes()

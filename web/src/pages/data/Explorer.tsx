@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState, type ReactNode } from 'react'
-import { post, type List } from '../../api/client'
+import { get, post, qs, type List } from '../../api/client'
 import type { Event, Profile, Session } from '../../api/types'
 import { useLocation, useTitle } from '../../app/hooks'
 import { ConditionBox } from '../../components/ConditionBox'
@@ -74,16 +74,21 @@ function ExplorerOf({ kind }: { kind: Kind }) {
   const run = useCallback(async () => {
     setBusy(true)
     try {
-      const res = await post<List<Doc>>(`/${kind}/search`, {
-        where: applied,
-        limit: LIMIT,
-        offset,
-        sort: sort ? [{ field: sort.field, order: sort.order }] : [],
-      })
+      // Unfiltered, unsorted profiles are the plain list; anything else is a search.
+      const res =
+        kind === 'profiles' && !applied.trim() && !sort
+          ? await get<List<Doc>>('/profiles' + qs({ limit: LIMIT, offset }))
+          : await post<List<Doc>>(`/${kind}/search`, {
+              where: applied,
+              limit: LIMIT,
+              offset,
+              sort: sort ? [{ field: sort.field, order: sort.order }] : [],
+            })
       setResult(res)
       setError(null)
     } catch (e) {
       setError(e)
+      setResult(null)
     } finally {
       setBusy(false)
     }
