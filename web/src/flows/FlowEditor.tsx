@@ -184,6 +184,18 @@ function Editor({ initial, specList }: { initial: Flow; specList: NodeInfo[] }) 
     [specs, errors, tv],
   )
 
+  // the minimap draws nodes in their canvas state's colour
+  const minimapColor = useCallback(
+    (n: FlowNode) => {
+      const t = tv?.nodes.get(n.id)
+      if (errors.nodes.has(n.id) || t?.error || t?.status === 'failed') return '#b42318'
+      if (t && t.status === 'ok') return '#1f7a3a'
+      if (n.selected) return '#0b5cad'
+      return tv ? '#d5dae0' : '#8b98a8'
+    },
+    [tv, errors],
+  )
+
   const shownEdges = useMemo(
     () =>
       edges.map((e) => {
@@ -572,7 +584,7 @@ function Editor({ initial, specList }: { initial: Flow; specList: NodeInfo[] }) 
               proOptions={{ hideAttribution: true }}
             >
               <Background gap={16} />
-              <MiniMap pannable zoomable ariaLabel="Minimap" />
+              <MiniMap pannable zoomable ariaLabel="Minimap" nodeColor={minimapColor} />
               <Controls />
             </ReactFlow>
           </CanvasContext.Provider>
