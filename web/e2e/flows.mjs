@@ -287,7 +287,9 @@ async function main() {
   await shot('stale-version')
   await page.getByRole('button', { name: 'Save mine over theirs' }).click()
   await page.getByText(/Draft saved/).waitFor()
-  assert.equal((await call('GET', '/api/v1/flows/big-spender', undefined, admin)).body.draft.nodes.find((n) => n.id === 'if-1').name, 'Big order?')
+  const merged = (await call('GET', '/api/v1/flows/big-spender', undefined, admin)).body
+  assert.equal(merged.draft.nodes.find((n) => n.id === 'if-1').name, 'Big order?')
+  assert.equal(merged.description, 'changed elsewhere') // what they changed and we did not stays
 
   // 13. Disable and enable.
   await page.getByRole('tab', { name: 'Flow' }).click()

@@ -321,13 +321,25 @@ function Editor({ initial, specList }: { initial: Flow; specList: NodeInfo[] }) 
   }, [select])
 
   const save = useCallback(
-    async (overVersion?: number): Promise<boolean> => {
+    async (over?: Flow): Promise<boolean> => {
       const sent = toDraft(state.current.nodes, state.current.edges)
       setBusy('Saving…')
       setFailure(null)
       setNotice(null)
       try {
-        const body = { id: meta.id, name: meta.name, description: meta.description, enabled: meta.enabled, tags: meta.tags, version: overVersion ?? meta.version, draft: sent }
+        // over a newer stored version (after a 409): the graph is ours; name and
+        // description too where we changed them, the rest is theirs
+        const body = over
+          ? {
+              id: meta.id,
+              name: meta.name !== savedMeta.name ? meta.name : over.name,
+              description: meta.description !== savedMeta.description ? meta.description : over.description,
+              enabled: over.enabled,
+              tags: over.tags,
+              version: over.version,
+              draft: sent,
+            }
+          : { id: meta.id, name: meta.name, description: meta.description, enabled: meta.enabled, tags: meta.tags, version: meta.version, draft: sent }
         const f = await put<Flow>('/flows/' + encodeURIComponent(meta.id), body)
         setMeta(f)
         setSavedMeta({ name: f.name, description: f.description })
@@ -351,7 +363,7 @@ function Editor({ initial, specList }: { initial: Flow; specList: NodeInfo[] }) 
         setBusy(null)
       }
     },
-    [meta, applyError],
+    [meta, savedMeta, applyError],
   )
 
   const deploy = useCallback(async () => {
@@ -527,7 +539,7 @@ function Editor({ initial, specList }: { initial: Flow; specList: NodeInfo[] }) 
             saved.
           </p>
           <div className="actions">
-            <button className="primary" onClick={() => void save(conflict.version)}>
+            <button className="primary" onClick={() => void save(conflict)}>
               Save mine over theirs
             </button>
             <button onClick={() => loadFlow(conflict, `Loaded version ${conflict.version}. Undo (Ctrl+Z) brings your edits back.`)}>Load theirs</button>
