@@ -73,7 +73,8 @@ test-topology:
 # browser end-to-end run (needs node, npm and /usr/bin/chromium); gui-screenshots
 # refreshes the screenshots docs/gui.md shows.
 GUI_SHOTS := 01-setup-wrong-token 04-search-syntax-error 06-profile-timeline 07-profile-phone \
-	08-segment-live-count 09-rule-stale-version 12-dashboard 13-dashboard-phone 17-marketer-navigation
+	08-segment-live-count 09-rule-stale-version 12-destination-dead-letters 13-dashboard 14-dashboard-phone \
+	18-marketer-navigation
 
 web/node_modules/.package-lock.json: web/package-lock.json
 	cd web && npm ci --no-audit --no-fund

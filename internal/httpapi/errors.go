@@ -73,7 +73,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusBadRequest, fieldOf(err), userMessage(err))
 	case errors.Is(err, auth.ErrBadCredentials), errors.Is(err, auth.ErrBadToken):
 		w.Header().Set("WWW-Authenticate", `Bearer realm="thamesthrive"`)
-		writeError(w, http.StatusUnauthorized, "", err.Error())
+		writeError(w, http.StatusUnauthorized, "", authMessage(err))
 	case errors.Is(err, auth.ErrInstallToken):
 		writeError(w, http.StatusForbidden, "token", err.Error())
 	case errors.Is(err, auth.ErrInstalled):

@@ -132,7 +132,7 @@ function ExplorerOf({ kind }: { kind: Kind }) {
       {result && (
         <>
           <p className="muted" aria-live="polite">
-            {fmtNum(result.total)} {kind} match
+            {fmtNum(result.total)} {result.total === 1 ? kind.slice(0, -1) + ' matches' : kind + ' match'}
           </p>
           <Table
             caption={title}
