@@ -91,6 +91,7 @@ async function main() {
     step++
     await page.waitForLoadState('networkidle')
     await page.waitForTimeout(150) // let the canvas finish drawing edges
+    assert.deepEqual(await page.evaluate(unlabelledControls), [], `controls without a label on ${name}`)
     await page.screenshot({ path: join(SHOTS, `flow-${String(step).padStart(2, '0')}-${name}.png`) })
     console.log(`  ok ${step} ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`)
   }
@@ -342,6 +343,23 @@ async function main() {
 
   await browser.close()
   if (problems.length) throw new Error('browser console errors:\n' + problems.join('\n'))
+}
+
+// unlabelledControls runs in the page: the visible form controls and buttons that have
+// no accessible name (a <label>, aria-label, aria-labelledby or, for buttons, text).
+// The same check as e2e/run.mjs.
+function unlabelledControls() {
+  const out = []
+  for (const el of document.querySelectorAll('input, select, textarea, button, a[href]')) {
+    if (el.offsetParent === null && el.getClientRects().length === 0) continue
+    const named =
+      el.getAttribute('aria-label') ||
+      el.getAttribute('aria-labelledby') ||
+      (el.labels && el.labels.length > 0) ||
+      ((el.tagName === 'BUTTON' || el.tagName === 'A') && el.textContent.trim() !== '')
+    if (!named) out.push(el.outerHTML.slice(0, 120))
+  }
+  return out
 }
 
 function watch(page) {
