@@ -85,11 +85,13 @@ gui: web/node_modules/.package-lock.json
 test-gui: build web/node_modules/.package-lock.json
 	cd web && npm test
 	cd web && THAMESTHRIVE_BIN=../$(BIN) node e2e/run.mjs e2e/out
+	cd web && THAMESTHRIVE_BIN=../$(BIN) node e2e/flows.mjs e2e/out
 
 gui-screenshots: test-gui
 	mkdir -p docs/gui-screenshots
 	rm -f docs/gui-screenshots/*.png
 	for s in $(GUI_SHOTS); do cp web/e2e/out/$$s.png docs/gui-screenshots/; done
+	cp web/e2e/out/flow-[0-9]*.png docs/gui-screenshots/  # every step of the flow editor's run
 
 clean:
 	rm -rf bin
