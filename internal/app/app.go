@@ -83,7 +83,7 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 	defer coord.Close()
 	store, err := openStore(cfg, newStoreMetrics(reg), log, coord)
 	if err != nil {
-		return err
+		return storeAdvice(err)
 	}
 	defer store.Close()
 	store = coord.wrap(store)

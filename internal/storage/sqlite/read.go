@@ -75,7 +75,7 @@ func (s *Store) indexKey(ctx context.Context, path string) error {
 	expr := keyExpr(path)
 	name := "profiles_key_" + strings.ReplaceAll(path, ".", "_")
 	if _, err := s.w.ExecContext(ctx, `CREATE INDEX IF NOT EXISTS `+name+` ON profiles(`+expr+`) WHERE merged_into IS NULL AND `+expr+` IS NOT NULL`); err != nil {
-		return fmt.Errorf("indexing profiles by %s: %w: %v", path, storage.ErrUnavailable, err)
+		return fmt.Errorf("indexing profiles by %s: %w: %w", path, storage.ErrUnavailable, err)
 	}
 	s.keyIndexes.Store(path, true)
 	return nil

@@ -59,6 +59,7 @@ type Store struct {
 	stop   chan struct{}
 	done   chan struct{}
 	closed sync.Once
+	lock   *dirLock // DATA_DIR/LOCK, held from Open to Close
 
 	upsertProfile, upsertSession, insertEvent *sql.Stmt // on the writer
 	moveSession                               *sql.Stmt // on the writer
@@ -134,7 +135,25 @@ func Open(cfg Config) (*Store, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("creating data directory: %w", err)
 	}
+	lock, err := lockDir(cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	s, err := open(cfg, sync)
+	if err != nil {
+		lock.release()
+		return nil, err
+	}
+	s.lock = lock
+	return s, nil
+}
+
+// open opens the database of a data directory whose lock the caller holds.
+func open(cfg Config, sync string) (*Store, error) {
 	path := filepath.Join(cfg.Dir, FileName)
+	if err := checkFile(path); err != nil {
+		return nil, err
+	}
 	dsn := func(extra ...string) string {
 		q := url.Values{}
 		for _, p := range append([]string{"journal_mode(WAL)", "synchronous(" + sync + ")", "busy_timeout(10000)", "foreign_keys(on)"}, extra...) {
@@ -164,7 +183,7 @@ func Open(cfg Config) (*Store, error) {
 	w.SetConnMaxLifetime(0)
 	if err := migrate(w); err != nil {
 		w.Close()
-		return nil, fmt.Errorf("migrating %s: %w", path, err)
+		return nil, classify(path, fmt.Errorf("migrating %s: %w", path, err))
 	}
 	r, err := sql.Open("sqlite", dsn("cache_size(-2000)", "query_only(1)"))
 	if err != nil {
@@ -186,7 +205,7 @@ func Open(cfg Config) (*Store, error) {
 		if *p.dst, err = w.Prepare(p.q); err != nil {
 			w.Close()
 			r.Close()
-			return nil, fmt.Errorf("preparing statement: %w", err)
+			return nil, classify(path, fmt.Errorf("preparing statement: %w", err))
 		}
 	}
 	for _, p := range []struct {
@@ -200,7 +219,7 @@ func Open(cfg Config) (*Store, error) {
 		if *p.dst, err = r.Prepare(p.q); err != nil {
 			w.Close()
 			r.Close()
-			return nil, fmt.Errorf("preparing statement: %w", err)
+			return nil, classify(path, fmt.Errorf("preparing statement: %w", err))
 		}
 	}
 	s.multi[profilesTable][1], s.multi[eventsTable][1] = s.upsertProfile, s.insertEvent
@@ -212,7 +231,7 @@ func Open(cfg Config) (*Store, error) {
 		if err := s.indexKey(context.Background(), path); err != nil {
 			w.Close()
 			r.Close()
-			return nil, err
+			return nil, classify(s.path(), err)
 		}
 	}
 	go s.writer()
@@ -256,6 +275,7 @@ func (s *Store) Close() error {
 		close(s.stop)
 		<-s.done
 		err = errors.Join(s.w.Close(), s.r.Close())
+		s.lock.release()
 	})
 	return err
 }
@@ -440,7 +460,7 @@ func (s *Store) fill(batch *[]*commitReq) {
 func (s *Store) flush(batch []*commitReq) {
 	stored, err := s.write(batch)
 	if err != nil {
-		err = fmt.Errorf("writing batch: %w: %v", storage.ErrUnavailable, err)
+		err = fmt.Errorf("writing batch: %w: %w", storage.ErrUnavailable, writeError(s.cfg.Dir, err))
 	} else if s.cfg.OnBatch != nil {
 		s.cfg.OnBatch(len(batch), stored)
 	}
