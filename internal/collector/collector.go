@@ -176,7 +176,7 @@ func OriginAllowed(allowed []string, origin string) bool {
 }
 
 func unavailable(err error) *Error {
-	return &Error{Status: http.StatusServiceUnavailable, Message: "storage cannot accept the request now; retry later", RetryAfter: time.Second}
+	return &Error{Status: http.StatusServiceUnavailable, Message: "storage cannot accept the request now; retry later", RetryAfter: time.Second, Cause: err}
 }
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }

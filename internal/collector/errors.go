@@ -13,7 +13,13 @@ type Error struct {
 	Field      string
 	Message    string
 	RetryAfter time.Duration // for 429 and 503
+	// Cause is what made a 503 necessary (a storage error), for the log; clients are
+	// not told it.
+	Cause error
 }
+
+// Unwrap returns the cause, so that errors.Is sees the storage error class.
+func (e *Error) Unwrap() error { return e.Cause }
 
 func (e *Error) Error() string {
 	if e.Field == "" {

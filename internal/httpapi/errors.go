@@ -43,6 +43,9 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("Retry-After", strconv.Itoa(int(te.RetryAfter.Seconds()+0.999)))
 		writeError(w, http.StatusTooManyRequests, "", err.Error())
 	case errors.As(err, &ce):
+		if ce.Status >= 500 { // every 503 says why in the log
+			s.unavail.log(s.log, r.URL.Path, ce.Error(), ce.Cause)
+		}
 		if ce.RetryAfter > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(int(ce.RetryAfter.Seconds()+0.999)))
 		}
@@ -61,7 +64,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, auth.ErrInstalled):
 		writeError(w, http.StatusConflict, "", "ThamesThrive is already installed")
 	case errors.Is(err, storage.ErrUnavailable):
-		s.log.Warn("storage_unavailable", "path", r.URL.Path, "error", err)
+		s.unavail.log(s.log, r.URL.Path, "storage unavailable", err)
 		w.Header().Set("Retry-After", "1")
 		writeError(w, http.StatusServiceUnavailable, "", "storage unavailable; retry later")
 	default:

@@ -73,6 +73,7 @@ type Server struct {
 	metrics *metrics
 	mux     *http.ServeMux
 	limiter RateLimiter
+	unavail unavailableLog // why 503s are answered (errors.go)
 	// apiRoutes records every GUI API route with its roles (see handle).
 	apiRoutes []route
 	// meta records every route with its documentation (see openapi.go).
