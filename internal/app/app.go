@@ -145,7 +145,8 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 	}
 	defer jobRunner.Close()
 	api := httpapi.New(httpapi.Options{ExposeGUIAPI: cfg.ExposeGUIAPI, MaxBodyBytes: cfg.TrackMaxBodyBytes, Pprof: cfg.Pprof,
-		TrackRateLimit: cfg.TrackRateLimit, TrackRateBurst: cfg.TrackRateBurst,
+		MaxBodyBytesInFlight: cfg.MaxBodyBytesInFlight,
+		TrackRateLimit:       cfg.TrackRateLimit, TrackRateBurst: cfg.TrackRateBurst,
 		TrustedNetworks: cfg.TrustedNetworks, TrustedProxies: cfg.TrustedProxies, CORSOrigins: cfg.CORSOrigins},
 		httpapi.Deps{Store: store, Collector: col, Sources: sources, Auth: authSvc, Logger: log, Registry: reg, Secrets: secretBox,
 			Data: httpapi.DataDeps{Segments: segments, EventTypes: mapper, Jobs: jobRunner}, Workflow: flows, Outbound: outbound,
@@ -155,6 +156,7 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 	if err != nil {
 		return fmt.Errorf("HTTP_ADDR: listening on %s: %w", cfg.HTTPAddr, err)
 	}
+	ln = httpapi.LimitListener(ln, cfg.MaxConnections, cfg.TLSCertFile != "", connRefusals(log))
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -24,7 +24,7 @@ func command(t *testing.T, dataDir string, args ...string) (int, string) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, testserver.Binary(t), args...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HTTP_ADDR=127.0.0.1:0", "DATA_DIR=" + dataDir, "INSTALLATION_TOKEN=" + installToken}
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HTTP_ADDR=127.0.0.1:0", "DATA_DIR=" + dataDir, "INSTALLATION_TOKEN=" + installToken, "TRACK_RATE_LIMIT=0"}
 	out, err := cmd.CombinedOutput()
 	if ctx.Err() != nil {
 		t.Fatalf("thamesthrive %v did not finish in a minute:\n%s", args, out)
