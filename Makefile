@@ -7,7 +7,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X github.com/thamesthrive/thamesthrive/internal/app.Version=$(VERSION)
 FUZZTIME  ?= 15s
 
-.PHONY: all build run test test-race fuzz vet generate services-up services-down test-integration bench clean
+.PHONY: all build run test test-race fuzz vet generate services-up services-down test-integration bench clean test-abuse schemathesis vulncheck
 
 all: build
 
@@ -50,6 +50,19 @@ test-integration:
 
 bench:
 	@bash scripts/bench.sh
+
+# Abusive clients held longer than in `make test`: 200 slow-header connections for 30 s,
+# 64 concurrent 1 MB bodies (docs/reliability.md).
+test-abuse:
+	SLOW_CLIENTS_SECONDS=30 $(GO) test -count=1 -v -run 'TestSlowHeaderClients|TestConcurrentLargeBodiesBoundedMemory|TestConnectionLimit|TestDiskFull' ./test/e2e
+
+# Schemathesis (pinned, from PyPI) over the OpenAPI document of a running binary.
+schemathesis:
+	@bash scripts/schemathesis/run.sh
+
+# govulncheck with the toolchain go.mod pins, against golang.org/x/vulndb from the Go proxy.
+vulncheck:
+	@bash scripts/govulncheck.sh
 
 clean:
 	rm -rf bin
