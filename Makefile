@@ -7,7 +7,8 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X github.com/thamesthrive/thamesthrive/internal/app.Version=$(VERSION)
 FUZZTIME  ?= 15s
 
-.PHONY: all build run test test-race fuzz vet generate services-up services-down test-integration bench clean test-abuse schemathesis vulncheck
+.PHONY: all build run test test-race fuzz vet generate services-up services-down test-integration bench clean \
+	image image-check test-deploy test-topology test-abuse schemathesis vulncheck
 
 all: build
 
@@ -63,6 +64,22 @@ schemathesis:
 # govulncheck with the toolchain go.mod pins, against golang.org/x/vulndb from the Go proxy.
 vulncheck:
 	@bash scripts/govulncheck.sh
+
+# Deployment (docs/deployment.md): the container image (podman, or docker with a
+# daemon), its inspection and a run where the machine allows it; the Helm chart and
+# compose file checked offline (own module under deploy/); the chart's topology on
+# loopback with real Redis and OpenSearch.
+image:
+	@bash scripts/image/build.sh
+
+image-check:
+	@bash scripts/image/check.sh
+
+test-deploy:
+	cd deploy && $(GO) test -count=1 ./...
+
+test-topology:
+	@bash scripts/test-topology.sh
 
 clean:
 	rm -rf bin

@@ -24,11 +24,13 @@ import (
 	"github.com/thamesthrive/thamesthrive/internal/auth"
 	"github.com/thamesthrive/thamesthrive/internal/collector"
 	"github.com/thamesthrive/thamesthrive/internal/config"
+	"github.com/thamesthrive/thamesthrive/internal/domain"
 	"github.com/thamesthrive/thamesthrive/internal/httpapi"
 	"github.com/thamesthrive/thamesthrive/internal/identity"
 	"github.com/thamesthrive/thamesthrive/internal/jobs"
 	"github.com/thamesthrive/thamesthrive/internal/mapping"
 	"github.com/thamesthrive/thamesthrive/internal/netguard"
+	"github.com/thamesthrive/thamesthrive/internal/pipeline"
 	"github.com/thamesthrive/thamesthrive/internal/segment"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 	"github.com/thamesthrive/thamesthrive/internal/storage/sqlite"
@@ -127,9 +129,9 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 	}
 	// The workflow stage runs again last, for the segment-entered and segment-left
 	// events segmentation adds (each pass handles only events added since the last).
-	stages := []collector.Stage{mapper, resolver, flows, resolver, segments, flows}
-	coord.invalidate(sources, map[string]func(){mapping.EntityKind: mapper.Invalidate, segment.EntityKind: segments.Invalidate,
-		workflow.EntityRule: flows.InvalidateRules, workflow.EntityFlow: flows.InvalidateFlows, workflow.EntityDeployment: flows.InvalidateFlows})
+	stages := []pipeline.Stage{mapper, resolver, flows, resolver, segments, flows}
+	coord.invalidate(sources, map[string]func(){domain.EntityEventType: mapper.Invalidate, domain.EntitySegment: segments.Invalidate,
+		domain.EntityRule: flows.InvalidateRules, domain.EntityFlow: flows.InvalidateFlows, domain.EntityFlowDeployment: flows.InvalidateFlows})
 	col, err := collector.New(collector.Config{
 		Limits:    collector.Limits{MaxEvents: cfg.TrackMaxEvents},
 		CacheSize: cacheSize(cfg),

@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/thamesthrive/thamesthrive/internal/domain"
 	"github.com/thamesthrive/thamesthrive/internal/secrets"
-	"github.com/thamesthrive/thamesthrive/internal/storage"
 )
 
 // Config is the whole runtime configuration of a ThamesThrive process.
@@ -153,7 +153,7 @@ func (c Config) Validate() error {
 		return fmt.Errorf("DATA_DIR: must not be empty")
 	}
 	for _, k := range c.MergeKeys {
-		if !storage.ValidKeyPath(k) {
+		if !domain.ValidKeyPath(k) {
 			return fmt.Errorf("MERGE_KEYS: %q is not a dotted path of a-z, 0-9 and _", k)
 		}
 	}

@@ -186,7 +186,7 @@ func (s *Server) install(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("installed", "admin", u.Username)
-	s.recordChange(r, audit.ActionInstall, auth.KindUser, u.ID, u.Version)
+	s.recordChange(r, audit.ActionInstall, domain.EntityUser, u.ID, u.Version)
 	writeJSON(w, http.StatusCreated, viewUser(u))
 }
 

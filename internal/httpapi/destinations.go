@@ -13,14 +13,13 @@ import (
 	"github.com/thamesthrive/thamesthrive/internal/workflow"
 )
 
-// EntityDestination is the entity kind destinations are stored under.
-const EntityDestination = "destination"
+// domain.EntityDestination is the entity kind destinations are stored under.
 
 // Destinations are stored and validated here; delivering to them is the job of the
 // destination worker, which reads them from the store.
 func (s *Server) destinationResource() Resource[domain.Destination, *domain.Destination] {
 	return Resource[domain.Destination, *domain.Destination]{
-		Kind: EntityDestination, Base: "/api/v1/destinations", Read: permDestinations, Write: permDestinations,
+		Kind: domain.EntityDestination, Base: "/api/v1/destinations", Read: permDestinations, Write: permDestinations,
 		Validate: s.validateDestination,
 	}
 }

@@ -7,14 +7,13 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/thamesthrive/thamesthrive/internal/collector"
 	"github.com/thamesthrive/thamesthrive/internal/domain"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 )
 
 func (s *Server) sourceResource() Resource[domain.Source, *domain.Source] {
 	return Resource[domain.Source, *domain.Source]{
-		Kind: collector.EntitySource, Base: "/api/v1/event-sources", Read: permSources, Write: permSources,
+		Kind: domain.EntitySource, Base: "/api/v1/event-sources", Read: permSources, Write: permSources,
 		Validate: validateSource, Changed: s.deps.Sources.Invalidate,
 	}
 }

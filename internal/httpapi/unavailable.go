@@ -27,7 +27,7 @@ func (u *unavailableLog) log(log *slog.Logger, path, msg string, cause error) {
 	n := u.suppressed + 1
 	u.last, u.suppressed = now, 0
 	u.mu.Unlock()
-	cs := ""
+	cs := "none recorded"
 	if cause != nil {
 		cs = cause.Error()
 	}

@@ -262,7 +262,7 @@ func (s *Store) Ping(ctx context.Context) error {
 	default:
 	}
 	if err := s.r.PingContext(ctx); err != nil {
-		return fmt.Errorf("pinging sqlite: %w: %v", storage.ErrUnavailable, err)
+		return fmt.Errorf("pinging sqlite: %w: %w", storage.ErrUnavailable, err)
 	}
 	return nil
 }
