@@ -29,6 +29,15 @@ func TestSecondOpenRefused(t *testing.T) {
 	if !errors.Is(err, sqlite.ErrLocked) || !strings.Contains(err.Error(), filepath.Join(dir, sqlite.LockFileName)) {
 		t.Fatalf("second open: %v, want ErrLocked naming the lock file", err)
 	}
+	// An admin command's short-lived store opens beside it.
+	shared, err := sqlite.Open(sqlite.Config{Dir: dir, Shared: true})
+	if err != nil {
+		t.Fatalf("shared open beside a serving store: %v", err)
+	}
+	shared.Close()
+	if _, err := sqlite.Open(sqlite.Config{Dir: dir}); !errors.Is(err, sqlite.ErrLocked) {
+		t.Fatalf("closing the shared store released the lock: %v", err)
+	}
 	if _, _, err := sqlite.Restore(context.Background(), dir, "/nonexistent"); err == nil {
 		t.Fatal("restore of a missing file succeeded")
 	}

@@ -45,6 +45,12 @@ type Config struct {
 	// (FindByKey); Open makes sure each has its index, so that the first look-up does
 	// not build it while commits wait.
 	KeyPaths []string
+	// Shared opens the store without taking the data directory's lock, beside a
+	// process that holds it: for short-lived admin commands (create-user,
+	// reset-password) that change a few configuration rows. SQLite's own file locking
+	// keeps their writes safe; what the lock prevents — two processes each running the
+	// pipeline with its own caches and in-process locks over one file — does not arise.
+	Shared bool
 	// OnBatch, if set, is called after each group commit with the number of Commit
 	// calls it served and the number of new events it stored (for metrics).
 	OnBatch func(commits, events int)
@@ -135,9 +141,12 @@ func Open(cfg Config) (*Store, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("creating data directory: %w", err)
 	}
-	lock, err := lockDir(cfg.Dir)
-	if err != nil {
-		return nil, err
+	var lock *dirLock
+	if !cfg.Shared {
+		var err error
+		if lock, err = lockDir(cfg.Dir); err != nil {
+			return nil, err
+		}
 	}
 	s, err := open(cfg, sync)
 	if err != nil {
