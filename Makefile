@@ -8,7 +8,7 @@ LDFLAGS   := -s -w -X github.com/thamesthrive/thamesthrive/internal/app.Version=
 FUZZTIME  ?= 15s
 
 .PHONY: all build run test test-race fuzz vet generate services-up services-down test-integration bench clean \
-	image image-check test-deploy test-topology test-abuse schemathesis vulncheck
+	image image-check test-deploy test-topology test-abuse schemathesis vulncheck soak
 
 all: build
 
@@ -56,6 +56,12 @@ bench:
 # 64 concurrent 1 MB bodies (docs/reliability.md).
 test-abuse:
 	SLOW_CLIENTS_SECONDS=30 $(GO) test -count=1 -v -run 'TestSlowHeaderClients|TestConcurrentLargeBodiesBoundedMemory|TestConnectionLimit|TestDiskFull' ./test/e2e
+
+# /track at a fixed rate for SOAK_MINUTES (30) minutes; RSS, goroutines, open files and
+# p99 per minute must stay flat (docs/reliability.md). SOAK_RATE: requests per second.
+SOAK_MINUTES ?= 30
+soak:
+	SOAK_MINUTES=$(SOAK_MINUTES) $(GO) test -count=1 -v -timeout $$(( $(SOAK_MINUTES) + 10 ))m -run '^TestSoak$$' ./test/e2e
 
 # Schemathesis (pinned, from PyPI) over the OpenAPI document of a running binary.
 schemathesis:
