@@ -12,7 +12,6 @@ import (
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
-	"github.com/medama-io/go-useragent"
 
 	"github.com/thamesthrive/thamesthrive/internal/domain"
 	"github.com/thamesthrive/thamesthrive/internal/pipeline"
@@ -46,7 +45,6 @@ type Collector struct {
 	sources  *SourceCache
 	stages   []pipeline.Stage
 	types    map[string]*EventType
-	enrich   enricher
 	lim      Limits
 	profiles *lru.Cache[string, *domain.Profile]
 	sessions *lru.Cache[string, *domain.Session]
@@ -55,7 +53,7 @@ type Collector struct {
 // New returns a Collector over store.
 func New(cfg Config, store storage.Store, locker storage.Locker, sources *SourceCache, stages ...pipeline.Stage) (*Collector, error) {
 	c := &Collector{store: store, locker: locker, sources: sources, stages: stages, types: BuiltinEventTypes,
-		enrich: enricher{ua: useragent.NewParser()}, lim: cfg.Limits.withDefaults()}
+		lim: cfg.Limits.withDefaults()}
 	if cfg.CacheSize > 0 {
 		var err error
 		if c.profiles, err = lru.New[string, *domain.Profile](cfg.CacheSize); err != nil {
@@ -168,7 +166,7 @@ func (c *Collector) Track(ctx context.Context, src *domain.Source, req *TrackReq
 		w.Session = &domain.Session{ID: sid, Profile: domain.Ref{ID: w.Profile.ID},
 			Metadata: domain.SessionMetadata{Time: domain.SessionTime{Insert: now, Timestamp: now}, Status: domain.SessionStarted},
 			Context:  map[string]any{}, Properties: map[string]any{}}
-		c.enrich.session(w.Session, req.Context, meta, "")
+		enrichSession(w.Session, req.Context, meta, "")
 		p := w.Profile
 		p.Stats.Visits++
 		p.Metadata.Time.Visit.Last = p.Metadata.Time.Visit.Current
@@ -200,7 +198,7 @@ func (c *Collector) Track(ctx context.Context, src *domain.Source, req *TrackReq
 	}
 
 	w.Profile.Metadata.Time.Update = now
-	batch := &storage.Batch{Profiles: append([]*domain.Profile{w.Profile}, w.ExtraProfiles...)}
+	batch := &storage.Batch{Profiles: append([]*domain.Profile{w.Profile}, w.ExtraProfiles...), Work: w.Outbox}
 	if req.Options.SaveSession == nil || *req.Options.SaveSession {
 		batch.Sessions = []*domain.Session{w.Session}
 	}
@@ -445,7 +443,7 @@ func (c *Collector) Mutate(ctx context.Context, profileID string, fn func(w *pip
 		return err
 	}
 	w.Profile.Metadata.Time.Update = w.Now
-	batch := &storage.Batch{Profiles: append([]*domain.Profile{w.Profile}, w.ExtraProfiles...), Events: w.Events}
+	batch := &storage.Batch{Profiles: append([]*domain.Profile{w.Profile}, w.ExtraProfiles...), Events: w.Events, Work: w.Outbox}
 	if err := c.store.Commit(ctx, batch); err != nil {
 		c.forgetProfiles(w)
 		return err

@@ -57,6 +57,13 @@ type Config struct {
 	LoginWindow       time.Duration
 	TLSReloadInterval time.Duration
 
+	// Workers (docs/workers.md). RunWorkers is auto (serve runs them on the embedded
+	// store only), yes or no.
+	RunWorkers            string
+	DeliveryMaxAge        time.Duration
+	DeliveryBackoff       time.Duration
+	DestinationPauseAfter int
+
 	// Production backend (docs/production.md): Elasticsearch/OpenSearch and Redis.
 	ElasticHosts       []string
 	ElasticUsername    string
@@ -75,24 +82,28 @@ type Config struct {
 // Defaults are the values used for variables that are unset.
 func Defaults() Config {
 	return Config{
-		HTTPAddr:             ":8686",
-		ExposeGUIAPI:         true,
-		DataDir:              "./data",
-		SQLiteSync:           "full",
-		TrackMaxBodyBytes:    1 << 20,
-		TrackMaxEvents:       100,
-		TrackRateLimit:       100,
-		MaxConnections:       4096,
-		MaxBodyBytesInFlight: 16 << 20,
-		LogLevel:             slog.LevelInfo,
-		TokenTTL:             8 * time.Hour,
-		ShutdownTimeout:      15 * time.Second,
-		RedisPort:            6379,
-		ElasticIndexPrefix:   "thamesthrive",
-		ElasticShards:        1,
-		LoginMaxAttempts:     10,
-		LoginWindow:          15 * time.Minute,
-		TLSReloadInterval:    5 * time.Second,
+		HTTPAddr:              ":8686",
+		ExposeGUIAPI:          true,
+		DataDir:               "./data",
+		SQLiteSync:            "full",
+		TrackMaxBodyBytes:     1 << 20,
+		TrackMaxEvents:        100,
+		TrackRateLimit:        100,
+		MaxConnections:        4096,
+		MaxBodyBytesInFlight:  16 << 20,
+		LogLevel:              slog.LevelInfo,
+		TokenTTL:              8 * time.Hour,
+		ShutdownTimeout:       15 * time.Second,
+		RedisPort:             6379,
+		ElasticIndexPrefix:    "thamesthrive",
+		ElasticShards:         1,
+		LoginMaxAttempts:      10,
+		LoginWindow:           15 * time.Minute,
+		TLSReloadInterval:     5 * time.Second,
+		RunWorkers:            "auto",
+		DeliveryMaxAge:        24 * time.Hour,
+		DeliveryBackoff:       time.Second,
+		DestinationPauseAfter: 100,
 	}
 }
 
@@ -138,6 +149,10 @@ func Load(getenv func(string) string) (Config, error) {
 	p.integer("LOGIN_MAX_ATTEMPTS", &c.LoginMaxAttempts)
 	p.duration("LOGIN_WINDOW", &c.LoginWindow)
 	p.duration("TLS_RELOAD_INTERVAL", &c.TLSReloadInterval)
+	p.str("RUN_WORKERS", &c.RunWorkers)
+	p.duration("DELIVERY_MAX_AGE", &c.DeliveryMaxAge)
+	p.duration("DELIVERY_BACKOFF", &c.DeliveryBackoff)
+	p.integer("DESTINATION_PAUSE_AFTER", &c.DestinationPauseAfter)
 	if p.err != nil {
 		return Config{}, p.err
 	}
@@ -201,6 +216,20 @@ func (c Config) Validate() error {
 	}
 	if c.ElasticReplicas < 0 || c.ElasticReplicas > 16 {
 		return fmt.Errorf("ELASTIC_REPLICAS: %d is outside 0..16", c.ElasticReplicas)
+	}
+	switch strings.ToLower(c.RunWorkers) {
+	case "auto", "yes", "no":
+	default:
+		return fmt.Errorf("RUN_WORKERS: %q is not one of auto, yes, no", c.RunWorkers)
+	}
+	if c.DeliveryMaxAge < time.Second {
+		return fmt.Errorf("DELIVERY_MAX_AGE: %s is below the minimum of 1s", c.DeliveryMaxAge)
+	}
+	if c.DeliveryBackoff < 10*time.Millisecond || c.DeliveryBackoff > time.Hour {
+		return fmt.Errorf("DELIVERY_BACKOFF: %s is outside 10ms..1h", c.DeliveryBackoff)
+	}
+	if c.DestinationPauseAfter < 0 {
+		return fmt.Errorf("DESTINATION_PAUSE_AFTER: must not be negative (0 never pauses)")
 	}
 	if c.RedisPort < 1 || c.RedisPort > 65535 {
 		return fmt.Errorf("REDIS_PORT: %d is not a port", c.RedisPort)

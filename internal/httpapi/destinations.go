@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/url"
-	"slices"
-	"strings"
 
 	"github.com/thamesthrive/thamesthrive/internal/domain"
 	"github.com/thamesthrive/thamesthrive/internal/netguard"
@@ -21,6 +19,11 @@ func (s *Server) destinationResource() Resource[domain.Destination, *domain.Dest
 	return Resource[domain.Destination, *domain.Destination]{
 		Kind: domain.EntityDestination, Base: "/api/v1/destinations", Read: permDestinations, Write: permDestinations,
 		Validate: s.validateDestination,
+		Changed: func(string) {
+			if s.deps.DestinationsChanged != nil {
+				s.deps.DestinationsChanged()
+			}
+		},
 	}
 }
 
@@ -61,15 +64,7 @@ func fieldError(err error) error {
 // keeps the parser's position.
 func checkFilter(d *domain.Destination) error {
 	def, allowed := d.FilterScope()
-	e, err := query.ParseOptions{DefaultScope: def}.Parse(d.Filter)
-	if err == nil {
-		query.Inspect(e, func(n query.Node) bool {
-			if f, ok := n.(*query.Field); ok && !slices.Contains(allowed, f.Scope) && err == nil {
-				err = query.Errorf(f, "only %s@ fields can be used here, not %s@", strings.Join(allowed, "@ and "), f.Scope)
-			}
-			return err == nil
-		})
-	}
+	_, err := query.ParseOptions{DefaultScope: def, Scopes: allowed}.Parse(d.Filter)
 	if err != nil {
 		return invalid("filter", err.Error())
 	}

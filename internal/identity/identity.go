@@ -39,6 +39,10 @@ type Config struct {
 	Attempts int
 	// LockWait is how long to wait for another profile's lock before backing off.
 	LockWait time.Duration
+	// KeyLockWait bounds the wait for a merge key's lock (10s): past it the request
+	// answers 503. Key locks are always taken first and in order, so a long wait is
+	// contention, not a deadlock.
+	KeyLockWait time.Duration
 }
 
 // Resolver is the identity stage.
@@ -67,6 +71,9 @@ func New(cfg Config, store storage.Store, locker storage.Locker) (*Resolver, err
 	}
 	if cfg.LockWait <= 0 {
 		cfg.LockWait = 250 * time.Millisecond
+	}
+	if cfg.KeyLockWait <= 0 {
+		cfg.KeyLockWait = 10 * time.Second
 	}
 	settled, err := lru.New[string, struct{}](50000)
 	if err != nil {
@@ -166,7 +173,7 @@ func (r *Resolver) try(ctx context.Context, w *pipeline.Work, kvs []keyValue) (b
 		}
 	}
 	for _, kv := range kvs {
-		lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		lctx, cancel := context.WithTimeout(ctx, r.cfg.KeyLockWait)
 		u, err := r.locker.Lock(lctx, "key:"+kv.path+"\x00"+kv.value)
 		cancel()
 		if err != nil {

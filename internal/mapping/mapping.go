@@ -147,19 +147,10 @@ func compileRule(m domain.ProfileMapping) (*Rule, error) {
 		r.from = &from
 	}
 	if strings.TrimSpace(m.Condition) != "" {
-		e, err := query.Parse(m.Condition)
+		e, err := query.ParseOptions{Scopes: []string{"event", "session", "profile"},
+			ScopeMessage: "a mapping condition can use event, session and profile fields"}.Parse(m.Condition)
 		if err != nil {
 			return nil, fieldErr("condition", "%v", err)
-		}
-		var bad error
-		query.Inspect(e, func(n query.Node) bool {
-			if f, ok := n.(*query.Field); ok && f.Scope != "event" && f.Scope != "session" && f.Scope != "profile" && bad == nil {
-				bad = query.Errorf(f, "a mapping condition can use event, session and profile fields, not %s@", f.Scope)
-			}
-			return bad == nil
-		})
-		if bad != nil {
-			return nil, fieldErr("condition", "%v", bad)
 		}
 		if r.filter, err = eval.Compile(e); err != nil {
 			return nil, fieldErr("condition", "%v", err)

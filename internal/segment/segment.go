@@ -32,21 +32,8 @@ const (
 // may name no other (segments are evaluated in batch, where only the profile exists).
 // Errors are *query.Error values with a position.
 func ParseCondition(src string) (query.Expr, error) {
-	e, err := query.ParseOptions{DefaultScope: "profile"}.Parse(src)
-	if err != nil {
-		return nil, err
-	}
-	var bad *query.Error
-	query.Inspect(e, func(n query.Node) bool {
-		if f, ok := n.(*query.Field); ok && f.Scope != "profile" && bad == nil {
-			bad = query.Errorf(f, "a segment condition can only use profile fields, not %s@", f.Scope)
-		}
-		return bad == nil
-	})
-	if bad != nil {
-		return nil, bad
-	}
-	return e, nil
+	return query.ParseOptions{DefaultScope: "profile", Scopes: []string{"profile"},
+		ScopeMessage: "a segment condition can only use profile fields"}.Parse(src)
 }
 
 // Compiled is a segment ready to evaluate.
