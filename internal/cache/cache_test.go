@@ -15,7 +15,7 @@ type clock struct {
 	t  time.Time
 }
 
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 // source is a loader that counts its calls and fails while down.
@@ -64,7 +64,7 @@ func TestValuePolicy(t *testing.T) {
 			{set: 1, want: 1, loads: 1}, {set: 2, inval: true, want: 2, loads: 2}}},
 		{"an outage serves the stale value with back-off", []step{
 			{set: 1, want: 1, loads: 1},
-			{advance: 5 * time.Second, down: true, want: 1, loads: 2},       // reload fails: stale, back-off 1s
+			{advance: 5 * time.Second, down: true, want: 1, loads: 2},        // reload fails: stale, back-off 1s
 			{advance: 500 * time.Millisecond, down: true, want: 1, loads: 2}, // within back-off: no reload
 			{advance: 600 * time.Millisecond, down: true, want: 1, loads: 3}, // back-off 2s now
 			{advance: time.Second, down: true, want: 1, loads: 3},
