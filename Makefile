@@ -8,7 +8,7 @@ LDFLAGS   := -s -w -X github.com/thamesthrive/thamesthrive/internal/app.Version=
 FUZZTIME  ?= 15s
 
 .PHONY: all build run test test-race fuzz vet generate services-up services-down test-integration bench clean \
-	image image-check test-deploy test-topology
+	image image-check test-deploy test-topology gui test-gui gui-screenshots
 
 all: build
 
@@ -69,6 +69,29 @@ test-deploy:
 
 test-topology:
 	@bash scripts/test-topology.sh
+
+# The GUI (web/, docs/gui.md). `make gui` rebuilds the committed web/dist from the
+# sources and web/package-lock.json; test-gui runs the client unit tests and the
+# browser end-to-end run (needs node, npm and /usr/bin/chromium); gui-screenshots
+# refreshes the screenshots docs/gui.md shows.
+GUI_SHOTS := 01-setup-wrong-token 04-search-syntax-error 06-profile-timeline 07-profile-phone \
+	08-segment-live-count 09-rule-stale-version 12-destination-dead-letters 13-dashboard 14-dashboard-phone \
+	18-marketer-navigation
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+
+gui: web/node_modules/.package-lock.json
+	cd web && npm run build
+
+test-gui: build web/node_modules/.package-lock.json
+	cd web && npm test
+	cd web && THAMESTHRIVE_BIN=../$(BIN) node e2e/run.mjs e2e/out
+
+gui-screenshots: test-gui
+	mkdir -p docs/gui-screenshots
+	rm -f docs/gui-screenshots/*.png
+	for s in $(GUI_SHOTS); do cp web/e2e/out/$$s.png docs/gui-screenshots/; done
 
 clean:
 	rm -rf bin

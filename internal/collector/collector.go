@@ -198,7 +198,7 @@ func (c *Collector) Track(ctx context.Context, src *domain.Source, req *TrackReq
 	}
 
 	w.Profile.Metadata.Time.Update = now
-	batch := &storage.Batch{Profiles: append([]*domain.Profile{w.Profile}, w.ExtraProfiles...)}
+	batch := &storage.Batch{Profiles: append([]*domain.Profile{w.Profile}, w.ExtraProfiles...), Work: w.Outbox}
 	if req.Options.SaveSession == nil || *req.Options.SaveSession {
 		batch.Sessions = []*domain.Session{w.Session}
 	}
@@ -441,7 +441,7 @@ func (c *Collector) Mutate(ctx context.Context, profileID string, fn func(w *pip
 		return err
 	}
 	w.Profile.Metadata.Time.Update = w.Now
-	batch := &storage.Batch{Profiles: append([]*domain.Profile{w.Profile}, w.ExtraProfiles...), Events: w.Events}
+	batch := &storage.Batch{Profiles: append([]*domain.Profile{w.Profile}, w.ExtraProfiles...), Events: w.Events, Work: w.Outbox}
 	if err := c.store.Commit(ctx, batch); err != nil {
 		c.forgetProfiles(w)
 		return err

@@ -51,6 +51,13 @@ type Config struct {
 	LoginWindow       time.Duration
 	TLSReloadInterval time.Duration
 
+	// Workers (docs/workers.md). RunWorkers is auto (serve runs them on the embedded
+	// store only), yes or no.
+	RunWorkers            string
+	DeliveryMaxAge        time.Duration
+	DeliveryBackoff       time.Duration
+	DestinationPauseAfter int
+
 	// Production backend (docs/production.md): Elasticsearch/OpenSearch and Redis.
 	ElasticHosts       []string
 	ElasticUsername    string

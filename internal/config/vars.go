@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/thamesthrive/thamesthrive/internal/domain"
@@ -178,6 +179,47 @@ var vars = []Var{
 	{Name: "OUTBOUND_ALLOW_PRIVATE", Default: "`no`",
 		Doc:   "`yes` lets webhooks and e-mail reach loopback, private and link-local addresses (refused by default, also after redirects)",
 		parse: bind((*parser).boolean, func(c *Config) *bool { return &c.OutboundAllowPrivate })},
+	{Name: "RUN_WORKERS", Default: "`auto`",
+		Doc:   "whether `serve` runs the background workers (destination delivery) in its own process: `auto` on the embedded store only, `yes`, `no` ([workers.md](workers.md))",
+		parse: bind((*parser).str, func(c *Config) *string { return &c.RunWorkers }),
+		def:   func(c *Config) { c.RunWorkers = "auto" },
+		check: func(c *Config) error {
+			switch strings.ToLower(c.RunWorkers) {
+			case "auto", "yes", "no":
+				return nil
+			}
+			return fmt.Errorf("RUN_WORKERS: %q is not one of auto, yes, no", c.RunWorkers)
+		}},
+	{Name: "DELIVERY_MAX_AGE", Default: "`24h`",
+		Doc:   "how long a failing destination delivery is retried before it becomes a dead letter (at least `1s`)",
+		parse: bind((*parser).duration, func(c *Config) *time.Duration { return &c.DeliveryMaxAge }),
+		def:   func(c *Config) { c.DeliveryMaxAge = 24 * time.Hour },
+		check: func(c *Config) error {
+			if c.DeliveryMaxAge < time.Second {
+				return fmt.Errorf("DELIVERY_MAX_AGE: %s is below the minimum of 1s", c.DeliveryMaxAge)
+			}
+			return nil
+		}},
+	{Name: "DELIVERY_BACKOFF", Default: "`1s`",
+		Doc:   "first retry delay of a delivery, doubled per retry up to 10 min, with jitter (10ms–1h)",
+		parse: bind((*parser).duration, func(c *Config) *time.Duration { return &c.DeliveryBackoff }),
+		def:   func(c *Config) { c.DeliveryBackoff = time.Second },
+		check: func(c *Config) error {
+			if c.DeliveryBackoff < 10*time.Millisecond || c.DeliveryBackoff > time.Hour {
+				return fmt.Errorf("DELIVERY_BACKOFF: %s is outside 10ms..1h", c.DeliveryBackoff)
+			}
+			return nil
+		}},
+	{Name: "DESTINATION_PAUSE_AFTER", Default: "`100`",
+		Doc:   "failed deliveries in a row that pause a destination until it is resumed through the API (`0`: never)",
+		parse: bind((*parser).integer, func(c *Config) *int { return &c.DestinationPauseAfter }),
+		def:   func(c *Config) { c.DestinationPauseAfter = 100 },
+		check: func(c *Config) error {
+			if c.DestinationPauseAfter < 0 {
+				return fmt.Errorf("DESTINATION_PAUSE_AFTER: must not be negative (0 never pauses)")
+			}
+			return nil
+		}},
 	{Name: "SHUTDOWN_TIMEOUT", Default: "`15s`",
 		Doc:   "how long SIGTERM waits for in-flight requests",
 		parse: bind((*parser).duration, func(c *Config) *time.Duration { return &c.ShutdownTimeout }),

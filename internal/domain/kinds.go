@@ -16,6 +16,7 @@ const (
 	EntityFlowHistory      = "flow-history"      // id: flow id; the deployed versions kept
 	EntityResource         = "resource"          // workflow resource (credentials, endpoints)
 	EntityDestination      = "destination"       // Destination
+	EntityDestinationState = "destination-state" // id: destination id; paused or not (internal/worker)
 	EntityConsentType      = "consent-type"      // ConsentType
 	EntityReportDefinition = "report-definition" // ReportDefinition
 	EntityJob              = "job"               // background job record
@@ -26,7 +27,7 @@ const (
 )
 
 var entityKinds = []string{EntitySource, EntityEventType, EntitySegment, EntityRule, EntityFlow,
-	EntityFlowDeployment, EntityFlowHistory, EntityResource, EntityDestination, EntityConsentType, EntityReportDefinition,
+	EntityFlowDeployment, EntityFlowHistory, EntityResource, EntityDestination, EntityDestinationState, EntityConsentType, EntityReportDefinition,
 	EntityJob, EntityAudit, EntityUser, EntityToken, EntityInstall}
 
 // EntityKinds lists every entity kind, in the order of the constants.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"slices"
@@ -122,7 +123,7 @@ func (s *Server) authed(p perm, h http.HandlerFunc) http.Handler {
 			return
 		}
 		if !allows(p, pr.Roles) {
-			writeError(w, http.StatusForbidden, "", fmt.Sprintf("your roles %v may not use this route", pr.Roles))
+			writeError(w, http.StatusForbidden, "", fmt.Sprintf("your roles %v may not use this route; an admin can give you a role that may (docs/security.md)", pr.Roles))
 			return
 		}
 		h(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, pr)))
@@ -150,6 +151,11 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 		var typ *json.UnmarshalTypeError
 		if errors.As(err, &typ) {
 			return fmt.Errorf("%s: must be %s: %w", typ.Field, typ.Type.Kind(), storage.ErrInvalid)
+		}
+		var syn *json.SyntaxError
+		if errors.As(err, &syn) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return fmt.Errorf("body: is not a JSON object (%s); send JSON with Content-Type: application/json: %w",
+				strings.TrimPrefix(err.Error(), "json: "), storage.ErrInvalid)
 		}
 		return fmt.Errorf("body: %s: %w", strings.TrimPrefix(err.Error(), "json: "), storage.ErrInvalid)
 	}

@@ -21,6 +21,11 @@ func (s *Server) destinationResource() Resource[domain.Destination, *domain.Dest
 	return Resource[domain.Destination, *domain.Destination]{
 		Kind: domain.EntityDestination, Base: "/api/v1/destinations", Read: permDestinations, Write: permDestinations,
 		Validate: s.validateDestination,
+		Changed: func(string) {
+			if s.deps.DestinationsChanged != nil {
+				s.deps.DestinationsChanged()
+			}
+		},
 	}
 }
 

@@ -66,14 +66,14 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		}
 		writeError(w, status, pe.Field, pe.Error())
 	case errors.Is(err, storage.ErrNotFound):
-		writeError(w, http.StatusNotFound, "", err.Error())
+		writeError(w, http.StatusNotFound, "", userMessage(err))
 	case errors.Is(err, storage.ErrConflict):
-		writeError(w, http.StatusConflict, "", err.Error())
+		writeError(w, http.StatusConflict, fieldOf(err), userMessage(err))
 	case errors.Is(err, storage.ErrInvalid):
-		writeError(w, http.StatusBadRequest, fieldOf(err), err.Error())
+		writeError(w, http.StatusBadRequest, fieldOf(err), userMessage(err))
 	case errors.Is(err, auth.ErrBadCredentials), errors.Is(err, auth.ErrBadToken):
 		w.Header().Set("WWW-Authenticate", `Bearer realm="thamesthrive"`)
-		writeError(w, http.StatusUnauthorized, "", err.Error())
+		writeError(w, http.StatusUnauthorized, "", authMessage(err))
 	case errors.Is(err, auth.ErrInstallToken):
 		writeError(w, http.StatusForbidden, "token", err.Error())
 	case errors.Is(err, auth.ErrInstalled):

@@ -34,6 +34,9 @@ type Work struct {
 	Events     []*domain.Event // new events of this request, in request order
 	// ExtraProfiles are stored with the batch (e.g. profiles merged away).
 	ExtraProfiles []*domain.Profile
+	// Outbox is queued with the batch, in the same atomic write (destination
+	// deliveries), so that a stored event's work is never lost.
+	Outbox []*domain.WorkItem
 	// MergeKeys are extra profile paths (e.g. "data.contact.email.main") on which a
 	// workflow asked the identity stage to merge this profile.
 	MergeKeys []string

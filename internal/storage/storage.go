@@ -50,6 +50,8 @@ type Batch struct {
 	Profiles []*domain.Profile // upserted by id
 	Sessions []*domain.Session // upserted by id
 	Events   []*domain.Event   // inserted; an id that exists already is skipped
+	// Work is queued in the same atomic write (work.go): the transactional outbox.
+	Work []*WorkItem
 }
 
 // Profiles reads profiles.
