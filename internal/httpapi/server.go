@@ -77,11 +77,12 @@ type Server struct {
 	apiRoutes []route
 	// meta records every route with its documentation (see openapi.go).
 	meta routeMeta
+	tracker *trackerFile
 }
 
 // New builds the handler tree.
 func New(opt Options, deps Deps) *Server {
-	s := &Server{opt: opt, deps: deps, log: deps.Logger, mux: http.NewServeMux()}
+	s := &Server{opt: opt, deps: deps, log: deps.Logger, mux: http.NewServeMux(), tracker: newTrackerFile()}
 	s.metrics = newMetrics(deps.Registry)
 	switch {
 	case deps.RateLimiter != nil:
@@ -112,6 +113,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /collect/{event_type}/{source_id}", s.collect)
 	m.HandleFunc("POST /collect/{event_type}/{source_id}", s.collect)
 	m.HandleFunc("OPTIONS /collect/{event_type}/{source_id}", s.preflight)
+	s.collectorRoutes(m)
 	if !s.opt.ExposeGUIAPI {
 		return
 	}
