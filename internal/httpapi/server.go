@@ -76,7 +76,7 @@ type Server struct {
 	// apiRoutes records every GUI API route with its roles (see handle).
 	apiRoutes []route
 	// meta records every route with its documentation (see openapi.go).
-	meta routeMeta
+	meta    routeMeta
 	tracker *trackerFile
 }
 
