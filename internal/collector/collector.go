@@ -237,6 +237,9 @@ func (c *Collector) Track(ctx context.Context, src *domain.Source, req *TrackReq
 		w.Session.Metadata.Status = domain.SessionActive
 		w.Session.Metadata.Time.Duration = now.Sub(w.Session.Metadata.Time.Timestamp.Time).Seconds()
 	}
+	if req.Apply != nil {
+		req.Apply(w.Profile)
+	}
 	if len(req.Properties) > 0 {
 		for k, v := range req.Properties {
 			w.Session.Properties[k] = v

@@ -20,6 +20,10 @@ type TrackRequest struct {
 	Properties map[string]any `json:"properties"`
 	Options    TrackOptions   `json:"options"`
 	Events     []TrackEvent   `json:"events"`
+	// Apply, set by routes that translate other protocols (the Segment-compatible /v1
+	// routes), changes the locked profile before the events are built: e.g. sets the
+	// merge key a Segment userId stands for.
+	Apply func(p *domain.Profile) `json:"-"`
 }
 
 // IDRef is {"id": "..."}.

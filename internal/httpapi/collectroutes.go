@@ -11,4 +11,7 @@ func (s *Server) collectorRoutes(m recorder) {
 	s.describe("GET /tracker/{file}", Doc{Summary: "The browser tracker under its content hash, cached for a year",
 		Tags: []string{"collector"}, Response: "", ResponseType: "text/javascript",
 		Params: []Param{{Name: "file", In: "path", Description: "<hash>.js, as named by the Link header of /tracker.js"}}})
+	if s.segment != nil {
+		s.segmentV1Routes(m)
+	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/thamesthrive/thamesthrive/internal/collector"
 	"github.com/thamesthrive/thamesthrive/internal/netguard"
 	"github.com/thamesthrive/thamesthrive/internal/secrets"
+	"github.com/thamesthrive/thamesthrive/internal/segmentio"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 	"github.com/thamesthrive/thamesthrive/internal/workflow"
 )
@@ -78,12 +79,16 @@ type Server struct {
 	// meta records every route with its documentation (see openapi.go).
 	meta    routeMeta
 	tracker *trackerFile
+	segment *segmentio.Service
 }
 
 // New builds the handler tree.
 func New(opt Options, deps Deps) *Server {
 	s := &Server{opt: opt, deps: deps, log: deps.Logger, mux: http.NewServeMux(), tracker: newTrackerFile()}
 	s.metrics = newMetrics(deps.Registry)
+	if deps.Collector != nil {
+		s.segment = segmentio.New(deps.Collector, deps.Store)
+	}
 	switch {
 	case deps.RateLimiter != nil:
 		s.limiter = deps.RateLimiter
