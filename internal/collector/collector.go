@@ -237,9 +237,6 @@ func (c *Collector) Track(ctx context.Context, src *domain.Source, req *TrackReq
 		w.Session.Metadata.Status = domain.SessionActive
 		w.Session.Metadata.Time.Duration = now.Sub(w.Session.Metadata.Time.Timestamp.Time).Seconds()
 	}
-	if req.Apply != nil {
-		req.Apply(w.Profile)
-	}
 	if len(req.Properties) > 0 {
 		for k, v := range req.Properties {
 			w.Session.Properties[k] = v
@@ -249,6 +246,11 @@ func (c *Collector) Track(ctx context.Context, src *domain.Source, req *TrackReq
 	resp := &TrackResponse{Events: make([]string, 0, len(req.Events)), Errors: []string{}}
 	if err := c.buildEvents(ctx, req, meta, w, resp); err != nil {
 		return nil, err
+	}
+	if req.Apply != nil && len(w.Events) > 0 {
+		// Not for a retry whose events were all received: it was applied then, and the
+		// profile may have changed since.
+		req.Apply(w.Profile)
 	}
 	for _, st := range c.stages {
 		if err := st.Process(ctx, w); err != nil {

@@ -21,8 +21,9 @@ type TrackRequest struct {
 	Options    TrackOptions   `json:"options"`
 	Events     []TrackEvent   `json:"events"`
 	// Apply, set by routes that translate other protocols (the Segment-compatible /v1
-	// routes), changes the locked profile before the events are built: e.g. sets the
-	// merge key a Segment userId stands for.
+	// routes), changes the locked profile after the events are built and before the
+	// stages run (e.g. sets the merge key a Segment userId stands for); not when every
+	// event of the request was already received.
 	Apply func(p *domain.Profile) `json:"-"`
 }
 

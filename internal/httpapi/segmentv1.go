@@ -122,12 +122,17 @@ func (s *Server) segmentSettings(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// checkJSONContentType accepts JSON bodies, and text/plain when plainOK (browsers send
-// text/plain to avoid a CORS preflight). Anything else is a 415.
-func checkJSONContentType(r *http.Request, plainOK bool) error {
+// checkJSONContentType accepts JSON bodies, bodies without a Content-Type, and, when
+// lenient (the /v1 routes): text/plain (browsers send it to avoid a CORS preflight) and
+// application/x-www-form-urlencoded (RudderStack's Node SDK labels its gzip JSON so;
+// the body must still be JSON). Anything else is a 415.
+func checkJSONContentType(r *http.Request, lenient bool) error {
 	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return nil
+	}
 	mt, _, err := mime.ParseMediaType(ct)
-	if err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json") || (plainOK && mt == "text/plain")) {
+	if err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json") || (lenient && (mt == "text/plain" || mt == "application/x-www-form-urlencoded"))) {
 		return nil
 	}
 	return &collector.Error{Status: http.StatusUnsupportedMediaType, Field: "Content-Type",
