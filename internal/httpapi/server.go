@@ -132,6 +132,7 @@ func (s *Server) routes() {
 	register(s, s.sourceResource())
 	register(s, s.consentTypeResource())
 	register(s, s.destinationResource())
+	register(s, s.linkResource())
 	s.workflowRoutes()
 	s.userRoutes()
 	s.auditRoutes()

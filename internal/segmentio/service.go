@@ -100,7 +100,6 @@ func (s *Service) Handle(ctx context.Context, src *domain.Source, b *Batch, meta
 // identity stage merges it with the profile that already holds it.
 func (s *Service) alias(ctx context.Context, src *domain.Source, m *Message, req *collector.TrackRequest, meta collector.RequestMeta, received time.Time) error {
 	prev, _ := idString(m.PreviousID, "")
-	user, _ := idString(m.UserID, "")
 	ran := false
 	for _, pid := range []string{DeriveID("anonymous", prev), UserProfile(prev)} {
 		_, err := s.store.Profiles().Get(ctx, pid)
@@ -127,8 +126,11 @@ func (s *Service) alias(ctx context.Context, src *domain.Source, m *Message, req
 	if ran {
 		return nil
 	}
+	// Neither exists yet (the SDK delivered the alias first): the previous userId's
+	// profile is made now, holding the new userId, so that it is merged at once and
+	// the previous id's later messages follow it.
 	r := *req
-	r.Profile = &collector.IDRef{ID: UserProfile(user)}
+	r.Profile = &collector.IDRef{ID: UserProfile(prev)}
 	r.Session = &collector.IDRef{ID: m.sessionFor(r.Profile.ID, received)}
 	_, err := s.col.Track(ctx, src, &r, meta)
 	return err

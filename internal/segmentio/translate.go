@@ -90,7 +90,14 @@ func (m *Message) Request(src *domain.Source, received time.Time) (req *collecto
 	if user != "" {
 		// userId is a merge key: the profile holding it is the identified person, and
 		// any other profile that gets the same userId is merged with it.
+		// Not on a profile that already holds this userId's profile (reached through a
+		// merge): its identifier may be another of the person's ids, and overwriting it
+		// would split them again.
+		own := UserProfile(user)
 		apply = append(apply, func(p *domain.Profile) {
+			if p.ID != own && slices.Contains(p.IDs, own) {
+				return
+			}
 			if p.Data == nil {
 				p.Data = map[string]any{}
 			}

@@ -202,7 +202,9 @@ function pump(): void {
 }
 
 function ids(a: Answer): void {
-  // A merge can change the profile id: the answer is the truth.
+  // A merge can change the profile id: the answer is the truth. (Unless the visitor
+  // opted out while the request was under way.)
+  if (optedOut()) return;
   if (a && a.profile && a.profile.id) set(PID, a.profile.id);
   if (a && a.session && a.session.id) set(SID, a.session.id);
 }
