@@ -7,7 +7,9 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X github.com/thamesthrive/thamesthrive/internal/app.Version=$(VERSION)
 FUZZTIME  ?= 15s
 
-.PHONY: all build run test test-race fuzz vet generate services-up services-down test-integration bench clean tracker tracker-check test-collect
+.PHONY: all build run test test-race fuzz vet generate services-up services-down test-integration bench clean \
+	image image-check test-deploy test-topology gui test-gui gui-screenshots \
+	tracker tracker-check test-collect
 
 all: build
 
@@ -67,6 +69,44 @@ test-integration:
 
 bench:
 	@bash scripts/bench.sh
+
+# Deployment (docs/deployment.md): the container image (podman, or docker with a
+# daemon), its inspection and a run where the machine allows it; the Helm chart and
+# compose file checked offline (own module under deploy/); the chart's topology on
+# loopback with real Redis and OpenSearch.
+image:
+	@bash scripts/image/build.sh
+
+image-check:
+	@bash scripts/image/check.sh
+
+test-deploy:
+	cd deploy && $(GO) test -count=1 ./...
+
+test-topology:
+	@bash scripts/test-topology.sh
+
+# The GUI (web/, docs/gui.md). `make gui` rebuilds the committed web/dist from the
+# sources and web/package-lock.json; test-gui runs the client unit tests and the
+# browser end-to-end run (needs node, npm and /usr/bin/chromium); gui-screenshots
+# refreshes the screenshots docs/gui.md shows.
+GUI_SHOTS := 01-setup-wrong-token 04-search-syntax-error 06-profile-timeline 07-profile-phone \
+	08-segment-live-count 09-rule-stale-version 12-dashboard 13-dashboard-phone 17-marketer-navigation
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+
+gui: web/node_modules/.package-lock.json
+	cd web && npm run build
+
+test-gui: build web/node_modules/.package-lock.json
+	cd web && npm test
+	cd web && THAMESTHRIVE_BIN=../$(BIN) node e2e/run.mjs e2e/out
+
+gui-screenshots: test-gui
+	mkdir -p docs/gui-screenshots
+	rm -f docs/gui-screenshots/*.png
+	for s in $(GUI_SHOTS); do cp web/e2e/out/$$s.png docs/gui-screenshots/; done
 
 clean:
 	rm -rf bin

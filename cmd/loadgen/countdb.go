@@ -7,12 +7,13 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/thamesthrive/thamesthrive/internal/loadtest"
 	_ "modernc.org/sqlite"
+
+	"github.com/thamesthrive/thamesthrive/internal/loadtest"
 )
 
 // internalSource is the source id of the events the server makes itself (segment-entered,
-// segment-left): internal/collector.InternalSource.
+// segment-left): internal/pipeline.InternalSource.
 const internalSource = "internal"
 
 // storedFile is what `loadgen countdb` writes: the counts the nothing-lost check compares

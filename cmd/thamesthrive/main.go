@@ -18,6 +18,12 @@ commands:
   migrate   create or upgrade the storage schema (Elasticsearch/OpenSearch indices)
   version   print the version
 
+admin commands (docs/deployment.md):
+  healthcheck [-ready]                          exit 0 when the local serve answers /healthz (/readyz)
+  create-user -username U -roles R[,R] [-name N] [-password-env VAR]
+  reset-password -username U [-enable] [-password-env VAR]
+            the password comes from standard input (no echo on a terminal) or VAR
+
 Configuration comes from environment variables; see docs/configuration.md.
 `
 
@@ -25,6 +31,9 @@ func main() {
 	if len(os.Args) < 2 {
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)
+	}
+	if cmd, ok := adminCommands[os.Args[1]]; ok {
+		os.Exit(cmd(os.Args[2:]))
 	}
 	switch os.Args[1] {
 	case "serve":

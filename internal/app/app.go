@@ -24,14 +24,18 @@ import (
 	"github.com/thamesthrive/thamesthrive/internal/auth"
 	"github.com/thamesthrive/thamesthrive/internal/collector"
 	"github.com/thamesthrive/thamesthrive/internal/config"
+	"github.com/thamesthrive/thamesthrive/internal/delivery"
+	"github.com/thamesthrive/thamesthrive/internal/domain"
 	"github.com/thamesthrive/thamesthrive/internal/httpapi"
 	"github.com/thamesthrive/thamesthrive/internal/identity"
 	"github.com/thamesthrive/thamesthrive/internal/jobs"
 	"github.com/thamesthrive/thamesthrive/internal/mapping"
 	"github.com/thamesthrive/thamesthrive/internal/netguard"
+	"github.com/thamesthrive/thamesthrive/internal/pipeline"
 	"github.com/thamesthrive/thamesthrive/internal/segment"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 	"github.com/thamesthrive/thamesthrive/internal/storage/sqlite"
+	"github.com/thamesthrive/thamesthrive/internal/worker"
 	"github.com/thamesthrive/thamesthrive/internal/workflow"
 )
 
@@ -86,6 +90,7 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 		return err
 	}
 	defer store.Close()
+	queue, deliveryLog, hasQueue := workBackend(store)
 	store = coord.wrap(store)
 
 	installToken := cfg.InstallationToken
@@ -127,9 +132,15 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 	}
 	// The workflow stage runs again last, for the segment-entered and segment-left
 	// events segmentation adds (each pass handles only events added since the last).
-	stages := []collector.Stage{mapper, resolver, flows, resolver, segments, flows}
-	coord.invalidate(sources, map[string]func(){mapping.EntityKind: mapper.Invalidate, segment.EntityKind: segments.Invalidate,
-		workflow.EntityRule: flows.InvalidateRules, workflow.EntityFlow: flows.InvalidateFlows, workflow.EntityDeployment: flows.InvalidateFlows})
+	stages := []pipeline.Stage{mapper, resolver, flows, resolver, segments, flows}
+	// Last: deliveries to destinations are queued with the batch (the outbox).
+	planner := delivery.NewPlanner(store.Entities(), 0, log)
+	if hasQueue {
+		stages = append(stages, planner)
+	}
+	coord.invalidate(sources, map[string]func(){domain.EntityEventType: mapper.Invalidate, domain.EntitySegment: segments.Invalidate,
+		domain.EntityRule: flows.InvalidateRules, domain.EntityFlow: flows.InvalidateFlows, domain.EntityFlowDeployment: flows.InvalidateFlows,
+		domain.EntityDestination: planner.Invalidate})
 	col, err := collector.New(collector.Config{
 		Limits:    collector.Limits{MaxEvents: cfg.TrackMaxEvents},
 		CacheSize: cacheSize(cfg),
@@ -144,12 +155,23 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 		return fmt.Errorf("starting the job runner: %w", err)
 	}
 	defer jobRunner.Close()
+	var deliveries *worker.Admin
+	if hasQueue {
+		deliveries = &worker.Admin{Queue: queue, Log: deliveryLog, Entities: store.Entities()}
+	}
 	api := httpapi.New(httpapi.Options{ExposeGUIAPI: cfg.ExposeGUIAPI, MaxBodyBytes: cfg.TrackMaxBodyBytes, Pprof: cfg.Pprof,
 		TrackRateLimit: cfg.TrackRateLimit, TrackRateBurst: cfg.TrackRateBurst,
-		TrustedNetworks: cfg.TrustedNetworks, TrustedProxies: cfg.TrustedProxies, CORSOrigins: cfg.CORSOrigins},
+		TrustedNetworks: cfg.TrustedNetworks, TrustedProxies: cfg.TrustedProxies, CORSOrigins: cfg.CORSOrigins,
+		Version: Version, Backend: backendName(cfg)},
 		httpapi.Deps{Store: store, Collector: col, Sources: sources, Auth: authSvc, Logger: log, Registry: reg, Secrets: secretBox,
 			Data: httpapi.DataDeps{Segments: segments, EventTypes: mapper, Jobs: jobRunner}, Workflow: flows, Outbound: outbound,
-			RateLimiter: coord.rateLimiter(cfg)})
+			RateLimiter: coord.rateLimiter(cfg), DestinationsChanged: planner.Invalidate, Deliveries: deliveries})
+	stopWorkers := func() {}
+	if hasQueue && runWorkers(cfg) {
+		if stopWorkers, err = startWorkers(cfg, log, reg, store, queue, deliveryLog, secretBox, outbound); err != nil {
+			return err
+		}
+	}
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
@@ -198,6 +220,7 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Warn("shutdown_incomplete", "error", err)
 	}
+	stopWorkers()     // deliveries in flight finish and are acknowledged
 	jobRunner.Close() // before the store: running jobs record that they were interrupted
 	if err := store.Close(); err != nil {
 		return fmt.Errorf("closing store: %w", err)
@@ -218,12 +241,14 @@ func printNextSteps(out io.Writer, cfg config.Config, scheme string, addr net.Ad
 	case !cfg.ExposeGUIAPI:
 		fmt.Fprintf(out, "Collector only (EXPOSE_GUI_API=no): send events to %s/track\n\n", base)
 	case installed:
+		fmt.Fprintf(out, "Open the GUI at %s/gui/\n", base)
 		fmt.Fprintf(out, "Get a token:  curl -s %s/api/v1/auth/token -d username=YOU -d password=…\n\n", base)
 	default:
 		if generated {
 			fmt.Fprintf(out, "Installation token (printed once, set INSTALLATION_TOKEN to choose your own): %s\n", token)
 		}
-		fmt.Fprintf(out, "Create the first admin:\n  curl -s %s/api/v1/install -H 'Content-Type: application/json' \\\n"+
+		fmt.Fprintf(out, "Create the first admin at %s/gui/ with the installation token, or:\n", base)
+		fmt.Fprintf(out, "  curl -s %s/api/v1/install -H 'Content-Type: application/json' \\\n"+
 			"    -d '{\"username\":\"admin@example.com\",\"password\":\"choose-a-password\",\"token\":\"%s\"}'\n\n", base, token)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/thamesthrive/thamesthrive/internal/auth"
 	"github.com/thamesthrive/thamesthrive/internal/collector"
 	"github.com/thamesthrive/thamesthrive/internal/config"
+	"github.com/thamesthrive/thamesthrive/internal/domain"
 	"github.com/thamesthrive/thamesthrive/internal/httpapi"
 	"github.com/thamesthrive/thamesthrive/internal/identity"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
@@ -160,7 +161,7 @@ func (c *coordination) invalidate(sources *collector.SourceCache, byKind map[str
 		return
 	}
 	c.bus.OnChange(func(kind, id string) {
-		if kind == collector.EntitySource {
+		if kind == domain.EntitySource {
 			sources.Invalidate(id)
 		}
 		for k, fn := range byKind {

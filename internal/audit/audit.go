@@ -18,9 +18,6 @@ import (
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 )
 
-// Kind is the entity kind of audit entries.
-const Kind = "audit"
-
 // Actions.
 const (
 	ActionCreate  = "create"
@@ -57,7 +54,7 @@ func Log(ctx context.Context, entities storage.Entities, e *Entry) error {
 	if err != nil {
 		return err
 	}
-	if _, err := entities.Put(ctx, &storage.Entity{Kind: Kind, ID: e.ID, Doc: doc}, 0); err != nil {
+	if _, err := entities.Put(ctx, &storage.Entity{Kind: domain.EntityAudit, ID: e.ID, Doc: doc}, 0); err != nil {
 		return fmt.Errorf("recording audit entry: %w", err)
 	}
 	return nil
@@ -106,7 +103,7 @@ func List(ctx context.Context, entities storage.Entities, f Filter, page storage
 	if f.empty() {
 		opts.Page = page
 	}
-	ents, total, err := entities.List(ctx, Kind, opts)
+	ents, total, err := entities.List(ctx, domain.EntityAudit, opts)
 	if err != nil {
 		return nil, 0, fmt.Errorf("listing audit entries: %w", err)
 	}

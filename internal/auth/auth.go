@@ -24,13 +24,6 @@ import (
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 )
 
-// Entity kinds used by this package.
-const (
-	KindUser    = "user"
-	KindToken   = "token"
-	KindInstall = "install"
-)
-
 // Errors of this package; the HTTP layer maps them to statuses.
 var (
 	ErrBadCredentials = errors.New("wrong username or password")
@@ -135,7 +128,7 @@ func GenerateSecret(n int) string {
 
 // Installed reports whether the first admin exists.
 func (s *Service) Installed(ctx context.Context) (bool, error) {
-	_, err := s.entities.Get(ctx, KindInstall, "install")
+	_, err := s.entities.Get(ctx, domain.EntityInstall, "install")
 	if errors.Is(err, storage.ErrNotFound) {
 		return false, nil
 	}
@@ -159,7 +152,7 @@ func (s *Service) Install(ctx context.Context, username, password, token string)
 	}
 	// The install marker is created first and only once (Put with version 0), which
 	// decides races between concurrent installs.
-	if _, err := s.entities.Put(ctx, &storage.Entity{Kind: KindInstall, ID: "install", Doc: []byte(`{"user":` + mustJSON(u.ID) + `}`)}, 0); err != nil {
+	if _, err := s.entities.Put(ctx, &storage.Entity{Kind: domain.EntityInstall, ID: "install", Doc: []byte(`{"user":` + mustJSON(u.ID) + `}`)}, 0); err != nil {
 		if errors.Is(err, storage.ErrConflict) {
 			return nil, ErrInstalled
 		}
@@ -214,7 +207,7 @@ func (s *Service) putUser(ctx context.Context, u *domain.User, ifVersion int64) 
 	if err != nil {
 		return err
 	}
-	v, err := s.entities.Put(ctx, &storage.Entity{Kind: KindUser, ID: u.ID, Doc: doc}, ifVersion)
+	v, err := s.entities.Put(ctx, &storage.Entity{Kind: domain.EntityUser, ID: u.ID, Doc: doc}, ifVersion)
 	if err != nil {
 		return fmt.Errorf("storing user %q: %w", u.ID, err)
 	}
@@ -224,7 +217,7 @@ func (s *Service) putUser(ctx context.Context, u *domain.User, ifVersion int64) 
 
 // GetUser reads a user.
 func (s *Service) GetUser(ctx context.Context, id string) (*domain.User, error) {
-	ent, err := s.entities.Get(ctx, KindUser, id)
+	ent, err := s.entities.Get(ctx, domain.EntityUser, id)
 	if err != nil {
 		return nil, err
 	}
@@ -288,7 +281,7 @@ func (s *Service) issue(ctx context.Context, u *domain.User) (*Token, error) {
 	}
 	st := storedToken{UserID: u.ID, Issued: now, Expires: domain.NewTime(now.Add(s.cfg.TokenTTL))}
 	doc, _ := json.Marshal(st)
-	if _, err := s.entities.Put(ctx, &storage.Entity{Kind: KindToken, ID: tokenKey(secret), Doc: doc}, 0); err != nil {
+	if _, err := s.entities.Put(ctx, &storage.Entity{Kind: domain.EntityToken, ID: tokenKey(secret), Doc: doc}, 0); err != nil {
 		return nil, fmt.Errorf("storing token: %w", err)
 	}
 	return &Token{AccessToken: secret, TokenType: "bearer", ExpiresIn: int64(s.cfg.TokenTTL.Seconds()), Roles: u.Roles}, nil
@@ -314,7 +307,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*Principal, 
 	if secret == "" || len(secret) > 256 {
 		return nil, ErrBadToken
 	}
-	ent, err := s.entities.Get(ctx, KindToken, tokenKey(secret))
+	ent, err := s.entities.Get(ctx, domain.EntityToken, tokenKey(secret))
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, ErrBadToken
 	}
@@ -326,7 +319,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*Principal, 
 		return nil, ErrBadToken
 	}
 	if !s.cfg.Now().Before(st.Expires.Time) {
-		_ = s.entities.Delete(ctx, KindToken, tokenKey(secret))
+		_ = s.entities.Delete(ctx, domain.EntityToken, tokenKey(secret))
 		return nil, ErrBadToken
 	}
 	u, err := s.GetUser(ctx, st.UserID)
@@ -346,7 +339,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*Principal, 
 
 // Logout revokes a token.
 func (s *Service) Logout(ctx context.Context, secret string) error {
-	err := s.entities.Delete(ctx, KindToken, tokenKey(secret))
+	err := s.entities.Delete(ctx, domain.EntityToken, tokenKey(secret))
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil
 	}

@@ -88,7 +88,7 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (*domain.User, err
 // ListUsers returns one page of users whose id, username or name contains q
 // (case-insensitive), ordered by id, and how many match.
 func (s *Service) ListUsers(ctx context.Context, q string, page storage.Page) ([]*domain.User, int64, error) {
-	ents, _, err := s.entities.List(ctx, KindUser, storage.ListOptions{})
+	ents, _, err := s.entities.List(ctx, domain.EntityUser, storage.ListOptions{})
 	if err != nil {
 		return nil, 0, err
 	}
@@ -122,7 +122,7 @@ func decodeUser(e *storage.Entity) (*domain.User, error) {
 
 // otherAdmins counts enabled admins other than id.
 func (s *Service) otherAdmins(ctx context.Context, id string) (int, error) {
-	ents, _, err := s.entities.List(ctx, KindUser, storage.ListOptions{})
+	ents, _, err := s.entities.List(ctx, domain.EntityUser, storage.ListOptions{})
 	if err != nil {
 		return 0, err
 	}
@@ -241,7 +241,7 @@ func (s *Service) DeleteUser(ctx context.Context, id string) error {
 			return ErrLastAdmin
 		}
 	}
-	if err := s.entities.Delete(ctx, KindUser, id); err != nil {
+	if err := s.entities.Delete(ctx, domain.EntityUser, id); err != nil {
 		return err
 	}
 	_, err = s.RevokeTokens(ctx, id)
@@ -260,7 +260,7 @@ type Session struct {
 // tokensOf scans the tokens for those of userID (every user when "") and deletes the
 // expired ones it meets on the way.
 func (s *Service) tokensOf(ctx context.Context, userID string, each func(key string, st storedToken) error) error {
-	ents, _, err := s.entities.List(ctx, KindToken, storage.ListOptions{})
+	ents, _, err := s.entities.List(ctx, domain.EntityToken, storage.ListOptions{})
 	if err != nil {
 		return err
 	}
@@ -271,7 +271,7 @@ func (s *Service) tokensOf(ctx context.Context, userID string, each func(key str
 			continue
 		}
 		if !now.Before(st.Expires.Time) {
-			if err := s.entities.Delete(ctx, KindToken, e.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			if err := s.entities.Delete(ctx, domain.EntityToken, e.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
 				return err
 			}
 			continue
@@ -303,7 +303,7 @@ func (s *Service) Sessions(ctx context.Context, id string) ([]Session, error) {
 func (s *Service) RevokeTokens(ctx context.Context, id string) (int, error) {
 	n := 0
 	err := s.tokensOf(ctx, id, func(key string, _ storedToken) error {
-		if err := s.entities.Delete(ctx, KindToken, key); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		if err := s.entities.Delete(ctx, domain.EntityToken, key); err != nil && !errors.Is(err, storage.ErrNotFound) {
 			return err
 		}
 		n++

@@ -8,15 +8,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	lru "github.com/hashicorp/golang-lru/v2"
-	"github.com/medama-io/go-useragent"
 
 	"github.com/thamesthrive/thamesthrive/internal/domain"
+	"github.com/thamesthrive/thamesthrive/internal/pipeline"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 )
 
@@ -27,58 +25,6 @@ type Config struct {
 	// (each); 0 disables the cache. Only a process that is the sole writer of its
 	// store may cache (the embedded backend); replicas sharing a store must not.
 	CacheSize int
-}
-
-// Stage is a step of the pipeline that runs after events are built and the profile is
-// updated, and before the commit: identity merging, rules and workflows, segmentation.
-type Stage interface {
-	Process(ctx context.Context, w *Work) error
-}
-
-// Work is everything one /track request reads and changes. Stages may change the
-// profile, session and events, add profiles to store (merge tombstones), and add to the
-// tracker's response.
-type Work struct {
-	Source     *domain.Source
-	Profile    *domain.Profile
-	Session    *domain.Session
-	NewProfile bool
-	NewSession bool
-	Events     []*domain.Event // new events of this request, in request order
-	// ExtraProfiles are stored with the batch (e.g. profiles merged away).
-	ExtraProfiles []*domain.Profile
-	// MergeKeys are extra profile paths (e.g. "data.contact.email.main") on which a
-	// workflow asked the identity stage to merge this profile.
-	MergeKeys []string
-	UX        []any
-	Response  map[string]any
-	Warnings  []string
-	Now       domain.Time
-	save      map[*domain.Event]bool
-	deferred  []func()
-	state     map[any]any
-}
-
-// State returns the value a stage stored under key for this request (nil if none).
-func (w *Work) State(key any) any { return w.state[key] }
-
-// SetState keeps a stage's per-request value under key (use an unexported key type).
-func (w *Work) SetState(key, v any) {
-	if w.state == nil {
-		w.state = map[any]any{}
-	}
-	w.state[key] = v
-}
-
-// Defer registers fn to run once the request's batch is committed (or failed): stages
-// use it to hold locks until their changes are durable.
-func (w *Work) Defer(fn func()) { w.deferred = append(w.deferred, fn) }
-
-func (w *Work) runDeferred() {
-	for i := len(w.deferred) - 1; i >= 0; i-- {
-		w.deferred[i]()
-	}
-	w.deferred = nil
 }
 
 // TrackResponse is the body /track answers.
@@ -97,18 +43,17 @@ type Collector struct {
 	store    storage.Store
 	locker   storage.Locker
 	sources  *SourceCache
-	stages   []Stage
+	stages   []pipeline.Stage
 	types    map[string]*EventType
-	enrich   enricher
 	lim      Limits
 	profiles *lru.Cache[string, *domain.Profile]
 	sessions *lru.Cache[string, *domain.Session]
 }
 
 // New returns a Collector over store.
-func New(cfg Config, store storage.Store, locker storage.Locker, sources *SourceCache, stages ...Stage) (*Collector, error) {
+func New(cfg Config, store storage.Store, locker storage.Locker, sources *SourceCache, stages ...pipeline.Stage) (*Collector, error) {
 	c := &Collector{store: store, locker: locker, sources: sources, stages: stages, types: BuiltinEventTypes,
-		enrich: enricher{ua: useragent.NewParser()}, lim: cfg.Limits.withDefaults()}
+		lim: cfg.Limits.withDefaults()}
 	if cfg.CacheSize > 0 {
 		var err error
 		if c.profiles, err = lru.New[string, *domain.Profile](cfg.CacheSize); err != nil {
@@ -134,20 +79,21 @@ const (
 )
 
 // CheckSource returns the source if it exists, is enabled, may be used on route and
-// accepts origin. Failures are *Error with status 401 or 403.
+// accepts origin. Failures are *pipeline.Error of kind Unauthenticated or Forbidden
+// (Unavailable when the store cannot be read).
 func (c *Collector) CheckSource(ctx context.Context, id string, route Route, origin string) (*domain.Source, error) {
 	src, err := c.sources.Get(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && !src.Enabled) {
-		return nil, &Error{Status: http.StatusUnauthorized, Field: "source.id", Message: fmt.Sprintf("%q is not an enabled event source", id)}
+		return nil, &pipeline.Error{Kind: pipeline.Unauthenticated, Field: "source.id", Message: fmt.Sprintf("%q is not an enabled event source", id)}
 	}
 	if err != nil {
 		return nil, unavailable(err)
 	}
 	if route == RouteTrack && src.Type == domain.SourceWebhook {
-		return nil, &Error{Status: http.StatusUnauthorized, Field: "source.id", Message: fmt.Sprintf("%q is a webhook source; send to /collect", id)}
+		return nil, &pipeline.Error{Kind: pipeline.Unauthenticated, Field: "source.id", Message: fmt.Sprintf("%q is a webhook source; send to /collect", id)}
 	}
 	if origin != "" && !OriginAllowed(src.AllowedOrigins, origin) {
-		return nil, &Error{Status: http.StatusForbidden, Field: "Origin", Message: fmt.Sprintf("%q is not allowed for source %q", origin, id)}
+		return nil, &pipeline.Error{Kind: pipeline.Forbidden, Field: "Origin", Message: fmt.Sprintf("%q is not allowed for source %q", origin, id)}
 	}
 	return src, nil
 }
@@ -175,12 +121,6 @@ func OriginAllowed(allowed []string, origin string) bool {
 	return false
 }
 
-func unavailable(err error) *Error {
-	return &Error{Status: http.StatusServiceUnavailable, Message: "storage cannot accept the request now; retry later", RetryAfter: time.Second}
-}
-
-func newID() string { return uuid.Must(uuid.NewV7()).String() }
-
 // Track runs the pipeline for a decoded request from an already checked source.
 func (c *Collector) Track(ctx context.Context, src *domain.Source, req *TrackRequest, meta RequestMeta) (*TrackResponse, error) {
 	start := time.Now()
@@ -193,7 +133,7 @@ func (c *Collector) Track(ctx context.Context, src *domain.Source, req *TrackReq
 	var sess *domain.Session
 	generated := sid == ""
 	if generated {
-		sid = newID()
+		sid = pipeline.NewID()
 	}
 	unlockSession, err := c.locker.Lock(ctx, "session:"+sid)
 	if err != nil {
@@ -213,8 +153,8 @@ func (c *Collector) Track(ctx context.Context, src *domain.Source, req *TrackReq
 	case req.Profile != nil:
 		pid = req.Profile.ID
 	}
-	w := &Work{Source: src, Session: sess, Now: now, Response: map[string]any{}, UX: []any{}, save: map[*domain.Event]bool{}}
-	defer w.runDeferred()
+	w := &pipeline.Work{Source: src, Session: sess, Now: now, Response: map[string]any{}, UX: []any{}}
+	defer w.Done()
 	unlockProfile, err := c.lockProfile(ctx, pid, w)
 	if err != nil {
 		return nil, err
@@ -226,7 +166,7 @@ func (c *Collector) Track(ctx context.Context, src *domain.Source, req *TrackReq
 		w.Session = &domain.Session{ID: sid, Profile: domain.Ref{ID: w.Profile.ID},
 			Metadata: domain.SessionMetadata{Time: domain.SessionTime{Insert: now, Timestamp: now}, Status: domain.SessionStarted},
 			Context:  map[string]any{}, Properties: map[string]any{}}
-		c.enrich.session(w.Session, req.Context, meta, "")
+		enrichSession(w.Session, req.Context, meta, "")
 		p := w.Profile
 		p.Stats.Visits++
 		p.Metadata.Time.Visit.Last = p.Metadata.Time.Visit.Current
@@ -254,16 +194,16 @@ func (c *Collector) Track(ctx context.Context, src *domain.Source, req *TrackReq
 	}
 	for _, st := range c.stages {
 		if err := st.Process(ctx, w); err != nil {
-			var ce *Error
-			if errors.As(err, &ce) {
-				return nil, ce
+			var pe *pipeline.Error
+			if errors.As(err, &pe) {
+				return nil, pe
 			}
 			return nil, unavailable(err)
 		}
 	}
 
 	w.Profile.Metadata.Time.Update = now
-	batch := &storage.Batch{Profiles: append([]*domain.Profile{w.Profile}, w.ExtraProfiles...)}
+	batch := &storage.Batch{Profiles: append([]*domain.Profile{w.Profile}, w.ExtraProfiles...), Work: w.Outbox}
 	if req.Options.SaveSession == nil || *req.Options.SaveSession {
 		batch.Sessions = []*domain.Session{w.Session}
 	}
@@ -271,7 +211,7 @@ func (c *Collector) Track(ctx context.Context, src *domain.Source, req *TrackReq
 	for _, ev := range w.Events {
 		ev.Metadata.Time.ProcessTime = elapsed
 		ev.Metadata.Status = domain.EventProcessed
-		if w.save[ev] {
+		if w.Saved(ev) {
 			batch.Events = append(batch.Events, ev)
 		}
 	}
@@ -294,10 +234,10 @@ func (c *Collector) Track(ctx context.Context, src *domain.Source, req *TrackReq
 
 // lockProfile locks and loads the profile pid (creating it when missing or empty),
 // following merge tombstones to the surviving profile.
-func (c *Collector) lockProfile(ctx context.Context, pid string, w *Work) (func(), error) {
+func (c *Collector) lockProfile(ctx context.Context, pid string, w *pipeline.Work) (func(), error) {
 	if pid == "" {
 		// A freshly generated UUIDv7 cannot be stored yet: skip the lookup.
-		pid = newID()
+		pid = pipeline.NewID()
 		unlock, err := c.locker.Lock(ctx, "profile:"+pid)
 		if err != nil {
 			return nil, unavailable(err)
@@ -326,7 +266,7 @@ func (c *Collector) lockProfile(ctx context.Context, pid string, w *Work) (func(
 			return unlock, nil
 		case hops >= 16:
 			unlock()
-			return nil, &Error{Status: http.StatusServiceUnavailable, Message: fmt.Sprintf("profile %q merge chain too long", pid), RetryAfter: time.Second}
+			return nil, pipeline.Unavailablef(nil, "profile %q merge chain too long", pid)
 		}
 		unlock()
 		pid = p.Metadata.MergedInto
@@ -361,7 +301,7 @@ func (c *Collector) loadSession(ctx context.Context, id string) (*domain.Session
 
 // remember caches what was just committed; forget drops what a failed commit may have
 // left half-changed in the cache (objects are changed in place under the locks).
-func (c *Collector) remember(w *Work, sessionSaved bool) {
+func (c *Collector) remember(w *pipeline.Work, sessionSaved bool) {
 	if c.profiles == nil {
 		return
 	}
@@ -376,7 +316,7 @@ func (c *Collector) remember(w *Work, sessionSaved bool) {
 	}
 }
 
-func (c *Collector) forget(w *Work) {
+func (c *Collector) forget(w *pipeline.Work) {
 	if c.profiles == nil {
 		return
 	}
@@ -392,7 +332,7 @@ func (c *Collector) ForgetProfile(id string) {
 	}
 }
 
-func (c *Collector) buildEvents(ctx context.Context, req *TrackRequest, meta RequestMeta, w *Work, resp *TrackResponse) error {
+func (c *Collector) buildEvents(ctx context.Context, req *TrackRequest, meta RequestMeta, w *pipeline.Work, resp *TrackResponse) error {
 	var clientIDs []string
 	seen := make(map[string]bool, len(req.Events))
 	for _, te := range req.Events {
@@ -420,21 +360,20 @@ func (c *Collector) buildEvents(ctx context.Context, req *TrackRequest, meta Req
 			continue
 		}
 		if id == "" {
-			id = newID()
+			id = pipeline.NewID()
 		}
 		seen[id] = true
 		ev := c.newEvent(id, te, req, meta, w)
 		if t := c.types[ev.Type]; t != nil {
 			t.apply(ev, w.Profile)
 		}
-		w.Events = append(w.Events, ev)
-		w.save[ev] = saveAll && (te.Options.Save == nil || *te.Options.Save)
+		w.AddEvent(ev, saveAll && (te.Options.Save == nil || *te.Options.Save))
 		resp.Events = append(resp.Events, id)
 	}
 	return nil
 }
 
-func (c *Collector) newEvent(id string, te *TrackEvent, req *TrackRequest, meta RequestMeta, w *Work) *domain.Event {
+func (c *Collector) newEvent(id string, te *TrackEvent, req *TrackRequest, meta RequestMeta, w *pipeline.Work) *domain.Event {
 	s := w.Session
 	ev := &domain.Event{
 		ID: id, Type: domain.NormalizeEventType(te.Type), Name: te.Name,
@@ -484,9 +423,9 @@ func (c *Collector) newEvent(id string, te *TrackEvent, req *TrackRequest, meta 
 // fn leaves in w.Profile, w.ExtraProfiles and w.Events is committed together. A merged
 // id is followed to its survivor. It answers storage.ErrNotFound for an unknown id and
 // stores nothing when fn returns an error.
-func (c *Collector) Mutate(ctx context.Context, profileID string, fn func(w *Work) error) error {
-	w := &Work{Now: domain.Now(), Response: map[string]any{}, save: map[*domain.Event]bool{}}
-	defer w.runDeferred()
+func (c *Collector) Mutate(ctx context.Context, profileID string, fn func(w *pipeline.Work) error) error {
+	w := &pipeline.Work{Now: domain.Now(), Response: map[string]any{}}
+	defer w.Done()
 	p, err := c.loadProfile(ctx, profileID)
 	if err != nil {
 		return err
@@ -507,7 +446,7 @@ func (c *Collector) Mutate(ctx context.Context, profileID string, fn func(w *Wor
 		return err
 	}
 	w.Profile.Metadata.Time.Update = w.Now
-	batch := &storage.Batch{Profiles: append([]*domain.Profile{w.Profile}, w.ExtraProfiles...), Events: w.Events}
+	batch := &storage.Batch{Profiles: append([]*domain.Profile{w.Profile}, w.ExtraProfiles...), Events: w.Events, Work: w.Outbox}
 	if err := c.store.Commit(ctx, batch); err != nil {
 		c.forgetProfiles(w)
 		return err
@@ -521,7 +460,7 @@ func (c *Collector) Mutate(ctx context.Context, profileID string, fn func(w *Wor
 	return nil
 }
 
-func (c *Collector) forgetProfiles(w *Work) {
+func (c *Collector) forgetProfiles(w *pipeline.Work) {
 	if c.profiles == nil {
 		return
 	}

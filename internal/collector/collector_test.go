@@ -11,6 +11,7 @@ import (
 
 	"github.com/thamesthrive/thamesthrive/internal/collector"
 	"github.com/thamesthrive/thamesthrive/internal/domain"
+	"github.com/thamesthrive/thamesthrive/internal/pipeline"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 	"github.com/thamesthrive/thamesthrive/internal/storage/local"
 	"github.com/thamesthrive/thamesthrive/internal/storage/sqlite"
@@ -23,7 +24,7 @@ func newCollector(t testing.TB) (*collector.Collector, storage.Store) {
 	}
 	t.Cleanup(func() { store.Close() })
 	doc, _ := json.Marshal(domain.Source{Meta: domain.Meta{ID: "web", Name: "Web", Enabled: true}, Type: domain.SourceREST})
-	if _, err := store.Entities().Put(context.Background(), &storage.Entity{Kind: collector.EntitySource, ID: "web", Doc: doc}, 0); err != nil {
+	if _, err := store.Entities().Put(context.Background(), &storage.Entity{Kind: domain.EntitySource, ID: "web", Doc: doc}, 0); err != nil {
 		t.Fatal(err)
 	}
 	c, err := collector.New(collector.Config{CacheSize: 1000}, store, local.NewLocker(), collector.NewSourceCache(store.Entities(), time.Minute))
@@ -54,7 +55,7 @@ func TestMutate(t *testing.T) {
 	c, store := newCollector(t)
 	ctx := context.Background()
 	track(t, c, `{"source":{"id":"web"},"profile":{"id":"p1"},"events":[{"type":"page-view"}]}`)
-	err := c.Mutate(ctx, "p1", func(w *collector.Work) error {
+	err := c.Mutate(ctx, "p1", func(w *pipeline.Work) error {
 		w.Profile.Segments = append(w.Profile.Segments, "vip")
 		w.Events = append(w.Events, &domain.Event{ID: "seg-1", Type: "segment-entered", Profile: domain.Ref{ID: w.Profile.ID}})
 		return nil
@@ -71,7 +72,7 @@ func TestMutate(t *testing.T) {
 	}
 	// A failing fn stores nothing, and the pipeline does not see its half-done change.
 	boom := errors.New("boom")
-	err = c.Mutate(ctx, "p1", func(w *collector.Work) error {
+	err = c.Mutate(ctx, "p1", func(w *pipeline.Work) error {
 		w.Profile.Stats.Views = 1000
 		return boom
 	})
@@ -82,7 +83,7 @@ func TestMutate(t *testing.T) {
 	if p, _ := store.Profiles().Get(ctx, "p1"); p.Stats.Views != 2 {
 		t.Fatalf("views = %d after a failed Mutate and one more view", p.Stats.Views)
 	}
-	if err := c.Mutate(ctx, "nope", func(*collector.Work) error { return nil }); !errors.Is(err, storage.ErrNotFound) {
+	if err := c.Mutate(ctx, "nope", func(*pipeline.Work) error { return nil }); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("unknown profile: %v", err)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/thamesthrive/thamesthrive/internal/pipeline"
 )
 
 func TestDecodeTrack(t *testing.T) {
@@ -43,9 +45,9 @@ func TestDecodeTrack(t *testing.T) {
 				}
 				return
 			}
-			var ce *Error
-			if !errors.As(err, &ce) || ce.Status != 400 || ce.Field != tc.field {
-				t.Fatalf("err = %#v, want a 400 naming %q", err, tc.field)
+			var ce *pipeline.Error
+			if !errors.As(err, &ce) || ce.Kind != pipeline.Invalid || ce.Field != tc.field {
+				t.Fatalf("err = %#v, want an Invalid error naming %q", err, tc.field)
 			}
 		})
 	}
@@ -54,7 +56,7 @@ func TestDecodeTrack(t *testing.T) {
 func TestDecodeTrackKeyLimit(t *testing.T) {
 	props := strings.TrimSuffix(strings.Repeat(`"k":1,`, 30000), ",")
 	_, err := DecodeTrack([]byte(`{"source":{"id":"web"},"events":[{"type":"x","properties":{`+props+`}}]}`), Limits{})
-	var ce *Error
+	var ce *pipeline.Error
 	if !errors.As(err, &ce) || !strings.Contains(ce.Message, "values") {
 		t.Fatalf("err = %v", err)
 	}
@@ -96,9 +98,9 @@ func FuzzDecodeTrack(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		req, err := DecodeTrack(body, Limits{})
 		if err != nil {
-			var ce *Error
-			if !errors.As(err, &ce) || ce.Status != 400 {
-				t.Fatalf("rejection is not a 400 *Error: %#v", err)
+			var ce *pipeline.Error
+			if !errors.As(err, &ce) || ce.Kind != pipeline.Invalid {
+				t.Fatalf("rejection is not an Invalid *pipeline.Error: %#v", err)
 			}
 			return
 		}

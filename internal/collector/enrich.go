@@ -5,9 +5,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/medama-io/go-useragent"
-
 	"github.com/thamesthrive/thamesthrive/internal/domain"
+	"github.com/thamesthrive/thamesthrive/internal/useragent"
 )
 
 // RequestMeta is what the HTTP layer knows about a request beyond its body.
@@ -18,28 +17,26 @@ type RequestMeta struct {
 	Origin         string
 }
 
-// enricher fills a new session from the request: device, OS and browser from the user
-// agent (a trie-based parser with no allocation per call), IP, language, screen, UTM.
-type enricher struct{ ua *useragent.Parser }
-
 func str(m map[string]any, path string) string {
 	v, _ := domain.GetPath(m, path)
 	s, _ := v.(string)
 	return s
 }
 
-func (e *enricher) session(s *domain.Session, ctx map[string]any, meta RequestMeta, channel string) {
+// enrichSession fills a new session from the request: device, OS and browser from the
+// user agent (internal/useragent), IP, language, screen, UTM.
+func enrichSession(s *domain.Session, ctx map[string]any, meta RequestMeta, channel string) {
 	ua := str(ctx, "browser.local.browser.userAgent")
 	if ua == "" {
 		ua = meta.UserAgent
 	}
 	if ua != "" {
-		a := e.ua.Parse(ua)
-		s.App.Name = string(a.Browser())
-		s.App.Version = a.BrowserVersion()
-		s.App.Bot = a.IsBot()
-		s.OS.Name = string(a.OS())
-		s.Device.Type = strings.ToLower(string(a.Device()))
+		a := useragent.Parse(ua)
+		s.App.Name = a.Browser
+		s.App.Version = a.BrowserVersion
+		s.App.Bot = a.Bot
+		s.OS.Name = a.OS
+		s.Device.Type = a.Device
 		if s.App.Name != "" {
 			s.App.Type = "browser"
 		}

@@ -1,27 +1,13 @@
 package collector
 
-import (
-	"fmt"
-	"net/http"
-	"time"
-)
+import "github.com/thamesthrive/thamesthrive/internal/pipeline"
 
-// Error is a failure caused by the request, with the status the collector answers and
-// the field at fault.
-type Error struct {
-	Status     int
-	Field      string
-	Message    string
-	RetryAfter time.Duration // for 429 and 503
+func badRequest(field, msg string) *pipeline.Error {
+	return &pipeline.Error{Kind: pipeline.Invalid, Field: field, Message: msg}
 }
 
-func (e *Error) Error() string {
-	if e.Field == "" {
-		return e.Message
-	}
-	return fmt.Sprintf("%s %s", e.Field, e.Message)
-}
-
-func badRequest(field, msg string) *Error {
-	return &Error{Status: http.StatusBadRequest, Field: field, Message: msg}
+// unavailable is the answer when the store or the locks fail: the client retries, and
+// the cause goes to the operator's log.
+func unavailable(cause error) *pipeline.Error {
+	return pipeline.Unavailablef(cause, "storage cannot accept the request now; retry later")
 }

@@ -12,9 +12,6 @@ import (
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 )
 
-// EntitySource is the entity kind event sources are stored under.
-const EntitySource = "source"
-
 // SourceCache looks event sources up for every request without a store read each
 // time. Entries live for TTL, so that a change made through another replica takes
 // effect within it; changes made through this process call Invalidate and apply at once.
@@ -69,7 +66,7 @@ func (c *SourceCache) Invalidate(id string) {
 
 // LoadSource reads one source from the store.
 func LoadSource(ctx context.Context, entities storage.Entities, id string) (*domain.Source, error) {
-	ent, err := entities.Get(ctx, EntitySource, id)
+	ent, err := entities.Get(ctx, domain.EntitySource, id)
 	if err != nil {
 		return nil, err
 	}

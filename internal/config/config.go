@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/thamesthrive/thamesthrive/internal/domain"
 	"github.com/thamesthrive/thamesthrive/internal/secrets"
-	"github.com/thamesthrive/thamesthrive/internal/storage"
 )
 
 // Config is the whole runtime configuration of a ThamesThrive process.
@@ -53,6 +53,13 @@ type Config struct {
 	LoginWindow       time.Duration
 	TLSReloadInterval time.Duration
 
+	// Workers (docs/workers.md). RunWorkers is auto (serve runs them on the embedded
+	// store only), yes or no.
+	RunWorkers            string
+	DeliveryMaxAge        time.Duration
+	DeliveryBackoff       time.Duration
+	DestinationPauseAfter int
+
 	// Production backend (docs/production.md): Elasticsearch/OpenSearch and Redis.
 	ElasticHosts       []string
 	ElasticUsername    string
@@ -71,21 +78,25 @@ type Config struct {
 // Defaults are the values used for variables that are unset.
 func Defaults() Config {
 	return Config{
-		HTTPAddr:           ":8686",
-		ExposeGUIAPI:       true,
-		DataDir:            "./data",
-		SQLiteSync:         "full",
-		TrackMaxBodyBytes:  1 << 20,
-		TrackMaxEvents:     100,
-		LogLevel:           slog.LevelInfo,
-		TokenTTL:           8 * time.Hour,
-		ShutdownTimeout:    15 * time.Second,
-		RedisPort:          6379,
-		ElasticIndexPrefix: "thamesthrive",
-		ElasticShards:      1,
-		LoginMaxAttempts:   10,
-		LoginWindow:        15 * time.Minute,
-		TLSReloadInterval:  5 * time.Second,
+		HTTPAddr:              ":8686",
+		ExposeGUIAPI:          true,
+		DataDir:               "./data",
+		SQLiteSync:            "full",
+		TrackMaxBodyBytes:     1 << 20,
+		TrackMaxEvents:        100,
+		LogLevel:              slog.LevelInfo,
+		TokenTTL:              8 * time.Hour,
+		ShutdownTimeout:       15 * time.Second,
+		RedisPort:             6379,
+		ElasticIndexPrefix:    "thamesthrive",
+		ElasticShards:         1,
+		LoginMaxAttempts:      10,
+		LoginWindow:           15 * time.Minute,
+		TLSReloadInterval:     5 * time.Second,
+		RunWorkers:            "auto",
+		DeliveryMaxAge:        24 * time.Hour,
+		DeliveryBackoff:       time.Second,
+		DestinationPauseAfter: 100,
 	}
 }
 
@@ -129,6 +140,10 @@ func Load(getenv func(string) string) (Config, error) {
 	p.integer("LOGIN_MAX_ATTEMPTS", &c.LoginMaxAttempts)
 	p.duration("LOGIN_WINDOW", &c.LoginWindow)
 	p.duration("TLS_RELOAD_INTERVAL", &c.TLSReloadInterval)
+	p.str("RUN_WORKERS", &c.RunWorkers)
+	p.duration("DELIVERY_MAX_AGE", &c.DeliveryMaxAge)
+	p.duration("DELIVERY_BACKOFF", &c.DeliveryBackoff)
+	p.integer("DESTINATION_PAUSE_AFTER", &c.DestinationPauseAfter)
 	if p.err != nil {
 		return Config{}, p.err
 	}
@@ -144,7 +159,7 @@ func (c Config) Validate() error {
 		return fmt.Errorf("DATA_DIR: must not be empty")
 	}
 	for _, k := range c.MergeKeys {
-		if !storage.ValidKeyPath(k) {
+		if !domain.ValidKeyPath(k) {
 			return fmt.Errorf("MERGE_KEYS: %q is not a dotted path of a-z, 0-9 and _", k)
 		}
 	}
@@ -186,6 +201,20 @@ func (c Config) Validate() error {
 	}
 	if c.ElasticReplicas < 0 || c.ElasticReplicas > 16 {
 		return fmt.Errorf("ELASTIC_REPLICAS: %d is outside 0..16", c.ElasticReplicas)
+	}
+	switch strings.ToLower(c.RunWorkers) {
+	case "auto", "yes", "no":
+	default:
+		return fmt.Errorf("RUN_WORKERS: %q is not one of auto, yes, no", c.RunWorkers)
+	}
+	if c.DeliveryMaxAge < time.Second {
+		return fmt.Errorf("DELIVERY_MAX_AGE: %s is below the minimum of 1s", c.DeliveryMaxAge)
+	}
+	if c.DeliveryBackoff < 10*time.Millisecond || c.DeliveryBackoff > time.Hour {
+		return fmt.Errorf("DELIVERY_BACKOFF: %s is outside 10ms..1h", c.DeliveryBackoff)
+	}
+	if c.DestinationPauseAfter < 0 {
+		return fmt.Errorf("DESTINATION_PAUSE_AFTER: must not be negative (0 never pauses)")
 	}
 	if c.RedisPort < 1 || c.RedisPort > 65535 {
 		return fmt.Errorf("REDIS_PORT: %d is not a port", c.RedisPort)

@@ -25,6 +25,22 @@ type Destination struct {
 	// language of the workflow template and webhook nodes; empty sends the item as JSON.
 	Template string              `json:"template,omitempty"`
 	Webhook  *DestinationWebhook `json:"webhook,omitempty"`
+	// Concurrency is how many deliveries to this destination may be in flight at once,
+	// per worker process (1 to 64, default 4).
+	Concurrency int `json:"concurrency,omitempty"`
+	// RateLimit caps deliveries per second, per worker process (0: no cap).
+	RateLimit float64 `json:"rate_limit,omitempty"`
+}
+
+// DefaultDestinationConcurrency is a destination's concurrency when none is given.
+const DefaultDestinationConcurrency = 4
+
+// DeliveryConcurrency is d's concurrency, or the default.
+func (d *Destination) DeliveryConcurrency() int {
+	if d.Concurrency <= 0 {
+		return DefaultDestinationConcurrency
+	}
+	return d.Concurrency
 }
 
 // Destination types.
@@ -86,6 +102,12 @@ func (d *Destination) Validate() error {
 	}
 	if len(d.Template) > 100000 {
 		return &FieldError{"template", "is longer than 100000 characters"}
+	}
+	if d.Concurrency < 0 || d.Concurrency > 64 {
+		return &FieldError{"concurrency", "must be from 1 to 64 (0: the default, 4)"}
+	}
+	if d.RateLimit < 0 || d.RateLimit > 100000 {
+		return &FieldError{"rate_limit", "must be from 0 (no cap) to 100000 deliveries per second"}
 	}
 	if d.Webhook == nil {
 		return &FieldError{"webhook", "is required for a webhook destination"}

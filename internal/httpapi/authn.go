@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"slices"
@@ -153,6 +154,11 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 		if errors.As(err, &typ) {
 			return fmt.Errorf("%s: must be %s: %w", typ.Field, typ.Type.Kind(), storage.ErrInvalid)
 		}
+		var syn *json.SyntaxError
+		if errors.As(err, &syn) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return fmt.Errorf("body: is not a JSON object (%s); send JSON with Content-Type: application/json: %w",
+				strings.TrimPrefix(err.Error(), "json: "), storage.ErrInvalid)
+		}
 		return fmt.Errorf("body: %s: %w", strings.TrimPrefix(err.Error(), "json: "), storage.ErrInvalid)
 	}
 	if dec.More() {
@@ -188,7 +194,7 @@ func (s *Server) install(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("installed", "admin", u.Username)
-	s.recordChange(r, audit.ActionInstall, auth.KindUser, u.ID, u.Version)
+	s.recordChange(r, audit.ActionInstall, domain.EntityUser, u.ID, u.Version)
 	writeJSON(w, http.StatusCreated, viewUser(u))
 }
 

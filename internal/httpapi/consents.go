@@ -7,12 +7,11 @@ import (
 	"github.com/thamesthrive/thamesthrive/internal/domain"
 )
 
-// EntityConsentType is the entity kind consent types are stored under.
-const EntityConsentType = "consent-type"
+// domain.EntityConsentType is the entity kind consent types are stored under.
 
 func (s *Server) consentTypeResource() Resource[domain.ConsentType, *domain.ConsentType] {
 	return Resource[domain.ConsentType, *domain.ConsentType]{
-		Kind: EntityConsentType, Base: "/api/v1/consent-types", Read: permConsentTypes, Write: permConsentTypes,
+		Kind: domain.EntityConsentType, Base: "/api/v1/consent-types", Read: permConsentTypes, Write: permConsentTypes,
 		Validate: validateConsentType,
 	}
 }

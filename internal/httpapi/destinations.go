@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/netip"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/thamesthrive/thamesthrive/internal/domain"
@@ -14,15 +13,19 @@ import (
 	"github.com/thamesthrive/thamesthrive/internal/workflow"
 )
 
-// EntityDestination is the entity kind destinations are stored under.
-const EntityDestination = "destination"
+// domain.EntityDestination is the entity kind destinations are stored under.
 
 // Destinations are stored and validated here; delivering to them is the job of the
 // destination worker, which reads them from the store.
 func (s *Server) destinationResource() Resource[domain.Destination, *domain.Destination] {
 	return Resource[domain.Destination, *domain.Destination]{
-		Kind: EntityDestination, Base: "/api/v1/destinations", Read: permDestinations, Write: permDestinations,
+		Kind: domain.EntityDestination, Base: "/api/v1/destinations", Read: permDestinations, Write: permDestinations,
 		Validate: s.validateDestination,
+		Changed: func(string) {
+			if s.deps.DestinationsChanged != nil {
+				s.deps.DestinationsChanged()
+			}
+		},
 	}
 }
 
@@ -63,15 +66,7 @@ func fieldError(err error) error {
 // keeps the parser's position.
 func checkFilter(d *domain.Destination) error {
 	def, allowed := d.FilterScope()
-	e, err := query.ParseOptions{DefaultScope: def}.Parse(d.Filter)
-	if err == nil {
-		query.Inspect(e, func(n query.Node) bool {
-			if f, ok := n.(*query.Field); ok && !slices.Contains(allowed, f.Scope) && err == nil {
-				err = query.Errorf(f, "only %s@ fields can be used here, not %s@", strings.Join(allowed, "@ and "), f.Scope)
-			}
-			return err == nil
-		})
-	}
+	_, err := query.ParseOptions{DefaultScope: def, Scopes: allowed}.Parse(d.Filter)
 	if err != nil {
 		return invalid("filter", err.Error())
 	}

@@ -83,7 +83,7 @@ func TestDestinationsAPI(t *testing.T) {
 		}
 		if tc.name == "update with mask" {
 			// The stored password is sealed, and still the one first sent.
-			ent, err := a.store.Entities().Get(context.Background(), EntityDestination, "crm")
+			ent, err := a.store.Entities().Get(context.Background(), domain.EntityDestination, "crm")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -7,7 +7,7 @@ import (
 	"strconv"
 
 	"github.com/thamesthrive/thamesthrive/internal/auth"
-	"github.com/thamesthrive/thamesthrive/internal/collector"
+	"github.com/thamesthrive/thamesthrive/internal/pipeline"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 )
 
@@ -33,26 +33,45 @@ func writeError(w http.ResponseWriter, status int, field, msg string) {
 	writeJSON(w, status, errorBody{Status: status, Error: msg, Field: field})
 }
 
+// pipelineStatus is the status of each class of pipeline error.
+var pipelineStatus = map[pipeline.ErrorKind]int{
+	pipeline.Invalid:         http.StatusBadRequest,
+	pipeline.TooLarge:        http.StatusRequestEntityTooLarge,
+	pipeline.Unauthenticated: http.StatusUnauthorized,
+	pipeline.Forbidden:       http.StatusForbidden,
+	pipeline.Rejected:        http.StatusUnprocessableEntity,
+	pipeline.Unavailable:     http.StatusServiceUnavailable,
+	pipeline.Unsupported:     http.StatusUnsupportedMediaType,
+}
+
 // fail maps an error from any layer to its status: the one place where error classes
-// become HTTP.
+// become HTTP. Every 5xx answer is logged with its cause; the client sees only the
+// class's message.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var ce *collector.Error
+	var pe *pipeline.Error
 	var te *auth.ThrottledError
 	switch {
 	case errors.As(err, &te):
 		w.Header().Set("Retry-After", strconv.Itoa(int(te.RetryAfter.Seconds()+0.999)))
 		writeError(w, http.StatusTooManyRequests, "", err.Error())
-	case errors.As(err, &ce):
-		if ce.RetryAfter > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(int(ce.RetryAfter.Seconds()+0.999)))
+	case errors.As(err, &pe):
+		status, ok := pipelineStatus[pe.Kind]
+		if !ok {
+			status = http.StatusInternalServerError
 		}
-		writeError(w, ce.Status, ce.Field, ce.Error())
+		if status >= 500 {
+			s.log.Warn("request_unavailable", "path", r.URL.Path, "status", status, "error", pe.Error(), "cause", causeOf(pe))
+		}
+		if pe.RetryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(pe.RetryAfter.Seconds()+0.999)))
+		}
+		writeError(w, status, pe.Field, pe.Error())
 	case errors.Is(err, storage.ErrNotFound):
-		writeError(w, http.StatusNotFound, "", err.Error())
+		writeError(w, http.StatusNotFound, "", userMessage(err))
 	case errors.Is(err, storage.ErrConflict):
-		writeError(w, http.StatusConflict, "", err.Error())
+		writeError(w, http.StatusConflict, fieldOf(err), userMessage(err))
 	case errors.Is(err, storage.ErrInvalid):
-		writeError(w, http.StatusBadRequest, fieldOf(err), err.Error())
+		writeError(w, http.StatusBadRequest, fieldOf(err), userMessage(err))
 	case errors.Is(err, auth.ErrBadCredentials), errors.Is(err, auth.ErrBadToken):
 		w.Header().Set("WWW-Authenticate", `Bearer realm="thamesthrive"`)
 		writeError(w, http.StatusUnauthorized, "", err.Error())
@@ -68,6 +87,15 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.Error("request_failed", "path", r.URL.Path, "error", err)
 		writeError(w, http.StatusInternalServerError, "", "internal error")
 	}
+}
+
+// causeOf is what the log says caused a pipeline error: its wrapped cause, or "none
+// recorded" so that the log line always has the attribute.
+func causeOf(pe *pipeline.Error) string {
+	if pe.Err == nil {
+		return "none recorded"
+	}
+	return pe.Err.Error()
 }
 
 // fieldOf takes the field name from a validation error of the form "field: message…".

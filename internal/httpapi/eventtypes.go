@@ -13,7 +13,7 @@ import (
 
 func (s *Server) eventTypeResource() Resource[domain.EventType, *domain.EventType] {
 	return Resource[domain.EventType, *domain.EventType]{
-		Kind: mapping.EntityKind, Base: "/api/v1/event-types", Read: permEventTypes, Write: permEventTypes,
+		Kind: domain.EntityEventType, Base: "/api/v1/event-types", Read: permEventTypes, Write: permEventTypes,
 		Validate: validateEventType,
 		Changed: func(string) {
 			if s.deps.Data.EventTypes != nil {

@@ -51,7 +51,7 @@ func (s *Server) workflowRoutes() {
 func (s *Server) flowResource() Resource[domain.Flow, *domain.Flow] {
 	wf := s.deps.Workflow
 	return Resource[domain.Flow, *domain.Flow]{
-		Kind: workflow.EntityFlow, Base: "/api/v1/flows", Read: permFlows, Write: permFlows,
+		Kind: domain.EntityFlow, Base: "/api/v1/flows", Read: permFlows, Write: permFlows,
 		Validate: func(ctx context.Context, f *domain.Flow) error {
 			if f.Draft.Nodes == nil {
 				f.Draft.Nodes = []domain.FlowNode{}
@@ -73,7 +73,7 @@ func (s *Server) flowResource() Resource[domain.Flow, *domain.Flow] {
 // id (an SMTP server for send-email). Secrets are sealed at rest and masked in answers.
 func (s *Server) nodeResource() Resource[domain.Resource, *domain.Resource] {
 	return Resource[domain.Resource, *domain.Resource]{
-		Kind: workflow.EntityResource, Base: "/api/v1/resources", Read: permDestinations, Write: permDestinations,
+		Kind: domain.EntityResource, Base: "/api/v1/resources", Read: permDestinations, Write: permDestinations,
 		Validate: func(_ context.Context, r *domain.Resource) error { return workflow.ValidateResource(r) },
 	}
 }
@@ -97,7 +97,7 @@ func (s *Server) deployFlow(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.recordChange(r, "deploy", workflow.EntityFlow, id, v.Version)
+	s.recordChange(r, "deploy", domain.EntityFlow, id, v.Version)
 	writeJSON(w, http.StatusOK, v)
 }
 
@@ -167,9 +167,9 @@ func (s *Server) restoreFlow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if body.To == "draft" {
-		s.recordChange(r, "restore_draft", workflow.EntityFlow, id, n)
+		s.recordChange(r, "restore_draft", domain.EntityFlow, id, n)
 	} else {
-		s.recordChange(r, "deploy", workflow.EntityFlow, id, v.Version)
+		s.recordChange(r, "deploy", domain.EntityFlow, id, v.Version)
 	}
 	writeJSON(w, http.StatusOK, v)
 }
@@ -190,7 +190,7 @@ func (s *Server) debugFlow(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) flowRuns(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if _, err := s.deps.Store.Entities().Get(r.Context(), workflow.EntityFlow, id); err != nil {
+	if _, err := s.deps.Store.Entities().Get(r.Context(), domain.EntityFlow, id); err != nil {
 		s.fail(w, r, err)
 		return
 	}

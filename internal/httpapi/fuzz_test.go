@@ -34,7 +34,7 @@ func newTestServer(t testing.TB) *Server {
 		{Meta: domain.Meta{ID: "hook", Name: "Hook", Enabled: true}, Type: domain.SourceWebhook},
 	} {
 		doc, _ := json.Marshal(src)
-		if _, err := store.Entities().Put(context.Background(), &storage.Entity{Kind: collector.EntitySource, ID: src.ID, Doc: doc}, 0); err != nil {
+		if _, err := store.Entities().Put(context.Background(), &storage.Entity{Kind: domain.EntitySource, ID: src.ID, Doc: doc}, 0); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -11,12 +11,9 @@ import (
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 )
 
-// EntityLink is the entity kind tracked links are stored under.
-const EntityLink = "link"
-
 func (s *Server) linkResource() Resource[domain.Link, *domain.Link] {
 	return Resource[domain.Link, *domain.Link]{
-		Kind: EntityLink, Base: "/api/v1/links", Read: permLinks, Write: permLinks,
+		Kind: domain.EntityLink, Base: "/api/v1/links", Read: permLinks, Write: permLinks,
 		Validate: func(_ context.Context, l *domain.Link) error {
 			if err := l.Validate(); err != nil {
 				var fe *domain.FieldError

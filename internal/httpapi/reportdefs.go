@@ -9,8 +9,7 @@ import (
 	"github.com/thamesthrive/thamesthrive/internal/domain"
 )
 
-// EntityReportDefinition is the entity kind saved report definitions are stored under.
-const EntityReportDefinition = "report-definition"
+// domain.EntityReportDefinition is the entity kind saved report definitions are stored under.
 
 // reportDefinitionBase is where saved report definitions live. It is not under
 // /api/v1/reports/, where the ad-hoc report routes are, so that an id can never be read
@@ -19,7 +18,7 @@ const reportDefinitionBase = "/api/v1/report-definitions"
 
 func (s *Server) reportDefinitionResource() Resource[domain.ReportDefinition, *domain.ReportDefinition] {
 	return Resource[domain.ReportDefinition, *domain.ReportDefinition]{
-		Kind: EntityReportDefinition, Base: reportDefinitionBase, Read: permReports, Write: permReports,
+		Kind: domain.EntityReportDefinition, Base: reportDefinitionBase, Read: permReports, Write: permReports,
 		Validate: validateReportDefinition,
 	}
 }

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"github.com/thamesthrive/thamesthrive/internal/domain"
-	"github.com/thamesthrive/thamesthrive/internal/workflow"
 )
 
 // ruleResource serves /api/v1/rules: which events (type, optionally source and
@@ -12,7 +11,7 @@ import (
 func (s *Server) ruleResource() Resource[domain.Rule, *domain.Rule] {
 	wf := s.deps.Workflow
 	return Resource[domain.Rule, *domain.Rule]{
-		Kind: workflow.EntityRule, Base: "/api/v1/rules", Read: permRules, Write: permRules,
+		Kind: domain.EntityRule, Base: "/api/v1/rules", Read: permRules, Write: permRules,
 		Validate: wf.ValidateRule, Changed: func(string) { wf.InvalidateRules() },
 	}
 }

@@ -64,15 +64,8 @@ type sortKey struct {
 // parseScoped parses a search condition in which fields default to scope and may name
 // no other. Errors name the field and keep the parser's position.
 func parseScoped(field, src, scope string) (query.Expr, error) {
-	e, err := query.ParseOptions{DefaultScope: scope}.Parse(src)
-	if err == nil {
-		query.Inspect(e, func(n query.Node) bool {
-			if f, ok := n.(*query.Field); ok && f.Scope != scope && err == nil {
-				err = query.Errorf(f, "only %s fields can be used here, not %s@", scope, f.Scope)
-			}
-			return err == nil
-		})
-	}
+	e, err := query.ParseOptions{DefaultScope: scope, Scopes: []string{scope},
+		ScopeMessage: "only " + scope + " fields can be used here"}.Parse(src)
 	if err != nil {
 		return nil, invalid(field, err.Error())
 	}

@@ -93,7 +93,7 @@ func clientFromContext(ctx context.Context) (netip.Addr, bool) {
 // guiPath reports whether path belongs to the GUI API or the GUI.
 func guiPath(path string) (api, gui bool) {
 	api = path == "/api/v1" || strings.HasPrefix(path, "/api/v1/")
-	gui = path == "/gui" || strings.HasPrefix(path, "/gui/")
+	gui = path == "/" || path == "/gui" || strings.HasPrefix(path, "/gui/") // "/" redirects to the GUI
 	return api, gui
 }
 

@@ -44,7 +44,7 @@ func serialised(mu *sync.Mutex, h http.HandlerFunc) http.HandlerFunc {
 
 func (s *Server) segmentResource() Resource[domain.Segment, *domain.Segment] {
 	return Resource[domain.Segment, *domain.Segment]{
-		Kind: segment.EntityKind, Base: "/api/v1/segments", Read: permSegments, Write: permSegments,
+		Kind: domain.EntitySegment, Base: "/api/v1/segments", Read: permSegments, Write: permSegments,
 		Validate: s.validateSegment, Changed: s.segmentChanged,
 	}
 }
@@ -101,7 +101,7 @@ func (s *Server) validateSegment(ctx context.Context, seg *domain.Segment) error
 	}
 	seg.EventTypes = types
 	self := entityID(ctx, &seg.Meta)
-	ents, _, err := s.deps.Store.Entities().List(ctx, segment.EntityKind, storage.ListOptions{})
+	ents, _, err := s.deps.Store.Entities().List(ctx, domain.EntitySegment, storage.ListOptions{})
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/thamesthrive/thamesthrive/internal/collector"
+	"github.com/thamesthrive/thamesthrive/internal/pipeline"
 	"github.com/thamesthrive/thamesthrive/internal/segmentio"
 )
 
@@ -135,14 +135,14 @@ func checkJSONContentType(r *http.Request, lenient bool) error {
 	if err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json") || (lenient && (mt == "text/plain" || mt == "application/x-www-form-urlencoded"))) {
 		return nil
 	}
-	return &collector.Error{Status: http.StatusUnsupportedMediaType, Field: "Content-Type",
+	return &pipeline.Error{Kind: pipeline.Unsupported, Field: "Content-Type",
 		Message: fmt.Sprintf("%q is not accepted; send application/json or text/plain", ct)}
 }
 
 // readEncodedBody reads a body of at most limit bytes once decoded: identity or gzip
 // Content-Encoding (the compressed size is bounded too); any other encoding is a 415.
 func readEncodedBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
-	tooLarge := &collector.Error{Status: http.StatusRequestEntityTooLarge, Field: "body", Message: fmt.Sprintf("is larger than the limit of %d bytes", limit)}
+	tooLarge := &pipeline.Error{Kind: pipeline.TooLarge, Field: "body", Message: fmt.Sprintf("is larger than the limit of %d bytes", limit)}
 	enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding")))
 	switch enc {
 	case "", "identity":
@@ -155,7 +155,7 @@ func readEncodedBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byt
 		return out, nil
 	case "gzip", "x-gzip":
 	default:
-		return nil, &collector.Error{Status: http.StatusUnsupportedMediaType, Field: "Content-Encoding",
+		return nil, &pipeline.Error{Kind: pipeline.Unsupported, Field: "Content-Encoding",
 			Message: fmt.Sprintf("%q is not accepted; send gzip or no encoding", enc)}
 	}
 	zr, err := gzip.NewReader(http.MaxBytesReader(w, r.Body, limit))
@@ -177,5 +177,5 @@ func gzipError(err error, tooLarge error) error {
 	if errors.As(err, &mbe) {
 		return tooLarge
 	}
-	return &collector.Error{Status: http.StatusBadRequest, Field: "body", Message: "is not valid gzip: " + err.Error()}
+	return &pipeline.Error{Kind: pipeline.Invalid, Field: "body", Message: "is not valid gzip: " + err.Error()}
 }

@@ -5,6 +5,7 @@
 package httpapi
 
 import (
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/pprof"
@@ -20,6 +21,7 @@ import (
 	"github.com/thamesthrive/thamesthrive/internal/secrets"
 	"github.com/thamesthrive/thamesthrive/internal/segmentio"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
+	"github.com/thamesthrive/thamesthrive/internal/worker"
 	"github.com/thamesthrive/thamesthrive/internal/workflow"
 )
 
@@ -41,6 +43,8 @@ type Options struct {
 	TrustedNetworks []netip.Prefix
 	TrustedProxies  []netip.Prefix
 	CORSOrigins     []string
+	// Version and Backend are shown by GET /api/v1/system.
+	Version, Backend string
 }
 
 // Deps are the services the handlers call.
@@ -64,6 +68,12 @@ type Deps struct {
 	// the in-process limiter of Options.TrackRateLimit (app sets a Redis one shared by
 	// all replicas).
 	RateLimiter RateLimiter
+	// GUI is the built GUI served under /gui/ (nil: the one embedded from web/dist).
+	GUI fs.FS
+	// Deliveries serves destinations' delivery log, dead letters and state (nil:
+	// those routes answer 503); DestinationsChanged runs after a destination changes.
+	Deliveries          *worker.Admin
+	DestinationsChanged func()
 }
 
 // Server holds the handlers' dependencies.
@@ -133,6 +143,7 @@ func (s *Server) routes() {
 	register(s, s.consentTypeResource())
 	register(s, s.destinationResource())
 	register(s, s.linkResource())
+	s.deliveryRoutes()
 	s.workflowRoutes()
 	s.userRoutes()
 	s.auditRoutes()
@@ -146,6 +157,10 @@ func (s *Server) routes() {
 	s.erasureRoutes()
 	s.reportRoutes()
 	s.reportDefinitionRoutes()
+	s.profileListRoutes()
+	s.systemRoutes()
+	s.guiRoutes()
+	s.methodNotAllowedRoutes()
 
 	// Anything else under /api/v1/ is an authenticated 404, so that probing without a
 	// token learns nothing about which routes exist.

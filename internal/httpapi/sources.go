@@ -18,7 +18,7 @@ import (
 
 func (s *Server) sourceResource() Resource[domain.Source, *domain.Source] {
 	return Resource[domain.Source, *domain.Source]{
-		Kind: collector.EntitySource, Base: "/api/v1/event-sources", Read: permSources, Write: permSources,
+		Kind: domain.EntitySource, Base: "/api/v1/event-sources", Read: permSources, Write: permSources,
 		Validate: func(ctx context.Context, src *domain.Source) error {
 			if err := validateSource(ctx, src); err != nil {
 				return err
@@ -96,7 +96,7 @@ func (s *Server) checkWriteKey(ctx context.Context, src *domain.Source) error {
 	if !writeKeyPattern.MatchString(src.WriteKey) {
 		return invalid("write_key", "must be 16-128 letters, digits, '_' or '-'")
 	}
-	all, _, err := ents.List(ctx, collector.EntitySource, storage.ListOptions{})
+	all, _, err := ents.List(ctx, domain.EntitySource, storage.ListOptions{})
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/thamesthrive/thamesthrive/internal/collector"
+	"github.com/thamesthrive/thamesthrive/internal/pipeline"
 )
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -19,7 +20,7 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // returns it with bufPool.Put after use.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) (*bytes.Buffer, error) {
 	if r.ContentLength > limit {
-		return nil, &collector.Error{Status: http.StatusRequestEntityTooLarge, Field: "body", Message: fmt.Sprintf("is larger than the limit of %d bytes", limit)}
+		return nil, &pipeline.Error{Kind: pipeline.TooLarge, Field: "body", Message: fmt.Sprintf("is larger than the limit of %d bytes", limit)}
 	}
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
@@ -28,9 +29,9 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) (*bytes.Buffe
 		bufPool.Put(buf)
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, &collector.Error{Status: http.StatusRequestEntityTooLarge, Field: "body", Message: fmt.Sprintf("is larger than the limit of %d bytes", limit)}
+			return nil, &pipeline.Error{Kind: pipeline.TooLarge, Field: "body", Message: fmt.Sprintf("is larger than the limit of %d bytes", limit)}
 		}
-		return nil, &collector.Error{Status: http.StatusBadRequest, Field: "body", Message: "could not be read"}
+		return nil, &pipeline.Error{Kind: pipeline.Invalid, Field: "body", Message: "could not be read"}
 	}
 	return buf, nil
 }
@@ -156,7 +157,7 @@ func (s *Server) collectProperties(w http.ResponseWriter, r *http.Request, q url
 		case ct == "application/x-www-form-urlencoded":
 			form, err := url.ParseQuery(string(body))
 			if err != nil {
-				return nil, &collector.Error{Status: http.StatusBadRequest, Field: "body", Message: "is not a valid form"}
+				return nil, &pipeline.Error{Kind: pipeline.Invalid, Field: "body", Message: "is not a valid form"}
 			}
 			addValues(props, form)
 		default:

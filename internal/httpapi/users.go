@@ -123,7 +123,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.recordChange(r, audit.ActionCreate, auth.KindUser, u.ID, u.Version)
+	s.recordChange(r, audit.ActionCreate, domain.EntityUser, u.ID, u.Version)
 	writeJSON(w, http.StatusCreated, viewUser(u))
 }
 
@@ -157,9 +157,9 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.recordChange(r, audit.ActionUpdate, auth.KindUser, u.ID, u.Version)
+	s.recordChange(r, audit.ActionUpdate, domain.EntityUser, u.ID, u.Version)
 	if body.Password != nil {
-		s.recordChange(r, audit.ActionPassword, auth.KindUser, u.ID, u.Version)
+		s.recordChange(r, audit.ActionPassword, domain.EntityUser, u.ID, u.Version)
 	}
 	writeJSON(w, http.StatusOK, viewUser(u))
 }
@@ -170,7 +170,7 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.recordChange(r, audit.ActionDelete, auth.KindUser, id, 0)
+	s.recordChange(r, audit.ActionDelete, domain.EntityUser, id, 0)
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -194,7 +194,7 @@ func (s *Server) revokeUserSessions(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.recordChange(r, audit.ActionRevokeTokens, auth.KindUser, id, 0)
+	s.recordChange(r, audit.ActionRevokeTokens, domain.EntityUser, id, 0)
 	writeJSON(w, http.StatusOK, revoked{Revoked: n})
 }
 
@@ -210,6 +210,6 @@ func (s *Server) changeOwnPassword(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.recordChange(r, audit.ActionPassword, auth.KindUser, p.UserID, 0)
+	s.recordChange(r, audit.ActionPassword, domain.EntityUser, p.UserID, 0)
 	writeJSON(w, http.StatusOK, tok)
 }

@@ -7,9 +7,9 @@ package identity
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"slices"
 	"sort"
 	"strings"
@@ -17,10 +17,13 @@ import (
 
 	lru "github.com/hashicorp/golang-lru/v2"
 
-	"github.com/thamesthrive/thamesthrive/internal/collector"
 	"github.com/thamesthrive/thamesthrive/internal/domain"
+	"github.com/thamesthrive/thamesthrive/internal/pipeline"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 )
+
+// errContended is the cause of the 503 after the last attempt met locked profiles.
+var errContended = errors.New("other requests held the candidate profiles' locks on every attempt")
 
 // DefaultKeys are the merge keys used when none are configured.
 var DefaultKeys = []string{"data.contact.email.main", "data.contact.phone.main", "data.identifier.id"}
@@ -36,6 +39,10 @@ type Config struct {
 	Attempts int
 	// LockWait is how long to wait for another profile's lock before backing off.
 	LockWait time.Duration
+	// KeyLockWait bounds the wait for a merge key's lock (10s): past it the request
+	// answers 503. Key locks are always taken first and in order, so a long wait is
+	// contention, not a deadlock.
+	KeyLockWait time.Duration
 }
 
 // Resolver is the identity stage.
@@ -52,7 +59,7 @@ func New(cfg Config, store storage.Store, locker storage.Locker) (*Resolver, err
 		cfg.Keys = DefaultKeys
 	}
 	for _, k := range cfg.Keys {
-		if !storage.ValidKeyPath(k) {
+		if !domain.ValidKeyPath(k) {
 			return nil, fmt.Errorf("merge key %q is not a dotted path of a-z, 0-9 and _", k)
 		}
 	}
@@ -64,6 +71,9 @@ func New(cfg Config, store storage.Store, locker storage.Locker) (*Resolver, err
 	}
 	if cfg.LockWait <= 0 {
 		cfg.LockWait = 250 * time.Millisecond
+	}
+	if cfg.KeyLockWait <= 0 {
+		cfg.KeyLockWait = 10 * time.Second
 	}
 	settled, err := lru.New[string, struct{}](50000)
 	if err != nil {
@@ -89,7 +99,7 @@ func (r *Resolver) keyValues(p *domain.Profile, extra []string) []keyValue {
 	var out []keyValue
 	for _, path := range append(slices.Clone(r.cfg.Keys), extra...) {
 		rest, ok := strings.CutPrefix(path, "data.")
-		if !ok || !storage.ValidKeyPath(path) {
+		if !ok || !domain.ValidKeyPath(path) {
 			continue // only data.* keys are merge keys; others are ignored
 		}
 		v, ok := domain.GetPath(p.Data, rest)
@@ -115,8 +125,8 @@ func settledKey(pid string, kv keyValue) string { return pid + "\x00" + kv.path 
 // locks it holds until the commit): the stage runs twice per request.
 type doneKey struct{}
 
-// Process implements collector.Stage.
-func (r *Resolver) Process(ctx context.Context, w *collector.Work) error {
+// Process implements pipeline.Stage.
+func (r *Resolver) Process(ctx context.Context, w *pipeline.Work) error {
 	kvs := r.keyValues(w.Profile, w.MergeKeys)
 	w.MergeKeys = nil
 	done, _ := w.State(doneKey{}).(map[keyValue]bool)
@@ -147,7 +157,7 @@ func (r *Resolver) Process(ctx context.Context, w *collector.Work) error {
 		// Another request holds a profile we need; let it finish, then look again.
 		time.Sleep(time.Duration(5+rand.IntN(20*(attempt+1))) * time.Millisecond)
 	}
-	return &collector.Error{Status: http.StatusServiceUnavailable, Message: "profile merge contended; retry", RetryAfter: time.Second}
+	return pipeline.Unavailablef(errContended, "profile merge contended; retry")
 }
 
 // try makes one attempt. Key locks (one per key value) serialise every request that sets
@@ -155,7 +165,7 @@ func (r *Resolver) Process(ctx context.Context, w *collector.Work) error {
 // they are held until the batch is committed. Other profiles' locks are taken with a
 // bounded wait: whoever holds one may be waiting for a key lock we hold, so on timeout
 // everything is released and the attempt retried (no deadlock).
-func (r *Resolver) try(ctx context.Context, w *collector.Work, kvs []keyValue) (bool, error) {
+func (r *Resolver) try(ctx context.Context, w *pipeline.Work, kvs []keyValue) (bool, error) {
 	var unlocks []func()
 	release := func() {
 		for i := len(unlocks) - 1; i >= 0; i-- {
@@ -163,12 +173,12 @@ func (r *Resolver) try(ctx context.Context, w *collector.Work, kvs []keyValue) (
 		}
 	}
 	for _, kv := range kvs {
-		lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		lctx, cancel := context.WithTimeout(ctx, r.cfg.KeyLockWait)
 		u, err := r.locker.Lock(lctx, "key:"+kv.path+"\x00"+kv.value)
 		cancel()
 		if err != nil {
 			release()
-			return false, &collector.Error{Status: http.StatusServiceUnavailable, Message: "profile merge contended; retry", RetryAfter: time.Second}
+			return false, pipeline.Unavailablef(fmt.Errorf("locking merge key %s: %w", kv.path, err), "profile merge contended; retry")
 		}
 		unlocks = append(unlocks, u)
 	}
@@ -228,7 +238,7 @@ func (r *Resolver) try(ctx context.Context, w *collector.Work, kvs []keyValue) (
 	return true, nil
 }
 
-func (r *Resolver) markSettled(w *collector.Work, kvs []keyValue) {
+func (r *Resolver) markSettled(w *pipeline.Work, kvs []keyValue) {
 	for _, kv := range kvs {
 		r.settled.Add(settledKey(w.Profile.ID, kv), struct{}{})
 	}
@@ -236,7 +246,7 @@ func (r *Resolver) markSettled(w *collector.Work, kvs []keyValue) {
 
 // merge folds w.Profile and others together; the oldest survives and becomes
 // w.Profile, the rest are stored as tombstones with the batch.
-func (r *Resolver) merge(w *collector.Work, others []*domain.Profile, found map[string]keyValue) {
+func (r *Resolver) merge(w *pipeline.Work, others []*domain.Profile, found map[string]keyValue) {
 	current := w.Profile
 	current.Metadata.Time.Update = w.Now // this request's values are the newest
 	all := append([]*domain.Profile{current}, others...)
@@ -260,4 +270,4 @@ func (r *Resolver) merge(w *collector.Work, others []*domain.Profile, found map[
 	}
 }
 
-var _ collector.Stage = (*Resolver)(nil)
+var _ pipeline.Stage = (*Resolver)(nil)

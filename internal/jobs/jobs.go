@@ -23,9 +23,6 @@ const (
 	Interrupted = "interrupted"
 )
 
-// EntityKind is the entity kind job records are stored under.
-const EntityKind = "job"
-
 // Job is the record of one piece of background work.
 type Job struct {
 	ID   string `json:"id"`

@@ -158,7 +158,7 @@ func (r *Local) Submit(ctx context.Context, kind, key string, params any) (*Job,
 func (r *Local) discard(id string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := r.entities.Delete(ctx, EntityKind, id); err != nil && !errors.Is(err, storage.ErrNotFound) {
+	if err := r.entities.Delete(ctx, domain.EntityJob, id); err != nil && !errors.Is(err, storage.ErrNotFound) {
 		r.log.Warn("job_record_not_deleted", "job_id", id, "error", err)
 	}
 }
@@ -203,7 +203,7 @@ func (r *Local) Get(ctx context.Context, id string) (*Job, error) {
 		return &j, nil
 	}
 	r.mu.Unlock()
-	ent, err := r.entities.Get(ctx, EntityKind, id)
+	ent, err := r.entities.Get(ctx, domain.EntityJob, id)
 	if err != nil {
 		return nil, err
 	}
@@ -243,7 +243,7 @@ func (r *Local) List(ctx context.Context, f Filter) ([]*Job, int64, error) {
 }
 
 func (r *Local) stored(ctx context.Context) ([]*Job, error) {
-	ents, _, err := r.entities.List(ctx, EntityKind, storage.ListOptions{})
+	ents, _, err := r.entities.List(ctx, domain.EntityJob, storage.ListOptions{})
 	if err != nil {
 		return nil, err
 	}
@@ -271,7 +271,7 @@ func (r *Local) save(ctx context.Context, j *Job) error {
 	if err != nil {
 		return err
 	}
-	_, err = r.entities.Put(ctx, &storage.Entity{Kind: EntityKind, ID: j.ID, Doc: doc}, -1)
+	_, err = r.entities.Put(ctx, &storage.Entity{Kind: domain.EntityJob, ID: j.ID, Doc: doc}, -1)
 	return err
 }
 
@@ -346,7 +346,7 @@ func (r *Local) finish(j *Job) {
 	r.saveQuiet(j)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	ents, total, err := r.entities.List(ctx, EntityKind, storage.ListOptions{})
+	ents, total, err := r.entities.List(ctx, domain.EntityJob, storage.ListOptions{})
 	if err != nil || total <= int64(r.cfg.Keep) {
 		return
 	}
@@ -359,7 +359,7 @@ func (r *Local) finish(j *Job) {
 		if err != nil || !old.IsFinished() {
 			continue
 		}
-		if err := r.entities.Delete(ctx, EntityKind, old.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		if err := r.entities.Delete(ctx, domain.EntityJob, old.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
 			r.log.Warn("job_record_not_deleted", "job_id", old.ID, "error", err)
 			return
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/thamesthrive/thamesthrive/internal/domain"
 	"github.com/thamesthrive/thamesthrive/internal/jobs"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 	"github.com/thamesthrive/thamesthrive/internal/storage/sqlite"
@@ -191,7 +192,7 @@ func TestLocalMarksUnfinishedJobsInterrupted(t *testing.T) {
 
 	// A process killed mid-job leaves its record "running"; the next runner fixes it.
 	doc := []byte(`{"id":"old","kind":"wait","params":{},"status":"running","counters":{}}`)
-	if _, err := store.Entities().Put(ctx, &storage.Entity{Kind: jobs.EntityKind, ID: "old", Doc: doc}, -1); err != nil {
+	if _, err := store.Entities().Put(ctx, &storage.Entity{Kind: domain.EntityJob, ID: "old", Doc: doc}, -1); err != nil {
 		t.Fatal(err)
 	}
 	r2, err := jobs.NewLocal(ctx, jobs.Config{}, store.Entities(), quiet, handlers)

@@ -7,8 +7,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/thamesthrive/thamesthrive/internal/collector"
 	"github.com/thamesthrive/thamesthrive/internal/domain"
+	"github.com/thamesthrive/thamesthrive/internal/pipeline"
 	"github.com/thamesthrive/thamesthrive/internal/query/eval"
 )
 
@@ -16,7 +16,7 @@ import (
 // sees the changes of the ones before it. A mapping whose source is missing or null
 // does nothing (use delete to remove a value); one that cannot apply (increment of a
 // value that is not a number) adds a warning to the request and does nothing.
-func (t *Type) Apply(w *collector.Work, ev *domain.Event) {
+func (t *Type) Apply(w *pipeline.Work, ev *domain.Event) {
 	d := &docs{w: w, ev: ev}
 	for i, r := range t.Rules {
 		if r.filter != nil && !r.filter.Eval(d, w.Now.Time) {
@@ -212,7 +212,7 @@ func clone(v any) any {
 // parts of events, sessions and profiles are read in place; anything else (and
 // conditions) use a JSON form of the document, made when first needed.
 type docs struct {
-	w                       *collector.Work
+	w                       *pipeline.Work
 	ev                      *domain.Event
 	event, session, profile map[string]any
 }

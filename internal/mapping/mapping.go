@@ -18,15 +18,12 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
-	"github.com/thamesthrive/thamesthrive/internal/collector"
 	"github.com/thamesthrive/thamesthrive/internal/domain"
+	"github.com/thamesthrive/thamesthrive/internal/pipeline"
 	"github.com/thamesthrive/thamesthrive/internal/query"
 	"github.com/thamesthrive/thamesthrive/internal/query/eval"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 )
-
-// EntityKind is the entity kind event types are stored under.
-const EntityKind = "event-type"
 
 // Ref is a parsed field reference, scope@dotted.path.
 type Ref struct {
@@ -150,19 +147,10 @@ func compileRule(m domain.ProfileMapping) (*Rule, error) {
 		r.from = &from
 	}
 	if strings.TrimSpace(m.Condition) != "" {
-		e, err := query.Parse(m.Condition)
+		e, err := query.ParseOptions{Scopes: []string{"event", "session", "profile"},
+			ScopeMessage: "a mapping condition can use event, session and profile fields"}.Parse(m.Condition)
 		if err != nil {
 			return nil, fieldErr("condition", "%v", err)
-		}
-		var bad error
-		query.Inspect(e, func(n query.Node) bool {
-			if f, ok := n.(*query.Field); ok && f.Scope != "event" && f.Scope != "session" && f.Scope != "profile" && bad == nil {
-				bad = query.Errorf(f, "a mapping condition can use event, session and profile fields, not %s@", f.Scope)
-			}
-			return bad == nil
-		})
-		if bad != nil {
-			return nil, fieldErr("condition", "%v", bad)
 		}
 		if r.filter, err = eval.Compile(e); err != nil {
 			return nil, fieldErr("condition", "%v", err)
@@ -183,7 +171,7 @@ type Config struct {
 
 // Mapper is the mapping stage of the pipeline.
 type Mapper struct {
-	cache *collector.KindCache[map[string]*Type]
+	cache *storage.KindCache[map[string]*Type]
 	store storage.Store
 }
 
@@ -212,16 +200,16 @@ func New(cfg Config, entities storage.Entities, log *slog.Logger) *Mapper {
 		}
 		return out, nil
 	}
-	return &Mapper{cache: collector.NewKindCache(entities, EntityKind, cfg.TTL, build), store: cfg.Store}
+	return &Mapper{cache: storage.NewKindCache(entities, domain.EntityEventType, cfg.TTL, build), store: cfg.Store}
 }
 
 // Invalidate makes the next request read the event types again (after a change).
 func (m *Mapper) Invalidate() { m.cache.Invalidate() }
 
-// Process implements collector.Stage: it validates events against their type's
+// Process implements pipeline.Stage: it validates events against their type's
 // schema (schema.go), then applies the mappings of each event's type, in event order
 // and, within a type, in mapping order.
-func (m *Mapper) Process(ctx context.Context, w *collector.Work) error {
+func (m *Mapper) Process(ctx context.Context, w *pipeline.Work) error {
 	types, err := m.cache.Get(ctx)
 	if err != nil || len(types) == 0 {
 		return err
@@ -237,4 +225,4 @@ func (m *Mapper) Process(ctx context.Context, w *collector.Work) error {
 	return nil
 }
 
-var _ collector.Stage = (*Mapper)(nil)
+var _ pipeline.Stage = (*Mapper)(nil)

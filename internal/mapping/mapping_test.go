@@ -14,6 +14,7 @@ import (
 	"github.com/thamesthrive/thamesthrive/internal/collector"
 	"github.com/thamesthrive/thamesthrive/internal/domain"
 	"github.com/thamesthrive/thamesthrive/internal/mapping"
+	"github.com/thamesthrive/thamesthrive/internal/pipeline"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 	"github.com/thamesthrive/thamesthrive/internal/storage/local"
 	"github.com/thamesthrive/thamesthrive/internal/storage/sqlite"
@@ -114,7 +115,7 @@ func TestApply(t *testing.T) {
 			mustJSON(t, tc.profile, &p.Traits)
 			ev := &domain.Event{ID: "e1", Type: "purchase"}
 			mustJSON(t, tc.props, &ev.Properties)
-			w := &collector.Work{Profile: p, Session: &domain.Session{ID: "s1", Device: domain.Device{Type: "mobile"}}, Events: []*domain.Event{ev}, Now: domain.Now()}
+			w := &pipeline.Work{Profile: p, Session: &domain.Session{ID: "s1", Device: domain.Device{Type: "mobile"}}, Events: []*domain.Event{ev}, Now: domain.Now()}
 			typ.Apply(w, ev)
 			var want map[string]any
 			mustJSON(t, tc.want, &want)
@@ -146,7 +147,7 @@ func TestApplyNumbers(t *testing.T) {
 	p := domain.NewProfile("p1", domain.Now())
 	p.Interests["old"], p.Interests["shoes"] = 1, 0.5
 	ev := &domain.Event{Type: "purchase", Properties: map[string]any{"amount": 20.0, "score": 0.9, "name": "x"}}
-	w := &collector.Work{Profile: p, Events: []*domain.Event{ev}, Now: domain.Now()}
+	w := &pipeline.Work{Profile: p, Events: []*domain.Event{ev}, Now: domain.Now()}
 	typ.Apply(w, ev)
 	typ.Apply(w, ev)
 	if p.Stats.Counters["purchases"] != 2 || p.Stats.Counters["spent"] != 40 || p.Interests["shoes"] != 0.5 ||
@@ -186,13 +187,13 @@ func TestMapperInPipeline(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	put(collector.EntitySource, "web", domain.Source{Meta: domain.Meta{ID: "web", Name: "Web", Enabled: true}, Type: domain.SourceREST})
+	put(domain.EntitySource, "web", domain.Source{Meta: domain.Meta{ID: "web", Name: "Web", Enabled: true}, Type: domain.SourceREST})
 	// sign-in's built-in rules fill data.contact.email.main; the mapping reads it back
 	// from event data, which exists only after them.
-	put(mapping.EntityKind, "sign-in", domain.EventType{Meta: domain.Meta{ID: "sign-in", Name: "Sign in", Enabled: true},
+	put(domain.EntityEventType, "sign-in", domain.EventType{Meta: domain.Meta{ID: "sign-in", Name: "Sign in", Enabled: true},
 		ProfileMapping: []domain.ProfileMapping{{From: "event@data.contact.email.main", To: "profile@traits.login_email", Op: "equals"},
 			{To: "profile@stats.counters.sign_ins", Op: "increment"}}})
-	put(mapping.EntityKind, "off", domain.EventType{Meta: domain.Meta{ID: "off", Name: "Off", Enabled: false},
+	put(domain.EntityEventType, "off", domain.EventType{Meta: domain.Meta{ID: "off", Name: "Off", Enabled: false},
 		ProfileMapping: []domain.ProfileMapping{{To: "profile@stats.counters.off", Op: "increment"}}})
 	m := mapping.New(mapping.Config{TTL: time.Hour}, store.Entities(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	col, err := collector.New(collector.Config{CacheSize: 100}, store, local.NewLocker(), collector.NewSourceCache(store.Entities(), time.Minute), m)
@@ -214,7 +215,7 @@ func TestMapperInPipeline(t *testing.T) {
 	if p.Traits["login_email"] != "a@example.com" || p.Stats.Counters["sign_ins"] != 1 || p.Stats.Counters["off"] != 0 {
 		t.Fatalf("traits %v counters %v", p.Traits, p.Stats.Counters)
 	}
-	put(mapping.EntityKind, "off", domain.EventType{Meta: domain.Meta{ID: "off", Name: "Off", Enabled: true},
+	put(domain.EntityEventType, "off", domain.EventType{Meta: domain.Meta{ID: "off", Name: "Off", Enabled: true},
 		ProfileMapping: []domain.ProfileMapping{{To: "profile@stats.counters.off", Op: "increment"}}})
 	m.Invalidate()
 	track(`{"type":"off"}`)

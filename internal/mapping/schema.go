@@ -6,13 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
-	"github.com/thamesthrive/thamesthrive/internal/collector"
 	"github.com/thamesthrive/thamesthrive/internal/domain"
+	"github.com/thamesthrive/thamesthrive/internal/pipeline"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 )
 
@@ -97,7 +96,7 @@ func violation(err error) string {
 // type that rejects answers the request 422 (nothing is stored); events of types
 // that store invalid events leave w.Events, so that no later stage processes them,
 // and are stored here with metadata.status "invalid".
-func (m *Mapper) validate(ctx context.Context, w *collector.Work, types map[string]*Type) error {
+func (m *Mapper) validate(ctx context.Context, w *pipeline.Work, types map[string]*Type) error {
 	var invalid []*domain.Event
 	kept := make([]*domain.Event, 0, len(w.Events))
 	for i, ev := range w.Events {
@@ -117,7 +116,7 @@ func (m *Mapper) validate(ctx context.Context, w *collector.Work, types map[stri
 		}
 		why := violation(err)
 		if !t.storeInvalid {
-			return &collector.Error{Status: http.StatusUnprocessableEntity, Field: fmt.Sprintf("events[%d].properties", i),
+			return &pipeline.Error{Kind: pipeline.Rejected, Field: fmt.Sprintf("events[%d].properties", i),
 				Message: fmt.Sprintf("fail the schema of event type %q: %s", ev.Type, why)}
 		}
 		ev.Metadata.Status = domain.EventInvalid

@@ -2,6 +2,7 @@ package query
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -11,6 +12,15 @@ type ParseOptions struct {
 	// ("stats.visits" reads as "profile@stats.visits" when it is
 	// "profile"). Empty means every field must name its scope.
 	DefaultScope string
+	// Scopes, when not empty, are the only scopes fields may name: a condition with a
+	// field of another scope is refused with an *Error at that field, worded
+	// "<ScopeMessage>, not <scope>@". Every place that restricts conditions (searches,
+	// segments, mappings, destination filters) says so here rather than walking the
+	// tree itself.
+	Scopes []string
+	// ScopeMessage begins that error; empty: "only profile@ and event@ fields can be
+	// used here".
+	ScopeMessage string
 }
 
 // Parse parses a condition in which every field names its scope.
@@ -43,7 +53,32 @@ func (o ParseOptions) Parse(src string) (Expr, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := o.checkScopes(e); err != nil {
+		return nil, err
+	}
 	return e, nil
+}
+
+// checkScopes refuses the first field (in source order) whose scope is not allowed.
+func (o ParseOptions) checkScopes(e Expr) error {
+	if len(o.Scopes) == 0 {
+		return nil
+	}
+	var bad *Error
+	Inspect(e, func(n Node) bool {
+		if f, ok := n.(*Field); ok && !slices.Contains(o.Scopes, f.Scope) {
+			msg := o.ScopeMessage
+			if msg == "" {
+				msg = "only " + strings.Join(o.Scopes, "@ and ") + "@ fields can be used here"
+			}
+			bad = Errorf(f, "%s, not %s@", msg, f.Scope)
+		}
+		return bad == nil
+	})
+	if bad != nil {
+		return bad
+	}
+	return nil
 }
 
 var keywords = map[string]bool{

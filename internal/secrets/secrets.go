@@ -168,7 +168,7 @@ func (b *Box) Open(sealed string) (string, error) {
 	ns := b.aead.NonceSize()
 	plain, err := b.aead.Open(nil, raw[:ns], raw[ns:], []byte(kid))
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrSealed, err)
+		return "", fmt.Errorf("%w: %w", ErrSealed, err)
 	}
 	return string(plain), nil
 }

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/thamesthrive/thamesthrive/internal/collector"
 	"github.com/thamesthrive/thamesthrive/internal/domain"
+	"github.com/thamesthrive/thamesthrive/internal/pipeline"
 	"github.com/thamesthrive/thamesthrive/internal/segment"
 )
 
@@ -133,7 +133,7 @@ func BenchmarkEngineProcessFixtures(b *testing.B) {
 	b.ReportAllocs()
 	cpu0 := cpuTime()
 	for b.Loop() {
-		w := &collector.Work{Profile: p, Events: []*domain.Event{ev}, Now: domain.Now()}
+		w := &pipeline.Work{Profile: p, Events: []*domain.Event{ev}, Now: domain.Now()}
 		if err := e.engine.Process(ctx, w); err != nil {
 			b.Fatal(err)
 		}

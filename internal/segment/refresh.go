@@ -9,9 +9,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/thamesthrive/thamesthrive/internal/collector"
 	"github.com/thamesthrive/thamesthrive/internal/domain"
 	"github.com/thamesthrive/thamesthrive/internal/jobs"
+	"github.com/thamesthrive/thamesthrive/internal/pipeline"
 	"github.com/thamesthrive/thamesthrive/internal/query"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 )
@@ -39,7 +39,7 @@ func JobKey(id string) string { return "segment:" + id }
 // Mutator changes one profile under the pipeline's lock and commits it
 // (collector.Collector.Mutate).
 type Mutator interface {
-	Mutate(ctx context.Context, profileID string, fn func(w *collector.Work) error) error
+	Mutate(ctx context.Context, profileID string, fn func(w *pipeline.Work) error) error
 }
 
 // Refresher runs RefreshJobs.
@@ -214,7 +214,7 @@ feed:
 // updateOne decides again on the locked, current profile: it may have changed since
 // it was read.
 func (r *Refresher) updateOne(ctx context.Context, t jobs.Task, id string, cur *Compiled, stale []string, now time.Time) error {
-	err := r.mut.Mutate(ctx, id, func(w *collector.Work) error {
+	err := r.mut.Mutate(ctx, id, func(w *pipeline.Work) error {
 		before := slices.Clone(w.Profile.Segments)
 		w.Profile.Segments = slices.DeleteFunc(w.Profile.Segments, func(s string) bool { return slices.Contains(stale, s) })
 		removed := len(before) - len(w.Profile.Segments)

@@ -15,15 +15,12 @@ import (
 	"slices"
 	"time"
 
-	"github.com/thamesthrive/thamesthrive/internal/collector"
 	"github.com/thamesthrive/thamesthrive/internal/domain"
+	"github.com/thamesthrive/thamesthrive/internal/pipeline"
 	"github.com/thamesthrive/thamesthrive/internal/query"
 	"github.com/thamesthrive/thamesthrive/internal/query/eval"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 )
-
-// EntityKind is the entity kind segments are stored under.
-const EntityKind = "segment"
 
 // Internal event types.
 const (
@@ -35,21 +32,8 @@ const (
 // may name no other (segments are evaluated in batch, where only the profile exists).
 // Errors are *query.Error values with a position.
 func ParseCondition(src string) (query.Expr, error) {
-	e, err := query.ParseOptions{DefaultScope: "profile"}.Parse(src)
-	if err != nil {
-		return nil, err
-	}
-	var bad *query.Error
-	query.Inspect(e, func(n query.Node) bool {
-		if f, ok := n.(*query.Field); ok && f.Scope != "profile" && bad == nil {
-			bad = query.Errorf(f, "a segment condition can only use profile fields, not %s@", f.Scope)
-		}
-		return bad == nil
-	})
-	if bad != nil {
-		return nil, bad
-	}
-	return e, nil
+	return query.ParseOptions{DefaultScope: "profile", Scopes: []string{"profile"},
+		ScopeMessage: "a segment condition can only use profile fields"}.Parse(src)
 }
 
 // Compiled is a segment ready to evaluate.
@@ -245,7 +229,7 @@ type Config struct {
 
 // Engine is the segmentation stage of the pipeline.
 type Engine struct {
-	cache *collector.KindCache[[]*Compiled]
+	cache *storage.KindCache[[]*Compiled]
 	now   func() time.Time
 }
 
@@ -278,7 +262,7 @@ func NewEngine(cfg Config, entities storage.Entities, log *slog.Logger) *Engine 
 		}
 		return out, nil
 	}
-	return &Engine{cache: collector.NewKindCache(entities, EntityKind, cfg.TTL, build), now: cfg.Now}
+	return &Engine{cache: storage.NewKindCache(entities, domain.EntitySegment, cfg.TTL, build), now: cfg.Now}
 }
 
 func decode(ent *storage.Entity) (*domain.Segment, error) {
@@ -292,7 +276,7 @@ func decode(ent *storage.Entity) (*domain.Segment, error) {
 
 // Load reads one segment from entities.
 func Load(ctx context.Context, entities storage.Entities, id string) (*domain.Segment, error) {
-	ent, err := entities.Get(ctx, EntityKind, id)
+	ent, err := entities.Get(ctx, domain.EntitySegment, id)
 	if err != nil {
 		return nil, err
 	}
@@ -305,10 +289,10 @@ func (e *Engine) Invalidate() { e.cache.Invalidate() }
 // Segments returns the enabled segments, compiled.
 func (e *Engine) Segments(ctx context.Context) ([]*Compiled, error) { return e.cache.Get(ctx) }
 
-// Process implements collector.Stage. The profile is turned into a document once, and
+// Process implements pipeline.Stage. The profile is turned into a document once, and
 // only when some segment applies to the request, and only the fields that the
 // conditions of those segments name.
-func (e *Engine) Process(ctx context.Context, w *collector.Work) error {
+func (e *Engine) Process(ctx context.Context, w *pipeline.Work) error {
 	all, err := e.cache.Get(ctx)
 	if err != nil || len(all) == 0 {
 		return err
@@ -343,7 +327,7 @@ type Change struct {
 // segment-left event to w for each change. Every segment sees the profile as it was
 // before Apply, so one segment's condition on profile@segments sees the others'
 // previous memberships.
-func Apply(w *collector.Work, doc map[string]any, segs []*Compiled, now time.Time) Change {
+func Apply(w *pipeline.Work, doc map[string]any, segs []*Compiled, now time.Time) Change {
 	var ch Change
 	for _, c := range segs {
 		ch.add(set(w, c, c.Match(doc, now), slices.Contains(w.Profile.Segments, c.Segment.MachineName)))
@@ -359,7 +343,7 @@ func (ch *Change) add(o Change) {
 // set makes w.Profile a member of c or not (in). was says whether the profile counted
 // as a member before (it may have held an earlier machine name of the segment): an
 // event is added when in differs from it.
-func set(w *collector.Work, c *Compiled, in, was bool) Change {
+func set(w *pipeline.Work, c *Compiled, in, was bool) Change {
 	var ch Change
 	name := c.Segment.MachineName
 	has := slices.Contains(w.Profile.Segments, name)
@@ -372,10 +356,10 @@ func set(w *collector.Work, c *Compiled, in, was bool) Change {
 	switch {
 	case in && !was:
 		ch.Entered = append(ch.Entered, name)
-		collector.NewInternalEvent(w, EventEntered, eventProperties(c.Segment))
+		pipeline.NewInternalEvent(w, EventEntered, eventProperties(c.Segment))
 	case !in && was:
 		ch.Left = append(ch.Left, name)
-		collector.NewInternalEvent(w, EventLeft, eventProperties(c.Segment))
+		pipeline.NewInternalEvent(w, EventLeft, eventProperties(c.Segment))
 	}
 	return ch
 }
@@ -386,4 +370,4 @@ func eventProperties(s *domain.Segment) map[string]any {
 	return map[string]any{"segment": s.MachineName, "segment_id": s.ID, "segment_name": s.Name}
 }
 
-var _ collector.Stage = (*Engine)(nil)
+var _ pipeline.Stage = (*Engine)(nil)

@@ -17,6 +17,7 @@ import (
 	"github.com/thamesthrive/thamesthrive/internal/collector"
 	"github.com/thamesthrive/thamesthrive/internal/domain"
 	"github.com/thamesthrive/thamesthrive/internal/jobs"
+	"github.com/thamesthrive/thamesthrive/internal/pipeline"
 	"github.com/thamesthrive/thamesthrive/internal/query"
 	"github.com/thamesthrive/thamesthrive/internal/segment"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
@@ -41,7 +42,7 @@ func newEnv(t testing.TB) *env {
 	}
 	t.Cleanup(func() { store.Close() })
 	doc, _ := json.Marshal(domain.Source{Meta: domain.Meta{ID: "web", Name: "Web", Enabled: true}, Type: domain.SourceREST})
-	if _, err := store.Entities().Put(context.Background(), &storage.Entity{Kind: collector.EntitySource, ID: "web", Doc: doc}, 0); err != nil {
+	if _, err := store.Entities().Put(context.Background(), &storage.Entity{Kind: domain.EntitySource, ID: "web", Doc: doc}, 0); err != nil {
 		t.Fatal(err)
 	}
 	engine := segment.NewEngine(segment.Config{TTL: time.Hour}, store.Entities(), quiet)
@@ -57,7 +58,7 @@ func (e *env) put(seg domain.Segment) {
 	e.t.Helper()
 	seg.MachineName = domain.SegmentMachineName(seg.Name)
 	doc, _ := json.Marshal(seg)
-	if _, err := e.store.Entities().Put(context.Background(), &storage.Entity{Kind: segment.EntityKind, ID: seg.ID, Doc: doc}, -1); err != nil {
+	if _, err := e.store.Entities().Put(context.Background(), &storage.Entity{Kind: domain.EntitySegment, ID: seg.ID, Doc: doc}, -1); err != nil {
 		e.t.Fatal(err)
 	}
 	e.engine.Invalidate()
@@ -101,10 +102,10 @@ func (e *env) internalEvents(pid string) []string {
 	var out []string
 	for i := len(evs) - 1; i >= 0; i-- { // oldest first
 		ev := evs[i]
-		if ev.Source.ID != collector.InternalSource {
+		if ev.Source.ID != pipeline.InternalSource {
 			continue
 		}
-		if ev.Metadata.Channel != collector.InternalSource || ev.Profile.ID != pid || ev.Properties["segment_id"] == nil {
+		if ev.Metadata.Channel != pipeline.InternalSource || ev.Profile.ID != pid || ev.Properties["segment_id"] == nil {
 			e.t.Errorf("internal event not marked: %+v", ev)
 		}
 		out = append(out, ev.Type+":"+ev.Properties["segment"].(string))
@@ -170,7 +171,7 @@ func TestEngineOnTrack(t *testing.T) {
 		t.Fatalf("internal events = %v, want %v", got, want)
 	}
 	// Segments the engine does not manage (added by a workflow) stay.
-	err := e.col.Mutate(context.Background(), "p1", func(w *collector.Work) error {
+	err := e.col.Mutate(context.Background(), "p1", func(w *pipeline.Work) error {
 		w.Profile.Segments = append(w.Profile.Segments, "hand-picked")
 		return nil
 	})
@@ -282,7 +283,7 @@ func TestRefresher(t *testing.T) {
 	if got := e.members("big-fans"); len(got) != 4 {
 		t.Fatalf("re-enabled: %v", got)
 	}
-	if err := e.store.Entities().Delete(context.Background(), segment.EntityKind, "s1"); err != nil {
+	if err := e.store.Entities().Delete(context.Background(), domain.EntitySegment, "s1"); err != nil {
 		t.Fatal(err)
 	}
 	e.engine.Invalidate()
@@ -379,7 +380,7 @@ func BenchmarkEngineProcess(b *testing.B) {
 	b.ReportAllocs()
 	cpu0 := cpuTime()
 	for b.Loop() {
-		w := &collector.Work{Profile: p, Events: []*domain.Event{ev}, Now: domain.Now()}
+		w := &pipeline.Work{Profile: p, Events: []*domain.Event{ev}, Now: domain.Now()}
 		if err := e.engine.Process(ctx, w); err != nil {
 			b.Fatal(err)
 		}

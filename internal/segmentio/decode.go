@@ -9,12 +9,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/thamesthrive/thamesthrive/internal/collector"
+	"github.com/thamesthrive/thamesthrive/internal/pipeline"
 )
 
 // Size limits, Segment's own: a message at most 32 KB, a batch at most 500 KB.
@@ -67,12 +67,12 @@ type Batch struct {
 
 // Error is a failure caused by the request, as a collector error (status, field).
 func badRequest(field, msg string) error {
-	return &collector.Error{Status: http.StatusBadRequest, Field: field, Message: msg}
+	return &pipeline.Error{Kind: pipeline.Invalid, Field: field, Message: msg}
 }
 
 // Decode parses the body of a /v1 route. kind is the message type the route implies
 // (track for /v1/track and /v1/t…), or "" for /v1/batch and /v1/b. Every failure is a
-// *collector.Error naming the field (batch[3].userId); nothing in the body can make it
+// *pipeline.Error naming the field (batch[3].userId); nothing in the body can make it
 // panic.
 func Decode(body []byte, kind string) (*Batch, error) {
 	lim := collector.Limits{MaxString: MaxMessageBytes}
@@ -80,7 +80,7 @@ func Decode(body []byte, kind string) (*Batch, error) {
 		return decodeBatch(body, lim)
 	}
 	if len(body) > MaxMessageBytes {
-		return nil, &collector.Error{Status: http.StatusRequestEntityTooLarge, Field: "body",
+		return nil, &pipeline.Error{Kind: pipeline.TooLarge, Field: "body",
 			Message: fmt.Sprintf("is larger than the limit of %d bytes per message", MaxMessageBytes)}
 	}
 	var m Message
@@ -98,7 +98,7 @@ func Decode(body []byte, kind string) (*Batch, error) {
 
 func decodeBatch(body []byte, lim collector.Limits) (*Batch, error) {
 	if len(body) > MaxBatchBytes {
-		return nil, &collector.Error{Status: http.StatusRequestEntityTooLarge, Field: "body",
+		return nil, &pipeline.Error{Kind: pipeline.TooLarge, Field: "body",
 			Message: fmt.Sprintf("is larger than the limit of %d bytes per batch", MaxBatchBytes)}
 	}
 	var env struct {
@@ -158,7 +158,7 @@ func decodeObject(body []byte, lim collector.Limits, dst any, prefix string) err
 	var props map[string]any
 	// The collector's checks (UTF-8, nesting, value count, string length) first.
 	if err := collector.DecodeProperties(body, lim, &props); err != nil {
-		if ce, ok := err.(*collector.Error); ok && prefix != "" {
+		if ce, ok := err.(*pipeline.Error); ok && prefix != "" {
 			ce.Field = prefix + strings.TrimPrefix(ce.Field, "body")
 		}
 		return err

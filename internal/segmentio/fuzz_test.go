@@ -6,6 +6,7 @@ import (
 
 	"github.com/thamesthrive/thamesthrive/internal/collector"
 	"github.com/thamesthrive/thamesthrive/internal/domain"
+	"github.com/thamesthrive/thamesthrive/internal/pipeline"
 )
 
 // FuzzDecode: no body makes the decoder or the translation panic, and whatever they
@@ -25,7 +26,7 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte, k uint8) {
 		b, err := Decode(body, kinds[int(k)%len(kinds)])
 		if err != nil {
-			if _, ok := err.(*collector.Error); !ok {
+			if _, ok := err.(*pipeline.Error); !ok {
 				t.Fatalf("error of type %T: %v", err, err)
 			}
 			return
@@ -36,7 +37,7 @@ func FuzzDecode(f *testing.F) {
 				req.Apply(domain.NewProfile("p", domain.Now()))
 			}
 			if err := collector.ValidateRequest(req, collector.Limits{}); err != nil {
-				if ce, ok := err.(*collector.Error); !ok || ce.Status != 400 {
+				if ce, ok := err.(*pipeline.Error); !ok || ce.Kind != pipeline.Invalid {
 					t.Fatalf("validation: %v", err)
 				}
 			}

@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"sync"
 	"time"
 
 	"github.com/thamesthrive/thamesthrive/internal/collector"
 	"github.com/thamesthrive/thamesthrive/internal/domain"
+	"github.com/thamesthrive/thamesthrive/internal/pipeline"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 )
 
@@ -28,7 +28,7 @@ func New(col *collector.Collector, store storage.Store) *Service {
 
 // Unauthorized is the answer to a missing or unknown write key.
 func unauthorized(msg string) error {
-	return &collector.Error{Status: http.StatusUnauthorized, Field: "writeKey", Message: msg}
+	return &pipeline.Error{Kind: pipeline.Unauthenticated, Field: "writeKey", Message: msg}
 }
 
 // Source returns the enabled source whose write key is key and which accepts origin.
@@ -38,14 +38,14 @@ func (s *Service) Source(ctx context.Context, key, origin string) (*domain.Sourc
 	}
 	id, ok, err := s.keys.lookup(ctx, key)
 	if err != nil {
-		return nil, &collector.Error{Status: http.StatusServiceUnavailable, Message: "storage cannot accept the request now; retry later", RetryAfter: time.Second}
+		return nil, &pipeline.Error{Kind: pipeline.Unavailable, Message: "storage cannot accept the request now; retry later", RetryAfter: time.Second}
 	}
 	if !ok {
 		return nil, unauthorized("is not the write key of an event source")
 	}
 	src, err := s.col.CheckSource(ctx, id, collector.RouteTrack, origin)
-	var ce *collector.Error
-	if errors.As(err, &ce) && ce.Status == http.StatusUnauthorized {
+	var ce *pipeline.Error
+	if errors.As(err, &ce) && ce.Kind == pipeline.Unauthenticated {
 		return nil, unauthorized("names a source that is disabled or not a REST source")
 	}
 	return src, err
@@ -69,7 +69,7 @@ func (s *Service) Handle(ctx context.Context, src *domain.Source, b *Batch, meta
 		m := &b.Messages[i]
 		req, ip := m.Request(src, received)
 		if err := collector.ValidateRequest(req, lim); err != nil {
-			var ce *collector.Error
+			var ce *pipeline.Error
 			if errors.As(err, &ce) && len(b.Messages) > 1 {
 				ce.Field = fmt.Sprintf("batch[%d]", i)
 			}
@@ -107,7 +107,7 @@ func (s *Service) alias(ctx context.Context, src *domain.Source, m *Message, req
 			continue
 		}
 		if err != nil {
-			return &collector.Error{Status: http.StatusServiceUnavailable, Message: "storage cannot accept the request now; retry later", RetryAfter: time.Second}
+			return &pipeline.Error{Kind: pipeline.Unavailable, Message: "storage cannot accept the request now; retry later", RetryAfter: time.Second}
 		}
 		r := *req
 		r.Profile = &collector.IDRef{ID: pid}
@@ -157,7 +157,7 @@ func (k *keyIndex) lookup(ctx context.Context, key string) (string, bool, error)
 			return id, ok, nil
 		}
 	}
-	all, _, err := k.ents.List(ctx, collector.EntitySource, storage.ListOptions{})
+	all, _, err := k.ents.List(ctx, domain.EntitySource, storage.ListOptions{})
 	if err != nil {
 		return "", false, err
 	}

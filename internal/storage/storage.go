@@ -50,6 +50,8 @@ type Batch struct {
 	Profiles []*domain.Profile // upserted by id
 	Sessions []*domain.Session // upserted by id
 	Events   []*domain.Event   // inserted; an id that exists already is skipped
+	// Work is queued in the same atomic write (work.go): the transactional outbox.
+	Work []*WorkItem
 }
 
 // Profiles reads profiles.
@@ -60,7 +62,7 @@ type Profiles interface {
 	Count(ctx context.Context) (int64, error)
 	// FindByKey returns the live (not merged) profiles whose value at the dotted path
 	// equals value: the look-up identity resolution does for merge keys. Backends
-	// keep it indexed. path must match ValidKeyPath.
+	// keep it indexed. path must match domain.ValidKeyPath.
 	FindByKey(ctx context.Context, path, value string, limit int) ([]*domain.Profile, error)
 	// Search returns the live profiles matching q and how many match in all (see Query).
 	Search(ctx context.Context, q Query) ([]*domain.Profile, int64, error)
@@ -68,21 +70,6 @@ type Profiles interface {
 	// where (nil: all), in id order: a keyset walk for batch jobs that stays correct
 	// while profiles are added and changed. An empty result means the walk is over.
 	Scan(ctx context.Context, where query.Expr, after string, limit int) ([]*domain.Profile, error)
-}
-
-// ValidKeyPath reports whether path is a dotted path of lower-case letters, digits and
-// underscores, safe to use in index definitions.
-func ValidKeyPath(path string) bool {
-	if path == "" || len(path) > 200 || path[0] == '.' || path[len(path)-1] == '.' {
-		return false
-	}
-	for i := 0; i < len(path); i++ {
-		c := path[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '.' && path[i-1] != '.') {
-			return false
-		}
-	}
-	return true
 }
 
 // Sessions reads sessions.

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/thamesthrive/thamesthrive/internal/collector"
 	"github.com/thamesthrive/thamesthrive/internal/domain"
+	"github.com/thamesthrive/thamesthrive/internal/pipeline"
 )
 
 // cpuTime is the process's user and system CPU time: on a shared machine, CPU per
@@ -46,7 +46,7 @@ func BenchmarkProcessPageViewFlow(b *testing.B) {
 	for b.Loop() {
 		ev := *tmpl
 		ev.Metadata.ProcessedBy = domain.ProcessedBy{}
-		w := &collector.Work{Source: &domain.Source{Meta: domain.Meta{ID: "web"}}, Profile: p, Session: s,
+		w := &pipeline.Work{Source: &domain.Source{Meta: domain.Meta{ID: "web"}}, Profile: p, Session: s,
 			Events: []*domain.Event{&ev}, Response: map[string]any{}, UX: []any{}, Now: domain.Now()}
 		if err := f.e.Process(f.ctx, w); err != nil {
 			b.Fatal(err)

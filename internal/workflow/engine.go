@@ -10,19 +10,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/thamesthrive/thamesthrive/internal/collector"
 	"github.com/thamesthrive/thamesthrive/internal/domain"
 	"github.com/thamesthrive/thamesthrive/internal/netguard"
+	"github.com/thamesthrive/thamesthrive/internal/pipeline"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
-)
-
-// Entity kinds the workflow engine stores.
-const (
-	EntityRule       = "rule"
-	EntityFlow       = "flow"
-	EntityResource   = "resource"
-	EntityDeployment = "flow-deployment" // id: flow id; the version rules run
-	entityHistory    = "flow-history"    // id: flow id; the deployed versions kept
 )
 
 // Config configures an Engine.
@@ -78,7 +69,7 @@ type Engine struct {
 	flowsLoad sync.Mutex
 }
 
-var _ collector.Stage = (*Engine)(nil)
+var _ pipeline.Stage = (*Engine)(nil)
 
 // New returns an Engine.
 func New(cfg Config, deps Deps) (*Engine, error) {
@@ -147,14 +138,14 @@ func (e *Engine) ValidateRule(ctx context.Context, r *domain.Rule) error {
 	if r.FlowID == "" {
 		return &GraphError{Field: "flow_id", Msg: "is required"}
 	}
-	if _, err := e.store.Entities().Get(ctx, EntityFlow, r.FlowID); err != nil {
+	if _, err := e.store.Entities().Get(ctx, domain.EntityFlow, r.FlowID); err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
 			return &GraphError{Field: "flow_id", Msg: fmt.Sprintf("there is no flow %q", r.FlowID)}
 		}
 		return err
 	}
 	if r.SourceID != "" {
-		if _, err := e.store.Entities().Get(ctx, collector.EntitySource, r.SourceID); err != nil {
+		if _, err := e.store.Entities().Get(ctx, domain.EntitySource, r.SourceID); err != nil {
 			if errors.Is(err, storage.ErrNotFound) {
 				return &GraphError{Field: "source_id", Msg: fmt.Sprintf("there is no event source %q", r.SourceID)}
 			}
@@ -203,7 +194,7 @@ func (e *Engine) ruleIndex(ctx context.Context) (*ruleIndex, error) {
 	if idx != nil && time.Now().Before(idx.expires) {
 		return idx, nil
 	}
-	ents, _, err := e.store.Entities().List(ctx, EntityRule, storage.ListOptions{})
+	ents, _, err := e.store.Entities().List(ctx, domain.EntityRule, storage.ListOptions{})
 	if err != nil {
 		if idx != nil {
 			e.log.Warn("rules_reload_failed", "error", err)
@@ -351,7 +342,7 @@ func (e *Engine) production(ctx context.Context, id string) (*Program, error) {
 // when neither changed.
 func (e *Engine) loadFlow(ctx context.Context, id string, old *flowEntry) (*flowEntry, error) {
 	ents := e.store.Entities()
-	ent, err := ents.Get(ctx, EntityFlow, id)
+	ent, err := ents.Get(ctx, domain.EntityFlow, id)
 	if errors.Is(err, storage.ErrNotFound) {
 		return &flowEntry{}, nil
 	}
@@ -435,7 +426,7 @@ func ValidateResource(r *domain.Resource) error {
 // LoadResource reads a resource of the given type, with its secrets opened when
 // opener is set. Never answer what it returns.
 func LoadResource(ctx context.Context, entities storage.Entities, opener SecretOpener, id, typ string) (*domain.Resource, error) {
-	ent, err := entities.Get(ctx, EntityResource, id)
+	ent, err := entities.Get(ctx, domain.EntityResource, id)
 	if err != nil {
 		return nil, err
 	}

@@ -7,8 +7,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/thamesthrive/thamesthrive/internal/collector"
 	"github.com/thamesthrive/thamesthrive/internal/domain"
+	"github.com/thamesthrive/thamesthrive/internal/pipeline"
 )
 
 // Process is pipeline step 7: for every new event of the request, every enabled rule
@@ -19,7 +19,7 @@ import (
 // The engine may appear in the pipeline more than once: each pass handles the events
 // added since the previous one (such as segment-entered events added by
 // segmentation), so rules can react to them too.
-func (e *Engine) Process(ctx context.Context, w *collector.Work) error {
+func (e *Engine) Process(ctx context.Context, w *pipeline.Work) error {
 	idx, err := e.ruleIndex(ctx)
 	if err != nil {
 		return err
@@ -67,7 +67,7 @@ type stageState struct {
 // requestRun is the state shared by the runs of one request.
 type requestRun struct {
 	e     *Engine
-	w     *collector.Work
+	w     *pipeline.Work
 	docs  *Docs
 	depth map[*domain.Event]int
 }

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	_ "github.com/thamesthrive/thamesthrive/internal/actions/all"
-	"github.com/thamesthrive/thamesthrive/internal/collector"
 	"github.com/thamesthrive/thamesthrive/internal/domain"
+	"github.com/thamesthrive/thamesthrive/internal/pipeline"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 	"github.com/thamesthrive/thamesthrive/internal/storage/sqlite"
 	"github.com/thamesthrive/thamesthrive/internal/workflow"
@@ -37,7 +37,7 @@ func newFixture(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{t: t, ctx: context.Background(), store: store, e: e}
-	f.put(collector.EntitySource, "web", domain.Source{Meta: domain.Meta{ID: "web", Name: "Web", Enabled: true}, Type: "rest"})
+	f.put(domain.EntitySource, "web", domain.Source{Meta: domain.Meta{ID: "web", Name: "Web", Enabled: true}, Type: "rest"})
 	return f
 }
 
@@ -57,7 +57,7 @@ func (f *fixture) flow(id string, enabled bool, graph domain.FlowGraph) {
 	if err := f.e.ValidateGraph(f.ctx, id, graph); err != nil {
 		f.t.Fatal(err)
 	}
-	f.put(workflow.EntityFlow, id, domain.Flow{Meta: domain.Meta{ID: id, Name: "Flow " + id, Enabled: enabled}, Draft: graph})
+	f.put(domain.EntityFlow, id, domain.Flow{Meta: domain.Meta{ID: id, Name: "Flow " + id, Enabled: enabled}, Draft: graph})
 	f.e.FlowChanged(f.ctx, id)
 }
 
@@ -67,7 +67,7 @@ func (f *fixture) rule(id, eventType, source, cond, flowID string, enabled bool)
 	if err := f.e.ValidateRule(f.ctx, &r); err != nil {
 		f.t.Fatal(err)
 	}
-	f.put(workflow.EntityRule, id, r)
+	f.put(domain.EntityRule, id, r)
 	f.e.InvalidateRules()
 }
 
@@ -81,13 +81,13 @@ func (f *fixture) deploy(id string) *workflow.Version {
 }
 
 // work is what the collector hands the stage for one request.
-func work(events ...*domain.Event) *collector.Work {
+func work(events ...*domain.Event) *pipeline.Work {
 	p := domain.NewProfile("p1", domain.Now())
 	s := &domain.Session{ID: "s1", Profile: domain.Ref{ID: "p1"}, Context: map[string]any{}, Properties: map[string]any{}}
 	for _, ev := range events {
 		ev.Profile.ID, ev.Session.ID = "p1", "s1"
 	}
-	return &collector.Work{Source: &domain.Source{Meta: domain.Meta{ID: "web"}}, Profile: p, Session: s, Events: events,
+	return &pipeline.Work{Source: &domain.Source{Meta: domain.Meta{ID: "web"}}, Profile: p, Session: s, Events: events,
 		Response: map[string]any{}, UX: []any{}, Now: domain.Now()}
 }
 
@@ -148,7 +148,7 @@ func TestStageRunsDeployedFlowsForMatchingRules(t *testing.T) {
 
 func TestStageRuleFilters(t *testing.T) {
 	f := newFixture(t)
-	f.put(collector.EntitySource, "app", domain.Source{Meta: domain.Meta{ID: "app", Name: "App", Enabled: true}})
+	f.put(domain.EntitySource, "app", domain.Source{Meta: domain.Meta{ID: "app", Name: "App", Enabled: true}})
 	f.flow("f1", true, g([]string{"s:start", `set:set-data{"set": {"profile@traits.hit": "{{flow@rule_id}}"}}`}, "s>set"))
 	f.deploy("f1")
 	f.rule("only-app", "purchase", "app", "", "f1", true)
@@ -262,7 +262,7 @@ func BenchmarkProcessWithoutMatchingRules(b *testing.B) {
 	defer store.Close()
 	e, _ := workflow.New(workflow.Config{}, workflow.Deps{Store: store})
 	doc, _ := json.Marshal(domain.Rule{Meta: domain.Meta{ID: "r", Enabled: true}, EventType: "purchase", FlowID: "f"})
-	store.Entities().Put(context.Background(), &storage.Entity{Kind: workflow.EntityRule, ID: "r", Doc: doc}, -1)
+	store.Entities().Put(context.Background(), &storage.Entity{Kind: domain.EntityRule, ID: "r", Doc: doc}, -1)
 	w := work(event("page-view", "web", nil))
 	ctx := context.Background()
 	b.ReportAllocs()
@@ -332,14 +332,14 @@ func TestDeployVersionsRestore(t *testing.T) {
 	}
 
 	// Deleting the flow removes its deployment: the rule no longer runs anything.
-	if err := f.store.Entities().Delete(f.ctx, workflow.EntityFlow, "f1"); err != nil {
+	if err := f.store.Entities().Delete(f.ctx, domain.EntityFlow, "f1"); err != nil {
 		t.Fatal(err)
 	}
 	f.e.FlowChanged(f.ctx, "f1")
 	if v := traitV(); v != nil {
 		t.Fatalf("a deleted flow ran: %v", v)
 	}
-	if _, err := f.store.Entities().Get(f.ctx, workflow.EntityDeployment, "f1"); !errors.Is(err, storage.ErrNotFound) {
+	if _, err := f.store.Entities().Get(f.ctx, domain.EntityFlowDeployment, "f1"); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("deployment left behind: %v", err)
 	}
 }

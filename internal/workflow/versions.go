@@ -37,7 +37,7 @@ type history struct {
 
 // LoadFlow reads a flow.
 func (e *Engine) LoadFlow(ctx context.Context, id string) (*domain.Flow, error) {
-	ent, err := e.store.Entities().Get(ctx, EntityFlow, id)
+	ent, err := e.store.Entities().Get(ctx, domain.EntityFlow, id)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +50,7 @@ func (e *Engine) LoadFlow(ctx context.Context, id string) (*domain.Flow, error) 
 }
 
 func (e *Engine) deployment(ctx context.Context, flowID string) (*Version, int64, error) {
-	ent, err := e.store.Entities().Get(ctx, EntityDeployment, flowID)
+	ent, err := e.store.Entities().Get(ctx, domain.EntityFlowDeployment, flowID)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -62,7 +62,7 @@ func (e *Engine) deployment(ctx context.Context, flowID string) (*Version, int64
 }
 
 func (e *Engine) history(ctx context.Context, flowID string) (*history, int64, error) {
-	ent, err := e.store.Entities().Get(ctx, entityHistory, flowID)
+	ent, err := e.store.Entities().Get(ctx, domain.EntityFlowHistory, flowID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return &history{FlowID: flowID, Versions: []Version{}}, 0, nil
 	}
@@ -112,7 +112,7 @@ func (e *Engine) saveVersion(ctx context.Context, flowID string, g domain.FlowGr
 	if err != nil {
 		return nil, err
 	}
-	if _, err := e.store.Entities().Put(ctx, &storage.Entity{Kind: entityHistory, ID: flowID, Doc: hdoc}, hver); err != nil {
+	if _, err := e.store.Entities().Put(ctx, &storage.Entity{Kind: domain.EntityFlowHistory, ID: flowID, Doc: hdoc}, hver); err != nil {
 		if errors.Is(err, storage.ErrConflict) {
 			return nil, fmt.Errorf("flow %q was deployed by someone else at the same time; retry: %w", flowID, storage.ErrConflict)
 		}
@@ -122,7 +122,7 @@ func (e *Engine) saveVersion(ctx context.Context, flowID string, g domain.FlowGr
 	if err != nil {
 		return nil, err
 	}
-	if _, err := e.store.Entities().Put(ctx, &storage.Entity{Kind: EntityDeployment, ID: flowID, Doc: vdoc}, -1); err != nil {
+	if _, err := e.store.Entities().Put(ctx, &storage.Entity{Kind: domain.EntityFlowDeployment, ID: flowID, Doc: vdoc}, -1); err != nil {
 		return nil, err
 	}
 	e.InvalidateFlow(flowID)
@@ -132,7 +132,7 @@ func (e *Engine) saveVersion(ctx context.Context, flowID string, g domain.FlowGr
 // Versions lists the kept deployed versions of a flow, newest first, and the current
 // version (0: never deployed).
 func (e *Engine) Versions(ctx context.Context, flowID string) ([]VersionInfo, int64, error) {
-	if _, err := e.store.Entities().Get(ctx, EntityFlow, flowID); err != nil {
+	if _, err := e.store.Entities().Get(ctx, domain.EntityFlow, flowID); err != nil {
 		return nil, 0, err
 	}
 	h, _, err := e.history(ctx, flowID)
@@ -156,7 +156,7 @@ func (e *Engine) Versions(ctx context.Context, flowID string) ([]VersionInfo, in
 
 // Version returns one kept version of a flow.
 func (e *Engine) Version(ctx context.Context, flowID string, n int64) (*Version, error) {
-	if _, err := e.store.Entities().Get(ctx, EntityFlow, flowID); err != nil {
+	if _, err := e.store.Entities().Get(ctx, domain.EntityFlow, flowID); err != nil {
 		return nil, err
 	}
 	h, _, err := e.history(ctx, flowID)
@@ -192,7 +192,7 @@ func (e *Engine) Restore(ctx context.Context, flowID string, n int64, by string,
 		if err != nil {
 			return nil, err
 		}
-		if _, err := e.store.Entities().Put(ctx, &storage.Entity{Kind: EntityFlow, ID: flowID, Doc: doc}, ver); err != nil {
+		if _, err := e.store.Entities().Put(ctx, &storage.Entity{Kind: domain.EntityFlow, ID: flowID, Doc: doc}, ver); err != nil {
 			return nil, err
 		}
 		return old, nil
@@ -210,10 +210,10 @@ func (e *Engine) Restore(ctx context.Context, flowID string, n int64, by string,
 // When it was deleted, its deployment and versions go too.
 func (e *Engine) FlowChanged(ctx context.Context, id string) {
 	defer e.InvalidateFlow(id)
-	if _, err := e.store.Entities().Get(ctx, EntityFlow, id); !errors.Is(err, storage.ErrNotFound) {
+	if _, err := e.store.Entities().Get(ctx, domain.EntityFlow, id); !errors.Is(err, storage.ErrNotFound) {
 		return
 	}
-	for _, kind := range []string{EntityDeployment, entityHistory} {
+	for _, kind := range []string{domain.EntityFlowDeployment, domain.EntityFlowHistory} {
 		if err := e.store.Entities().Delete(ctx, kind, id); err != nil && !errors.Is(err, storage.ErrNotFound) {
 			e.log.Warn("flow_cleanup_failed", "flow_id", id, "kind", kind, "error", err)
 		}

@@ -88,15 +88,7 @@ func (s *server) adminToken() string {
 	if s.token != "" {
 		return s.token
 	}
-	r := s.do("POST", "/api/v1/install", map[string]string{"username": adminUser, "password": adminPass, "token": installToken})
-	if r.Status != http.StatusCreated && r.Status != http.StatusConflict {
-		s.t.Fatalf("install: %d %s", r.Status, r.Body)
-	}
-	r = s.do("POST", "/api/v1/auth/token", map[string]string{"username": adminUser, "password": adminPass})
-	if r.Status != http.StatusOK {
-		s.t.Fatalf("token: %d %s", r.Status, r.Body)
-	}
-	s.token = r.JSON(s.t)["access_token"].(string)
+	s.token = testserver.AdminToken(s.t, s.URL, installToken, adminUser, adminPass)
 	return s.token
 }
 

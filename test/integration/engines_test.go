@@ -309,20 +309,20 @@ func TestBusyAndUnreachableCluster(t *testing.T) {
 	})
 }
 
-// memCache is an in-process elastic.DocCache for tests without Redis.
+// memCache is an in-process storage.DocCache for tests without Redis.
 type memCache struct {
 	mu sync.Mutex
-	m  map[string]elastic.CachedDoc
+	m  map[string]storage.CachedDoc
 }
 
-func (c *memCache) Get(_ context.Context, k string) (elastic.CachedDoc, bool, error) {
+func (c *memCache) Get(_ context.Context, k string) (storage.CachedDoc, bool, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	d, ok := c.m[k]
 	return d, ok, nil
 }
 
-func (c *memCache) Set(_ context.Context, docs []elastic.CachedDoc) error {
+func (c *memCache) Set(_ context.Context, docs []storage.CachedDoc) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, d := range docs {
@@ -347,7 +347,7 @@ func (c *memCache) Delete(_ context.Context, keys ...string) error {
 // and is then dropped.
 func TestDocCache(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e engine) {
-		var cache elastic.DocCache = &memCache{m: map[string]elastic.CachedDoc{}}
+		var cache storage.DocCache = &memCache{m: map[string]storage.CachedDoc{}}
 		if h := os.Getenv("REDIS_HOST"); h != "" {
 			rc, err := redis.New(redis.Config{Addrs: []string{h + ":" + envOr("REDIS_PORT", "6379")}, Password: os.Getenv("REDIS_PASSWORD"),
 				KeyPrefix: uniquePrefix("cache")})
@@ -385,7 +385,7 @@ func TestDocCache(t *testing.T) {
 		cache.Delete(ctx, "profiles:dc")
 		stale := d
 		stale.SeqNo, stale.Source = d.SeqNo-1, []byte(`{"id":"dc","stats":{"views":1}}`)
-		cache.Set(ctx, []elastic.CachedDoc{stale})
+		cache.Set(ctx, []storage.CachedDoc{stale})
 		p, _ := a.Profiles().Get(ctx, "dc")
 		if err := a.Commit(ctx, &storage.Batch{Profiles: []*domain.Profile{p}}); !errors.Is(err, storage.ErrConflict) {
 			t.Fatalf("write based on a stale cache entry: %v, want a conflict", err)

@@ -174,16 +174,7 @@ func (c *cluster) adminToken() string {
 	if c.token != "" {
 		return c.token
 	}
-	r := c.replicas[0]
-	res := r.do("POST", "/api/v1/install", map[string]string{"username": adminUser, "password": adminPass, "token": installToken})
-	if res.Status != http.StatusCreated && res.Status != http.StatusConflict {
-		c.t.Fatalf("install: %d %s", res.Status, res.Body)
-	}
-	res = r.do("POST", "/api/v1/auth/token", map[string]string{"username": adminUser, "password": adminPass})
-	if res.Status != http.StatusOK {
-		c.t.Fatalf("token: %d %s", res.Status, res.Body)
-	}
-	c.token = res.JSON(c.t)["access_token"].(string)
+	c.token = testserver.AdminToken(c.t, c.replicas[0].URL, installToken, adminUser, adminPass)
 	return c.token
 }
 

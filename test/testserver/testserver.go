@@ -228,3 +228,29 @@ func At(doc any, path string) any {
 	}
 	return doc
 }
+
+// AdminToken installs the first admin on the server at base with the installation
+// token (an already installed server is fine) and returns a bearer token for that
+// admin. Both test suites log in this way.
+func AdminToken(t testing.TB, base, installToken, username, password string) string {
+	t.Helper()
+	r, err := Send(base, "POST", "/api/v1/install", map[string]string{"username": username, "password": password, "token": installToken})
+	if err != nil {
+		t.Fatalf("install: %v", err)
+	}
+	if r.Status != http.StatusCreated && r.Status != http.StatusConflict {
+		t.Fatalf("install: %d %s", r.Status, r.Body)
+	}
+	r, err = Send(base, "POST", "/api/v1/auth/token", map[string]string{"username": username, "password": password})
+	if err != nil {
+		t.Fatalf("token: %v", err)
+	}
+	if r.Status != http.StatusOK {
+		t.Fatalf("token: %d %s", r.Status, r.Body)
+	}
+	tok, _ := r.JSON(t)["access_token"].(string)
+	if tok == "" {
+		t.Fatalf("token: no access_token in %s", r.Body)
+	}
+	return tok
+}

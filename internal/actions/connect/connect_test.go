@@ -283,7 +283,7 @@ func TestSendEmail(t *testing.T) {
 			t.Fatal(err)
 		}
 		doc, _ := json.Marshal(r)
-		if _, err := store.Entities().Put(ctx, &storage.Entity{Kind: workflow.EntityResource, ID: r.ID, Doc: doc}, -1); err != nil {
+		if _, err := store.Entities().Put(ctx, &storage.Entity{Kind: domain.EntityResource, ID: r.ID, Doc: doc}, -1); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -12,9 +12,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/medama-io/go-useragent"
 	"github.com/oschwald/maxminddb-golang/v2"
 
+	"github.com/thamesthrive/thamesthrive/internal/useragent"
 	"github.com/thamesthrive/thamesthrive/internal/workflow"
 )
 
@@ -56,8 +56,6 @@ func init() {
 	})
 }
 
-var uaParser = sync.OnceValue(useragent.NewParser)
-
 // UserAgent parses user agents.
 type UserAgent struct {
 	UserAgent workflow.Template `json:"user_agent"`
@@ -70,10 +68,10 @@ func (n *UserAgent) Run(_ context.Context, x *workflow.Exec, _ workflow.Input) (
 	if s == "" {
 		return nil, fmt.Errorf("there is no user agent")
 	}
-	a := uaParser().Parse(s)
+	a := useragent.Parse(s)
 	v := map[string]any{
-		"browser": string(a.Browser()), "browser_version": a.BrowserVersion(), "os": string(a.OS()),
-		"device": strings.ToLower(string(a.Device())), "bot": a.IsBot(), "mobile": a.IsMobile(),
+		"browser": a.Browser, "browser_version": a.BrowserVersion, "os": a.OS,
+		"device": a.Device, "bot": a.Bot, "mobile": a.Mobile,
 	}
 	if !n.To.IsZero() {
 		if err := x.Set(n.To, v); err != nil {

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/thamesthrive/thamesthrive/internal/domain"
-	"github.com/thamesthrive/thamesthrive/internal/storage"
 	"github.com/thamesthrive/thamesthrive/internal/workflow"
 )
 
@@ -214,7 +213,7 @@ type Merge struct {
 func (n *Merge) Validate() error {
 	for i, k := range n.Keys {
 		k = strings.TrimPrefix(k, "profile@")
-		if !storage.ValidKeyPath(k) {
+		if !domain.ValidKeyPath(k) {
 			return workflow.FieldErrorf(fmt.Sprintf("keys[%d]", i), "%q is not a profile path of lower-case letters, digits and underscores", k)
 		}
 		n.Keys[i] = k

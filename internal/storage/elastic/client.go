@@ -118,11 +118,11 @@ func classify(what string, err error) error {
 	case st == http.StatusNotFound:
 		return fmt.Errorf("%s: %w", what, storage.ErrNotFound)
 	case st == http.StatusConflict:
-		return fmt.Errorf("%s: %w: %v", what, storage.ErrConflict, err)
+		return fmt.Errorf("%s: %w: %w", what, storage.ErrConflict, err)
 	case st == http.StatusBadRequest:
-		return fmt.Errorf("%s: %w: %v", what, storage.ErrInvalid, err)
+		return fmt.Errorf("%s: %w: %w", what, storage.ErrInvalid, err)
 	default:
-		return fmt.Errorf("%s: %w: %v", what, storage.ErrUnavailable, err)
+		return fmt.Errorf("%s: %w: %w", what, storage.ErrUnavailable, err)
 	}
 }
 

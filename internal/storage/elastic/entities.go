@@ -40,7 +40,7 @@ func (e *entities) get(ctx context.Context, kind, id string) (*entityDoc, *fence
 		return nil, nil, fmt.Errorf("%s %q: %w", kind, id, storage.ErrNotFound)
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading %s %q: %w: %v", kind, id, storage.ErrUnavailable, err)
+		return nil, nil, fmt.Errorf("reading %s %q: %w: %w", kind, id, storage.ErrUnavailable, err)
 	}
 	var d entityDoc
 	if err := json.Unmarshal(res.Source, &d); err != nil {
@@ -131,9 +131,9 @@ func (e *entities) Put(ctx context.Context, ent *storage.Entity, ifVersion int64
 		case statusOf(err) == http.StatusConflict:
 			return 0, fmt.Errorf("%s %q was changed concurrently: %w", ent.Kind, ent.ID, storage.ErrConflict)
 		case statusOf(err) == http.StatusBadRequest:
-			return 0, fmt.Errorf("storing %s %q: %w: %v", ent.Kind, ent.ID, storage.ErrInvalid, err)
+			return 0, fmt.Errorf("storing %s %q: %w: %w", ent.Kind, ent.ID, storage.ErrInvalid, err)
 		default:
-			return 0, fmt.Errorf("storing %s %q: %w: %v", ent.Kind, ent.ID, storage.ErrUnavailable, err)
+			return 0, fmt.Errorf("storing %s %q: %w: %w", ent.Kind, ent.ID, storage.ErrUnavailable, err)
 		}
 	}
 }
@@ -147,6 +147,6 @@ func (e *entities) Delete(ctx context.Context, kind, id string) error {
 	case isDocNotFound(err):
 		return fmt.Errorf("%s %q: %w", kind, id, storage.ErrNotFound)
 	default:
-		return fmt.Errorf("deleting %s %q: %w: %v", kind, id, storage.ErrUnavailable, err)
+		return fmt.Errorf("deleting %s %q: %w: %w", kind, id, storage.ErrUnavailable, err)
 	}
 }

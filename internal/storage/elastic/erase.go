@@ -48,7 +48,7 @@ func (e erasure) EventsOf(ctx context.Context, profileIDs []string, limit int) (
 // searches, as deleting by query only deletes what a search finds.
 func (s *Store) refresh(ctx context.Context, kind string) error {
 	if err := s.c.doJSON(ctx, http.MethodPost, "/"+s.names.alias(kind)+"/_refresh", nil, nil); err != nil {
-		return fmt.Errorf("refreshing %s: %w: %v", s.names.alias(kind), storage.ErrUnavailable, err)
+		return fmt.Errorf("refreshing %s: %w: %w", s.names.alias(kind), storage.ErrUnavailable, err)
 	}
 	return nil
 }
@@ -119,7 +119,7 @@ func (s *Store) deleteDoc(ctx context.Context, kind, id string) (found bool, err
 		s.fences.Add(fenceKey(kind, id), fence{absent: true})
 		if s.cfg.Cache != nil {
 			if cerr := s.cfg.Cache.Delete(ctx, cacheKey(kind, id)); cerr != nil && err == nil {
-				err = fmt.Errorf("dropping %s %s from the document cache: %w: %v", kind, id, storage.ErrUnavailable, cerr)
+				err = fmt.Errorf("dropping %s %s from the document cache: %w: %w", kind, id, storage.ErrUnavailable, cerr)
 			}
 		}
 	}

@@ -85,7 +85,7 @@ func profileValue(p *domain.Profile, path string) (string, bool) {
 // FindByKey implements storage.Profiles.
 func (p *profiles) FindByKey(ctx context.Context, path, value string, limit int) ([]*domain.Profile, error) {
 	s := p.s
-	if !storage.ValidKeyPath(path) {
+	if !domain.ValidKeyPath(path) {
 		return nil, fmt.Errorf("key path %q: %w", path, storage.ErrInvalid)
 	}
 	if limit <= 0 {
@@ -101,7 +101,7 @@ func (p *profiles) FindByKey(ctx context.Context, path, value string, limit int)
 		}
 		err := s.c.doJSON(ctx, http.MethodGet, "/"+s.names.alias(kindKeys)+"/_doc/"+keyDocID(path, value)+"?_source_includes=ids", nil, &doc)
 		if err != nil && !isDocNotFound(err) {
-			return nil, fmt.Errorf("reading key %s: %w: %v", path, storage.ErrUnavailable, err)
+			return nil, fmt.Errorf("reading key %s: %w: %w", path, storage.ErrUnavailable, err)
 		}
 		for id := range doc.Source.IDs {
 			ids = append(ids, id)

@@ -57,11 +57,11 @@ func getDoc[T any](ctx context.Context, s *Store, kind, id string) (*T, error) {
 			return nil, fmt.Errorf("%s %q: %w", what, id, storage.ErrNotFound)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("reading %s %q: %w: %v", what, id, storage.ErrUnavailable, err)
+			return nil, fmt.Errorf("reading %s %q: %w: %w", what, id, storage.ErrUnavailable, err)
 		}
 		if s.cfg.Cache != nil {
 			// Keeps whichever version is newer, so racing a writer is harmless.
-			s.cfg.Cache.Set(ctx, []CachedDoc{{Key: cacheKey(kind, id), SeqNo: res.SeqNo, Term: res.PrimaryTerm, Source: res.Source}})
+			s.cfg.Cache.Set(ctx, []storage.CachedDoc{{Key: cacheKey(kind, id), SeqNo: res.SeqNo, Term: res.PrimaryTerm, Source: res.Source}})
 		}
 	}
 	v, err := domain.DecodeDoc[T](unwrap(res.Source))
@@ -85,7 +85,7 @@ func mgetDocs[T any](ctx context.Context, s *Store, index string, ids []string) 
 		Docs []mgetDoc `json:"docs"`
 	}
 	if err := s.c.doJSON(ctx, http.MethodPost, "/"+index+"/_mget", map[string]any{"ids": ids}, &res); err != nil {
-		return nil, fmt.Errorf("reading %s: %w: %v", index, storage.ErrUnavailable, err)
+		return nil, fmt.Errorf("reading %s: %w: %w", index, storage.ErrUnavailable, err)
 	}
 	var out []*T
 	for _, d := range res.Docs {
@@ -227,7 +227,7 @@ func (e *events) mgetRecent(ctx context.Context, ids []string) (map[string]json.
 		Docs []mgetDoc `json:"docs"`
 	}
 	if err := e.s.c.doJSON(ctx, http.MethodPost, "/_mget", map[string]any{"docs": docs}, &res); err != nil {
-		return nil, fmt.Errorf("reading events: %w: %v", storage.ErrUnavailable, err)
+		return nil, fmt.Errorf("reading events: %w: %w", storage.ErrUnavailable, err)
 	}
 	out := map[string]json.RawMessage{}
 	for _, d := range res.Docs {
@@ -311,7 +311,7 @@ func (e *events) olderPartitions(ctx context.Context) (string, error) {
 	var res map[string]json.RawMessage
 	err := s.c.doJSON(ctx, http.MethodGet, "/"+s.names.alias(kindEvents)+"/_alias/"+s.names.alias(kindEvents), nil, &res)
 	if err != nil && statusOf(err) != http.StatusNotFound {
-		return "", fmt.Errorf("listing event partitions: %w: %v", storage.ErrUnavailable, err)
+		return "", fmt.Errorf("listing event partitions: %w: %w", storage.ErrUnavailable, err)
 	}
 	recent := e.recentEventIndices()
 	var older []string

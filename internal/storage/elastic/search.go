@@ -52,7 +52,7 @@ func (s *Store) kindsFor(ctx context.Context, kind string, where query.Expr) (es
 	}
 	var res map[string]json.RawMessage
 	if err := s.c.doJSON(ctx, http.MethodGet, "/"+s.names.alias(kind)+"/_mapping", nil, &res); err != nil {
-		return nil, fmt.Errorf("reading mapping of %s: %w: %v", s.names.alias(kind), storage.ErrUnavailable, err)
+		return nil, fmt.Errorf("reading mapping of %s: %w: %w", s.names.alias(kind), storage.ErrUnavailable, err)
 	}
 	merged := esdsl.Kinds{}
 	for _, raw := range res { // one entry per index (events: one per month)

@@ -26,6 +26,7 @@ import (
 
 	lru "github.com/hashicorp/golang-lru/v2"
 
+	"github.com/thamesthrive/thamesthrive/internal/domain"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 )
 
@@ -57,8 +58,8 @@ type Config struct {
 	// cluster before it fails with storage.ErrUnavailable (10s).
 	WriteTimeout time.Duration
 	// Cache, if set, holds the latest profiles and sessions for every replica (see
-	// DocCache); without it every read is a real-time GET from the cluster.
-	Cache DocCache
+	// storage.DocCache); without it every read is a real-time GET from the cluster.
+	Cache storage.DocCache
 	// HTTPClient replaces the default client (tests).
 	HTTPClient *http.Client
 	Logger     *slog.Logger
@@ -101,7 +102,7 @@ func (c *Config) defaults() error {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	for _, p := range c.KeyPaths {
-		if !storage.ValidKeyPath(p) {
+		if !domain.ValidKeyPath(p) {
 			return fmt.Errorf("key path %q: %w", p, storage.ErrInvalid)
 		}
 	}
@@ -214,7 +215,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		if errors.Is(err, ErrSchema) {
 			return nil, err
 		}
-		return nil, fmt.Errorf("checking indices on %v: %w: %v", s.c.hosts, storage.ErrUnavailable, err)
+		return nil, fmt.Errorf("checking indices on %v: %w: %w", s.c.hosts, storage.ErrUnavailable, err)
 	}
 	s.queue = make(chan *commitReq, s.cfg.QueueSize)
 	s.stop = make(chan struct{})
@@ -248,7 +249,7 @@ func (s *Store) Ping(ctx context.Context) error {
 	}
 	err := s.c.doJSON(ctx, http.MethodGet, "/_cluster/health/"+s.names.alias(kindProfiles)+"?timeout=2s", nil, &h)
 	if err != nil {
-		return fmt.Errorf("pinging the cluster: %w: %v", storage.ErrUnavailable, err)
+		return fmt.Errorf("pinging the cluster: %w: %w", storage.ErrUnavailable, err)
 	}
 	if h.Status == "red" {
 		return fmt.Errorf("cluster health of %s is red: %w", s.names.alias(kindProfiles), storage.ErrUnavailable)
@@ -288,7 +289,7 @@ func (s *Store) readOwnWrites(ctx context.Context, kind string) error {
 	}
 	now := g.written.Load()
 	if err := s.c.doJSON(ctx, http.MethodPost, "/"+s.names.alias(kind)+"/_refresh", nil, nil); err != nil {
-		return fmt.Errorf("refreshing %s: %w: %v", s.names.alias(kind), storage.ErrUnavailable, err)
+		return fmt.Errorf("refreshing %s: %w: %w", s.names.alias(kind), storage.ErrUnavailable, err)
 	}
 	g.refreshed = now
 	return nil

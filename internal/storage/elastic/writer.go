@@ -215,8 +215,8 @@ func (s *Store) flush(reqs []*commitReq) {
 	var body bytes.Buffer
 	stored := 0
 	touched := map[string]bool{}
-	var fresh []CachedDoc // written: the cache gets them
-	var stale []string    // conflicting or of unknown state: the cache drops them
+	var fresh []storage.CachedDoc // written: the cache gets them
+	var stale []string            // conflicting or of unknown state: the cache drops them
 	var lastErr error
 	for len(todo) > 0 {
 		if err := s.ensureEventIndices(ctx, todo); err != nil {
@@ -243,7 +243,7 @@ func (s *Store) flush(reqs []*commitReq) {
 					}
 					touched[p.it.kind] = true
 					if r.Status < 300 && (p.it.kind == kindProfiles || p.it.kind == kindSessions) {
-						fresh = append(fresh, CachedDoc{Key: cacheKey(p.it.kind, p.it.id), SeqNo: r.SeqNo, Term: r.PrimaryTerm, Source: p.it.source})
+						fresh = append(fresh, storage.CachedDoc{Key: cacheKey(p.it.kind, p.it.id), SeqNo: r.SeqNo, Term: r.PrimaryTerm, Source: p.it.source})
 					} else if r.Status == http.StatusConflict && p.it.kind != kindEvents {
 						stale = append(stale, cacheKey(p.it.kind, p.it.id))
 					}
@@ -274,7 +274,7 @@ func (s *Store) flush(reqs []*commitReq) {
 				lastErr = err
 				for _, p := range todo {
 					if errs[p.req] == nil {
-						errs[p.req] = fmt.Errorf("writing batch: %w: %v", storage.ErrUnavailable, err)
+						errs[p.req] = fmt.Errorf("writing batch: %w: %w", storage.ErrUnavailable, err)
 					}
 				}
 				todo = nil
@@ -286,7 +286,7 @@ func (s *Store) flush(reqs []*commitReq) {
 		if time.Until(deadline) < backoff {
 			for _, p := range todo {
 				if errs[p.req] == nil {
-					errs[p.req] = fmt.Errorf("writing batch: %w: %v", storage.ErrUnavailable, lastErr)
+					errs[p.req] = fmt.Errorf("writing batch: %w: %w", storage.ErrUnavailable, lastErr)
 				}
 			}
 			s.warn("bulk_write_failed", "error", fmt.Sprint(lastErr), "documents", len(todo))

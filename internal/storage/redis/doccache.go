@@ -9,11 +9,11 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
-	"github.com/thamesthrive/thamesthrive/internal/storage/elastic"
+	"github.com/thamesthrive/thamesthrive/internal/storage"
 )
 
 // DocCache is the Elasticsearch store's shared cache of the latest profiles and
-// sessions (elastic.DocCache). A value is "<term> <seq> <document>"; setScript replaces
+// sessions (storage.DocCache). A value is "<term> <seq> <document>"; setScript replaces
 // it only with a newer version, so concurrent and late writers cannot make it go back.
 // Entries expire after TTL: only recently active profiles and sessions are kept.
 type DocCache struct {
@@ -45,27 +45,27 @@ return 1`)
 
 func (d *DocCache) key(k string) string { return d.c.key("doc", k) }
 
-// Get implements elastic.DocCache.
-func (d *DocCache) Get(ctx context.Context, key string) (elastic.CachedDoc, bool, error) {
+// Get implements storage.DocCache.
+func (d *DocCache) Get(ctx context.Context, key string) (storage.CachedDoc, bool, error) {
 	b, err := d.c.rdb.Get(ctx, d.key(key)).Bytes()
 	if err == goredis.Nil {
-		return elastic.CachedDoc{}, false, nil
+		return storage.CachedDoc{}, false, nil
 	}
 	if err != nil {
-		return elastic.CachedDoc{}, false, err
+		return storage.CachedDoc{}, false, err
 	}
 	term, rest, ok1 := bytes.Cut(b, []byte(" "))
 	seq, src, ok2 := bytes.Cut(rest, []byte(" "))
 	t, err1 := strconv.ParseInt(string(term), 10, 64)
 	s, err2 := strconv.ParseInt(string(seq), 10, 64)
 	if !ok1 || !ok2 || err1 != nil || err2 != nil {
-		return elastic.CachedDoc{}, false, fmt.Errorf("malformed cache entry %s", key)
+		return storage.CachedDoc{}, false, fmt.Errorf("malformed cache entry %s", key)
 	}
-	return elastic.CachedDoc{Key: key, SeqNo: s, Term: t, Source: src}, true, nil
+	return storage.CachedDoc{Key: key, SeqNo: s, Term: t, Source: src}, true, nil
 }
 
-// Set implements elastic.DocCache, in one round trip.
-func (d *DocCache) Set(ctx context.Context, docs []elastic.CachedDoc) error {
+// Set implements storage.DocCache, in one round trip.
+func (d *DocCache) Set(ctx context.Context, docs []storage.CachedDoc) error {
 	if len(docs) == 0 {
 		return nil
 	}
@@ -83,7 +83,7 @@ func (d *DocCache) Set(ctx context.Context, docs []elastic.CachedDoc) error {
 	return err
 }
 
-// Delete implements elastic.DocCache.
+// Delete implements storage.DocCache.
 func (d *DocCache) Delete(ctx context.Context, keys ...string) error {
 	if len(keys) == 0 {
 		return nil
@@ -103,4 +103,4 @@ func (d *DocCache) Delete(ctx context.Context, keys ...string) error {
 	return err
 }
 
-var _ elastic.DocCache = (*DocCache)(nil)
+var _ storage.DocCache = (*DocCache)(nil)

@@ -67,7 +67,7 @@ func (l *Locker) Lock(ctx context.Context, key string) (func(), error) {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			return nil, fmt.Errorf("locking %s: %w: %v", key, storage.ErrUnavailable, err)
+			return nil, fmt.Errorf("locking %s: %w: %w", key, storage.ErrUnavailable, err)
 		}
 		if ok {
 			break

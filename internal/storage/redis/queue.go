@@ -86,14 +86,14 @@ func (q *Queue) ensureGroup(ctx context.Context, topic string) error {
 	}
 	err := q.c.rdb.XGroupCreateMkStream(ctx, q.keys(topic).stream, group, "0").Err()
 	if err != nil && !strings.Contains(err.Error(), "BUSYGROUP") {
-		return fmt.Errorf("creating consumer group of %s: %w: %v", topic, storage.ErrUnavailable, err)
+		return fmt.Errorf("creating consumer group of %s: %w: %w", topic, storage.ErrUnavailable, err)
 	}
 	q.groups.Store(topic, true)
 	return nil
 }
 
 func unavailable(what string, err error) error {
-	return fmt.Errorf("%s: %w: %v", what, storage.ErrUnavailable, err)
+	return fmt.Errorf("%s: %w: %w", what, storage.ErrUnavailable, err)
 }
 
 // Enqueue implements storage.Queue.

@@ -51,7 +51,7 @@ func (l *RateLimiter) Allow(ctx context.Context, key string) (bool, time.Duratio
 	interval := math.Max(1, math.Round(1e6/l.rate)) // microseconds per request
 	wait, err := gcraScript.Run(ctx, l.c.rdb, []string{l.c.key("rate", key)}, interval, l.burst).Int64()
 	if err != nil {
-		return false, 0, fmt.Errorf("checking rate limit: %w: %v", storage.ErrUnavailable, err)
+		return false, 0, fmt.Errorf("checking rate limit: %w: %w", storage.ErrUnavailable, err)
 	}
 	if wait > 0 {
 		return false, time.Duration(wait) * time.Microsecond, nil

@@ -68,7 +68,7 @@ func New(cfg Config) (*Client, error) {
 // Ping reports whether Redis answers.
 func (c *Client) Ping(ctx context.Context) error {
 	if err := c.rdb.Ping(ctx).Err(); err != nil {
-		return fmt.Errorf("pinging redis: %w: %v", storage.ErrUnavailable, err)
+		return fmt.Errorf("pinging redis: %w: %w", storage.ErrUnavailable, err)
 	}
 	return nil
 }

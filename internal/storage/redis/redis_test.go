@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/thamesthrive/thamesthrive/internal/storage"
-	"github.com/thamesthrive/thamesthrive/internal/storage/elastic"
 	"github.com/thamesthrive/thamesthrive/internal/storage/redis"
+	"github.com/thamesthrive/thamesthrive/internal/storage/sqlite"
 	"github.com/thamesthrive/thamesthrive/internal/storage/storagetest"
 )
 
@@ -159,7 +159,7 @@ func TestDocCacheKeepsNewestVersion(t *testing.T) {
 	ctx := context.Background()
 	set := func(term, seq int64, src string) {
 		t.Helper()
-		if err := d.Set(ctx, []elastic.CachedDoc{{Key: "profiles:p", Term: term, SeqNo: seq, Source: []byte(src)}}); err != nil {
+		if err := d.Set(ctx, []storage.CachedDoc{{Key: "profiles:p", Term: term, SeqNo: seq, Source: []byte(src)}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -253,5 +253,43 @@ func TestThrottleCountsPerWindow(t *testing.T) {
 	time.Sleep(120 * time.Millisecond)
 	if n, _, _ := th.Hit(ctx, "short", 50*time.Millisecond); n != 1 {
 		t.Fatalf("a new window did not start: %d", n)
+	}
+}
+
+// TestNotifyingConformance: the store wrapped by Notifying (what every replica runs with
+// REDIS_HOST set) is still a storage.Store in every respect the conformance suite checks,
+// and it announces the entity changes the suite makes.
+func TestNotifyingConformance(t *testing.T) {
+	c := client(t)
+	ctx := context.Background()
+	bus, err := c.Bus(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bus.Close()
+	listener, err := c.Bus(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer listener.Close()
+	var changes atomic.Int64
+	listener.OnChange(func(kind, _ string) {
+		if kind != "" {
+			changes.Add(1)
+		}
+	})
+	storagetest.Run(t, func(t *testing.T) storage.Store {
+		s, err := sqlite.Open(sqlite.Config{Dir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return redis.Notifying(s, bus)
+	})
+	deadline := time.Now().Add(3 * time.Second)
+	for changes.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if changes.Load() == 0 {
+		t.Fatal("the suite changed entities but no change was announced")
 	}
 }

@@ -30,7 +30,7 @@ return {n, ttl}`)
 func (t *Throttle) Hit(ctx context.Context, key string, window time.Duration) (int, time.Duration, error) {
 	res, err := hitScript.Run(ctx, t.c.rdb, []string{t.c.key("throttle", key)}, window.Milliseconds()).Int64Slice()
 	if err != nil || len(res) != 2 {
-		return 0, 0, fmt.Errorf("counting attempts: %w: %v", storage.ErrUnavailable, err)
+		return 0, 0, fmt.Errorf("counting attempts: %w: %w", storage.ErrUnavailable, err)
 	}
 	return int(res[0]), time.Duration(res[1]) * time.Millisecond, nil
 }
@@ -38,7 +38,7 @@ func (t *Throttle) Hit(ctx context.Context, key string, window time.Duration) (i
 // Reset forgets the attempts of key.
 func (t *Throttle) Reset(ctx context.Context, key string) error {
 	if err := t.c.rdb.Del(ctx, t.c.key("throttle", key)).Err(); err != nil {
-		return fmt.Errorf("resetting attempts: %w: %v", storage.ErrUnavailable, err)
+		return fmt.Errorf("resetting attempts: %w: %w", storage.ErrUnavailable, err)
 	}
 	return nil
 }

@@ -20,7 +20,7 @@ func (e *entities) Get(ctx context.Context, kind, id string) (*storage.Entity, e
 		return nil, fmt.Errorf("%s %q: %w", kind, id, storage.ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading %s %q: %w: %v", kind, id, storage.ErrUnavailable, err)
+		return nil, fmt.Errorf("reading %s %q: %w: %w", kind, id, storage.ErrUnavailable, err)
 	}
 	ent.Doc = doc
 	return ent, nil
@@ -37,7 +37,7 @@ func (e *entities) List(ctx context.Context, kind string, o storage.ListOptions)
 	}
 	rows, err := e.s.r.QueryContext(ctx, `SELECT id, version, doc FROM entities WHERE kind = ? ORDER BY id LIMIT ? OFFSET ?`, kind, limit, o.Offset)
 	if err != nil {
-		return nil, 0, fmt.Errorf("listing %s: %w: %v", kind, storage.ErrUnavailable, err)
+		return nil, 0, fmt.Errorf("listing %s: %w: %w", kind, storage.ErrUnavailable, err)
 	}
 	defer rows.Close()
 	var out []*storage.Entity
@@ -56,13 +56,13 @@ func (e *entities) List(ctx context.Context, kind string, o storage.ListOptions)
 func (e *entities) Put(ctx context.Context, ent *storage.Entity, ifVersion int64) (int64, error) {
 	tx, err := e.s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, fmt.Errorf("storing %s %q: %w: %v", ent.Kind, ent.ID, storage.ErrUnavailable, err)
+		return 0, fmt.Errorf("storing %s %q: %w: %w", ent.Kind, ent.ID, storage.ErrUnavailable, err)
 	}
 	defer tx.Rollback()
 	var current int64
 	err = tx.QueryRowContext(ctx, `SELECT version FROM entities WHERE kind = ? AND id = ?`, ent.Kind, ent.ID).Scan(&current)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return 0, fmt.Errorf("storing %s %q: %w: %v", ent.Kind, ent.ID, storage.ErrUnavailable, err)
+		return 0, fmt.Errorf("storing %s %q: %w: %w", ent.Kind, ent.ID, storage.ErrUnavailable, err)
 	}
 	switch {
 	case ifVersion == 0 && current != 0:
@@ -77,10 +77,10 @@ func (e *entities) Put(ctx context.Context, ent *storage.Entity, ifVersion int64
 		ON CONFLICT(kind, id) DO UPDATE SET version=excluded.version, updated=excluded.updated, doc=excluded.doc`,
 		ent.Kind, ent.ID, next, domain.Now().String(), []byte(ent.Doc))
 	if err != nil {
-		return 0, fmt.Errorf("storing %s %q: %w: %v", ent.Kind, ent.ID, storage.ErrUnavailable, err)
+		return 0, fmt.Errorf("storing %s %q: %w: %w", ent.Kind, ent.ID, storage.ErrUnavailable, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("storing %s %q: %w: %v", ent.Kind, ent.ID, storage.ErrUnavailable, err)
+		return 0, fmt.Errorf("storing %s %q: %w: %w", ent.Kind, ent.ID, storage.ErrUnavailable, err)
 	}
 	return next, nil
 }
@@ -88,7 +88,7 @@ func (e *entities) Put(ctx context.Context, ent *storage.Entity, ifVersion int64
 func (e *entities) Delete(ctx context.Context, kind, id string) error {
 	res, err := e.s.w.ExecContext(ctx, `DELETE FROM entities WHERE kind = ? AND id = ?`, kind, id)
 	if err != nil {
-		return fmt.Errorf("deleting %s %q: %w: %v", kind, id, storage.ErrUnavailable, err)
+		return fmt.Errorf("deleting %s %q: %w: %w", kind, id, storage.ErrUnavailable, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("%s %q: %w", kind, id, storage.ErrNotFound)

@@ -21,7 +21,7 @@ func (e erasure) SessionsOf(ctx context.Context, profileIDs []string, limit int)
 	rows, err := e.s.r.QueryContext(ctx, `SELECT doc FROM sessions WHERE profile_id IN (`+placeholders(len(profileIDs))+`) ORDER BY created, id LIMIT ?`,
 		append(anys(profileIDs), limit)...)
 	if err != nil {
-		return nil, fmt.Errorf("listing sessions: %w: %v", storage.ErrUnavailable, err)
+		return nil, fmt.Errorf("listing sessions: %w: %w", storage.ErrUnavailable, err)
 	}
 	defer rows.Close()
 	var out []*domain.Session
@@ -53,7 +53,7 @@ func (e erasure) Erase(ctx context.Context, profileIDs []string) (storage.Erased
 	}
 	tx, err := e.s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return n, fmt.Errorf("erasing: %w: %v", storage.ErrUnavailable, err)
+		return n, fmt.Errorf("erasing: %w: %w", storage.ErrUnavailable, err)
 	}
 	defer tx.Rollback()
 	in, args := `(`+placeholders(len(profileIDs))+`)`, anys(profileIDs)
@@ -67,12 +67,12 @@ func (e erasure) Erase(ctx context.Context, profileIDs []string) (storage.Erased
 	} {
 		res, err := tx.ExecContext(ctx, st.q, args...)
 		if err != nil {
-			return storage.Erased{}, fmt.Errorf("erasing: %w: %v", storage.ErrUnavailable, err)
+			return storage.Erased{}, fmt.Errorf("erasing: %w: %w", storage.ErrUnavailable, err)
 		}
 		*st.dst, _ = res.RowsAffected()
 	}
 	if err := tx.Commit(); err != nil {
-		return storage.Erased{}, fmt.Errorf("erasing: %w: %v", storage.ErrUnavailable, err)
+		return storage.Erased{}, fmt.Errorf("erasing: %w: %w", storage.ErrUnavailable, err)
 	}
 	return n, nil
 }
@@ -90,7 +90,7 @@ func (e erasure) DeleteEvent(ctx context.Context, id string) error {
 func (e erasure) deleteOne(ctx context.Context, q, what, id string) error {
 	res, err := e.s.w.ExecContext(ctx, q, id)
 	if err != nil {
-		return fmt.Errorf("deleting %s %q: %w: %v", what, id, storage.ErrUnavailable, err)
+		return fmt.Errorf("deleting %s %q: %w: %w", what, id, storage.ErrUnavailable, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("%s %q: %w", what, id, storage.ErrNotFound)

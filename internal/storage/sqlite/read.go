@@ -25,7 +25,7 @@ func getDoc[T any](ctx context.Context, st *sql.Stmt, what, id string) (*T, erro
 		return nil, fmt.Errorf("%s %q: %w", what, id, storage.ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading %s %q: %w: %v", what, id, storage.ErrUnavailable, err)
+		return nil, fmt.Errorf("reading %s %q: %w: %w", what, id, storage.ErrUnavailable, err)
 	}
 	v, err := domain.DecodeDoc[T](doc)
 	if err != nil {
@@ -37,7 +37,7 @@ func getDoc[T any](ctx context.Context, st *sql.Stmt, what, id string) (*T, erro
 func count(ctx context.Context, db *sql.DB, query string, args ...any) (int64, error) {
 	var n int64
 	if err := db.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
-		return 0, fmt.Errorf("counting: %w: %v", storage.ErrUnavailable, err)
+		return 0, fmt.Errorf("counting: %w: %w", storage.ErrUnavailable, err)
 	}
 	return n, nil
 }
@@ -69,13 +69,13 @@ func (s *Store) indexKey(ctx context.Context, path string) error {
 	if _, done := s.keyIndexes.Load(path); done {
 		return nil
 	}
-	if !storage.ValidKeyPath(path) {
+	if !domain.ValidKeyPath(path) {
 		return fmt.Errorf("key path %q: %w", path, storage.ErrInvalid)
 	}
 	expr := keyExpr(path)
 	name := "profiles_key_" + strings.ReplaceAll(path, ".", "_")
 	if _, err := s.w.ExecContext(ctx, `CREATE INDEX IF NOT EXISTS `+name+` ON profiles(`+expr+`) WHERE merged_into IS NULL AND `+expr+` IS NOT NULL`); err != nil {
-		return fmt.Errorf("indexing profiles by %s: %w: %v", path, storage.ErrUnavailable, err)
+		return fmt.Errorf("indexing profiles by %s: %w: %w", path, storage.ErrUnavailable, err)
 	}
 	s.keyIndexes.Store(path, true)
 	return nil
@@ -83,7 +83,7 @@ func (s *Store) indexKey(ctx context.Context, path string) error {
 
 // FindByKey looks profiles up in the expression index of path (indexKey).
 func (p *profiles) FindByKey(ctx context.Context, path, value string, limit int) ([]*domain.Profile, error) {
-	if !storage.ValidKeyPath(path) {
+	if !domain.ValidKeyPath(path) {
 		return nil, fmt.Errorf("key path %q: %w", path, storage.ErrInvalid)
 	}
 	if err := p.s.indexKey(ctx, path); err != nil {
@@ -92,7 +92,7 @@ func (p *profiles) FindByKey(ctx context.Context, path, value string, limit int)
 	expr := keyExpr(path)
 	rows, err := p.s.r.QueryContext(ctx, `SELECT doc FROM profiles WHERE `+expr+` = ? AND merged_into IS NULL ORDER BY created, id LIMIT ?`, value, limit)
 	if err != nil {
-		return nil, fmt.Errorf("finding profiles by %s: %w: %v", path, storage.ErrUnavailable, err)
+		return nil, fmt.Errorf("finding profiles by %s: %w: %w", path, storage.ErrUnavailable, err)
 	}
 	defer rows.Close()
 	var out []*domain.Profile
@@ -146,7 +146,7 @@ func (e *events) Existing(ctx context.Context, ids []string) (map[string]bool, e
 	}
 	rows, err := e.s.r.QueryContext(ctx, `SELECT id FROM events WHERE id IN (`+placeholders(len(ids))+`)`, anys(ids)...)
 	if err != nil {
-		return nil, fmt.Errorf("checking event ids: %w: %v", storage.ErrUnavailable, err)
+		return nil, fmt.Errorf("checking event ids: %w: %w", storage.ErrUnavailable, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -171,7 +171,7 @@ func (e *events) ListByProfile(ctx context.Context, profileIDs []string, page st
 	args := append(anys(profileIDs), page.Limit, page.Offset)
 	rows, err := e.s.r.QueryContext(ctx, `SELECT doc FROM events WHERE `+in+` ORDER BY inserted DESC, seq DESC LIMIT ? OFFSET ?`, args...)
 	if err != nil {
-		return nil, 0, fmt.Errorf("listing events: %w: %v", storage.ErrUnavailable, err)
+		return nil, 0, fmt.Errorf("listing events: %w: %w", storage.ErrUnavailable, err)
 	}
 	defer rows.Close()
 	var out []*domain.Event

@@ -38,14 +38,14 @@ func (r reports) histogram(ctx context.Context, t table, col string, q storage.H
 	rows, err := r.s.r.QueryContext(ctx, `SELECT (CAST(strftime('%s', `+col+`) AS INTEGER) - ?) / ? AS b, count(*) FROM `+t.name+
 		` AS d WHERE `+where+` GROUP BY b ORDER BY b`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("reporting on %s: %w: %v", t.name, storage.ErrUnavailable, err)
+		return nil, fmt.Errorf("reporting on %s: %w: %w", t.name, storage.ErrUnavailable, err)
 	}
 	defer rows.Close()
 	out := []storage.Bucket{}
 	for rows.Next() {
 		var b, n int64
 		if err := rows.Scan(&b, &n); err != nil {
-			return nil, fmt.Errorf("reporting on %s: %w: %v", t.name, storage.ErrUnavailable, err)
+			return nil, fmt.Errorf("reporting on %s: %w: %w", t.name, storage.ErrUnavailable, err)
 		}
 		out = append(out, storage.Bucket{Start: time.Unix(b*step+off, 0).UTC(), Count: n})
 	}
@@ -84,7 +84,7 @@ func (r reports) EventBreakdown(ctx context.Context, q storage.Breakdown) ([]sto
 	rows, err := r.s.r.QueryContext(ctx, `SELECT v, count(*) AS n FROM (SELECT `+expr+` AS v FROM events AS d WHERE `+where+
 		`) WHERE v IS NOT NULL AND v != '' GROUP BY v ORDER BY n DESC, v LIMIT ?`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("reporting on events: %w: %v", storage.ErrUnavailable, err)
+		return nil, fmt.Errorf("reporting on events: %w: %w", storage.ErrUnavailable, err)
 	}
 	defer rows.Close()
 	out := []storage.Count{}
@@ -92,7 +92,7 @@ func (r reports) EventBreakdown(ctx context.Context, q storage.Breakdown) ([]sto
 		var c storage.Count
 		var v sql.NullString
 		if err := rows.Scan(&v, &c.Count); err != nil {
-			return nil, fmt.Errorf("reporting on events: %w: %v", storage.ErrUnavailable, err)
+			return nil, fmt.Errorf("reporting on events: %w: %w", storage.ErrUnavailable, err)
 		}
 		c.Value = strings.Clone(v.String)
 		out = append(out, c)

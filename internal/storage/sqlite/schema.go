@@ -48,6 +48,44 @@ var migrations = []string{
 		doc TEXT NOT NULL,
 		PRIMARY KEY (kind, id)
 	) WITHOUT ROWID;`,
+	// The work queue (the transactional outbox: rows are written in the transaction of
+	// the event that caused them), its dead letters, and the destinations' delivery
+	// log. Times are unix milliseconds.
+	`CREATE TABLE work (
+		seq INTEGER PRIMARY KEY,
+		id TEXT NOT NULL UNIQUE,
+		topic TEXT NOT NULL,
+		payload BLOB NOT NULL,
+		enqueued INTEGER NOT NULL,
+		due INTEGER NOT NULL,
+		deliveries INTEGER NOT NULL DEFAULT 0,
+		last_error TEXT NOT NULL DEFAULT ''
+	);
+	CREATE INDEX work_due ON work(topic, due);
+	CREATE TABLE work_dead (
+		seq INTEGER PRIMARY KEY,
+		id TEXT NOT NULL UNIQUE,
+		topic TEXT NOT NULL,
+		payload BLOB NOT NULL,
+		enqueued INTEGER NOT NULL,
+		deliveries INTEGER NOT NULL,
+		last_error TEXT NOT NULL,
+		died INTEGER NOT NULL
+	);
+	CREATE INDEX work_dead_topic ON work_dead(topic, seq);
+	CREATE TABLE delivery_log (
+		seq INTEGER PRIMARY KEY,
+		destination TEXT NOT NULL,
+		doc TEXT NOT NULL
+	);
+	CREATE INDEX delivery_log_destination ON delivery_log(destination, seq);
+	CREATE TABLE delivery_last (
+		destination TEXT NOT NULL,
+		subject TEXT NOT NULL,
+		version TEXT NOT NULL,
+		hash TEXT NOT NULL,
+		PRIMARY KEY (destination, subject)
+	) WITHOUT ROWID;`,
 }
 
 func migrate(db *sql.DB) error {

@@ -110,14 +110,14 @@ func search[T any](ctx context.Context, db *sql.DB, t table, q storage.Query, fi
 func readDocs[T any](ctx context.Context, db *sql.DB, what string, fix func(*T), query string, args ...any) ([]*T, error) {
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("searching %s: %w: %v", what, storage.ErrUnavailable, err)
+		return nil, fmt.Errorf("searching %s: %w: %w", what, storage.ErrUnavailable, err)
 	}
 	defer rows.Close()
 	out := []*T{}
 	for rows.Next() {
 		var doc []byte
 		if err := rows.Scan(&doc); err != nil {
-			return nil, fmt.Errorf("searching %s: %w: %v", what, storage.ErrUnavailable, err)
+			return nil, fmt.Errorf("searching %s: %w: %w", what, storage.ErrUnavailable, err)
 		}
 		v, err := domain.DecodeDoc[T](doc)
 		if err != nil {
@@ -129,7 +129,7 @@ func readDocs[T any](ctx context.Context, db *sql.DB, what string, fix func(*T),
 		out = append(out, v)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("searching %s: %w: %v", what, storage.ErrUnavailable, err)
+		return nil, fmt.Errorf("searching %s: %w: %w", what, storage.ErrUnavailable, err)
 	}
 	return out, nil
 }

@@ -79,6 +79,11 @@ type Store struct {
 	sessions *sessions
 	events   *events
 	entities *entities
+
+	// The work queue over the work table (work.go), told of topics with new work.
+	insertWork *sql.Stmt
+	wq         atomic.Pointer[Queue]
+	deliveries *deliveryLog
 }
 
 type commitReq struct {
@@ -86,7 +91,11 @@ type commitReq struct {
 	profiles []row
 	sessions []row
 	events   []row
-	result   chan error
+	work     []*storage.WorkItem
+	// ops, when set, make this a request of the work queue's own: statements run in
+	// the writer's transaction after the documents' (work.go).
+	ops    []func(tx *sql.Tx) error
+	result chan error
 }
 
 // row is a document encoded before it reaches the writer, so that JSON work happens on
@@ -182,6 +191,7 @@ func Open(cfg Config) (*Store, error) {
 		{&s.upsertSession, sqlUpsertSession},
 		{&s.moveSession, sqlMoveSession},
 		{&s.insertEvent, sqlInsertEvent},
+		{&s.insertWork, sqlInsertWork},
 	} {
 		if *p.dst, err = w.Prepare(p.q); err != nil {
 			w.Close()
@@ -208,6 +218,7 @@ func Open(cfg Config) (*Store, error) {
 	s.sessions = &sessions{s}
 	s.events = &events{s}
 	s.entities = &entities{s}
+	s.deliveries = &deliveryLog{s: s}
 	for _, path := range cfg.KeyPaths {
 		if err := s.indexKey(context.Background(), path); err != nil {
 			w.Close()
@@ -243,7 +254,7 @@ func (s *Store) Ping(ctx context.Context) error {
 	default:
 	}
 	if err := s.r.PingContext(ctx); err != nil {
-		return fmt.Errorf("pinging sqlite: %w: %v", storage.ErrUnavailable, err)
+		return fmt.Errorf("pinging sqlite: %w: %w", storage.ErrUnavailable, err)
 	}
 	return nil
 }
@@ -329,6 +340,7 @@ func encodeBatch(b *storage.Batch) (*commitReq, error) {
 		}
 		req.events = append(req.events, row{id: e.ID, a: e.Profile.ID, b: e.Session.ID, c: e.Type, d: e.Metadata.Time.Insert.String(), doc: buf[start:len(buf):len(buf)]})
 	}
+	req.work = b.Work
 	return req, nil
 }
 
@@ -437,16 +449,47 @@ func (s *Store) fill(batch *[]*commitReq) {
 	}
 }
 
-func (s *Store) flush(batch []*commitReq) {
-	stored, err := s.write(batch)
-	if err != nil {
-		err = fmt.Errorf("writing batch: %w: %v", storage.ErrUnavailable, err)
-	} else if s.cfg.OnBatch != nil {
-		s.cfg.OnBatch(len(batch), stored)
+func (s *Store) flush(all []*commitReq) {
+	// The work queue's own requests (acknowledgements, retries) go in a transaction
+	// of their own, so that none of them can ever fail a request's documents.
+	batch := all
+	var ops []*commitReq
+	if hasOps(all) {
+		batch = nil
+		for _, r := range all {
+			if r.ops != nil {
+				ops = append(ops, r)
+			} else {
+				batch = append(batch, r)
+			}
+		}
 	}
+	if len(batch) > 0 {
+		stored, err := s.write(batch)
+		if err != nil {
+			err = fmt.Errorf("writing batch: %w: %w", storage.ErrUnavailable, err)
+		} else {
+			if s.cfg.OnBatch != nil {
+				s.cfg.OnBatch(len(batch), stored)
+			}
+			s.workWritten(batch)
+		}
+		for _, r := range batch {
+			r.result <- err
+		}
+	}
+	if len(ops) > 0 {
+		s.runOps(ops)
+	}
+}
+
+func hasOps(batch []*commitReq) bool {
 	for _, r := range batch {
-		r.result <- err
+		if r.ops != nil {
+			return true
+		}
 	}
+	return false
 }
 
 func (s *Store) write(batch []*commitReq) (stored int, err error) {
@@ -542,6 +585,9 @@ func (s *Store) write(batch []*commitReq) (stored int, err error) {
 		}
 	}
 	if err = flushRows(eventsTable); err != nil {
+		return 0, err
+	}
+	if err = s.writeWork(ctx, tx, batch); err != nil {
 		return 0, err
 	}
 	clear(args[:cap(args)])

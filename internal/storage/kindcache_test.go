@@ -1,4 +1,4 @@
-package collector_test
+package storage_test
 
 import (
 	"context"
@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/thamesthrive/thamesthrive/internal/collector"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 	"github.com/thamesthrive/thamesthrive/internal/storage/sqlite"
 )
@@ -23,7 +22,7 @@ func TestKindCache(t *testing.T) {
 		}
 	}
 	var loads atomic.Int32
-	c := collector.NewKindCache(store.Entities(), "thing", time.Hour, func(ents []*storage.Entity) (int, error) {
+	c := storage.NewKindCache(store.Entities(), "thing", time.Hour, func(ents []*storage.Entity) (int, error) {
 		loads.Add(1)
 		return len(ents), nil
 	})
@@ -45,7 +44,7 @@ func TestKindCache(t *testing.T) {
 	if _, err := c.Get(ctx); err == nil {
 		t.Fatal("no snapshot and no store, yet no error")
 	}
-	short := collector.NewKindCache(store.Entities(), "thing", time.Nanosecond, func(ents []*storage.Entity) (int, error) { return len(ents), nil })
+	short := storage.NewKindCache(store.Entities(), "thing", time.Nanosecond, func(ents []*storage.Entity) (int, error) { return len(ents), nil })
 	if _, err := short.Get(ctx); err == nil {
 		t.Fatal("closed store loaded")
 	}
@@ -60,7 +59,7 @@ func TestKindCacheKeepsStaleOnError(t *testing.T) {
 	if _, err := store.Entities().Put(ctx, &storage.Entity{Kind: "thing", ID: "a", Doc: []byte(`{}`)}, -1); err != nil {
 		t.Fatal(err)
 	}
-	c := collector.NewKindCache(store.Entities(), "thing", time.Millisecond, func(ents []*storage.Entity) (int, error) { return len(ents), nil })
+	c := storage.NewKindCache(store.Entities(), "thing", time.Millisecond, func(ents []*storage.Entity) (int, error) { return len(ents), nil })
 	if n, err := c.Get(ctx); err != nil || n != 1 {
 		t.Fatalf("get: %d %v", n, err)
 	}

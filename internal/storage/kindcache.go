@@ -1,4 +1,4 @@
-package collector
+package storage
 
 import (
 	"context"
@@ -6,8 +6,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/thamesthrive/thamesthrive/internal/storage"
 )
 
 // KindCache keeps every configuration entity of one kind in memory, prepared once by
@@ -16,10 +14,10 @@ import (
 // it; changes made through this process call Invalidate and apply at once. Reading a
 // fresh snapshot costs one atomic load.
 type KindCache[T any] struct {
-	entities storage.Entities
+	entities Entities
 	kind     string
 	ttl      time.Duration
-	build    func([]*storage.Entity) (T, error)
+	build    func([]*Entity) (T, error)
 
 	mu  sync.Mutex // serialises loads and invalidations
 	cur atomic.Pointer[kindSnapshot[T]]
@@ -31,7 +29,7 @@ type kindSnapshot[T any] struct {
 }
 
 // NewKindCache returns a cache of the entities of kind, prepared by build.
-func NewKindCache[T any](entities storage.Entities, kind string, ttl time.Duration, build func([]*storage.Entity) (T, error)) *KindCache[T] {
+func NewKindCache[T any](entities Entities, kind string, ttl time.Duration, build func([]*Entity) (T, error)) *KindCache[T] {
 	return &KindCache[T]{entities: entities, kind: kind, ttl: ttl, build: build}
 }
 
@@ -63,7 +61,7 @@ func (c *KindCache[T]) Get(ctx context.Context) (T, error) {
 
 func (c *KindCache[T]) load(ctx context.Context) (T, error) {
 	var zero T
-	ents, _, err := c.entities.List(ctx, c.kind, storage.ListOptions{})
+	ents, _, err := c.entities.List(ctx, c.kind, ListOptions{})
 	if err != nil {
 		return zero, fmt.Errorf("loading %s entities: %w", c.kind, err)
 	}

@@ -1,0 +1,327 @@
+// End-to-end test of the GUI: the real thamesthrive binary on a fresh data directory,
+// driven through Debian's chromium with playwright-core (no browser download). Every
+// step saves a screenshot; any console error or failed page script fails the run.
+//
+//   THAMESTHRIVE_BIN=../bin/thamesthrive node e2e/run.mjs [screenshot-dir]
+import { spawn } from 'node:child_process'
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import assert from 'node:assert/strict'
+import { chromium } from 'playwright-core'
+
+const BIN = resolve(process.env.THAMESTHRIVE_BIN ?? '../bin/thamesthrive')
+const SHOTS = resolve(process.argv[2] ?? 'e2e/out')
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium'
+const TOKEN = 'e2e-installation-token'
+const ADMIN = { user: 'admin@example.com', pass: 'correct horse battery' }
+const MARKETER = { user: 'mia@example.com', pass: 'marketing staple 42' }
+
+const started = Date.now()
+mkdirSync(SHOTS, { recursive: true })
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer()
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address()
+      s.close(() => res(port))
+    })
+    s.on('error', rej)
+  })
+}
+
+const port = await freePort()
+const base = `http://127.0.0.1:${port}`
+const dataDir = mkdtempSync(join(tmpdir(), 'thamesthrive-gui-e2e-'))
+const server = spawn(BIN, ['serve'], {
+  env: { PATH: process.env.PATH, HTTP_ADDR: `127.0.0.1:${port}`, DATA_DIR: dataDir, INSTALLATION_TOKEN: TOKEN, EXPOSE_GUI_API: 'yes', LOGGING_LEVEL: 'warn' },
+  stdio: ['ignore', 'pipe', 'pipe'],
+})
+// The server's output is shown only when the run fails.
+let serverLog = ''
+server.stdout.on('data', (b) => (serverLog += b))
+server.stderr.on('data', (b) => (serverLog += b))
+let serverExited = false
+server.on('exit', () => (serverExited = true))
+
+async function waitReady() {
+  for (let i = 0; i < 200; i++) {
+    if (serverExited) throw new Error('thamesthrive exited at start-up')
+    try {
+      if ((await fetch(base + '/readyz')).ok) return
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error('thamesthrive did not become ready')
+}
+
+async function call(method, path, body, token) {
+  const res = await fetch(base + path, {
+    method,
+    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: 'Bearer ' + token } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  const text = await res.text()
+  return { status: res.status, body: text ? JSON.parse(text) : null }
+}
+
+// track0 sends one event of type with properties from an anonymous visitor.
+const track0 = (type, properties) => call('POST', '/track', { source: { id: 'website' }, events: [{ type, properties }] })
+
+const problems = []
+let browser
+let step = 0
+let failed = false
+
+async function main() {
+  await waitReady()
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  })
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, baseURL: base })
+  const page = await ctx.newPage()
+  watch(page)
+
+  const shot = async (name, p = page) => {
+    step++
+    await p.waitForLoadState('networkidle')
+    await p.screenshot({ path: join(SHOTS, `${String(step).padStart(2, '0')}-${name}.png`) })
+    console.log(`  ok ${step} ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`)
+  }
+
+  // 1. First run: / goes to the GUI, which asks for the installation token.
+  await page.goto('/')
+  await page.getByRole('heading', { name: 'Welcome to ThamesThrive' }).waitFor()
+  assert.match(page.url(), /\/gui\/setup$/)
+  await page.getByLabel('Installation token').fill('wrong-token')
+  await page.getByLabel('Admin e-mail').fill(ADMIN.user)
+  await page.getByLabel('Password', { exact: true }).fill(ADMIN.pass)
+  await page.getByLabel('Repeat the password').fill(ADMIN.pass)
+  await page.getByRole('button', { name: 'Create admin' }).click()
+  await page.locator('.field.invalid', { hasText: 'Installation token' }).waitFor()
+  await shot('setup-wrong-token')
+  await page.getByLabel('Installation token').fill(TOKEN)
+  await page.getByRole('button', { name: 'Create admin' }).click()
+
+  // 2. Login.
+  await page.getByRole('heading', { name: 'Sign in to ThamesThrive' }).waitFor()
+  await login(page, ADMIN)
+  await page.getByRole('heading', { name: 'Dashboard' }).waitFor()
+  await shot('dashboard-empty')
+
+  // 3. Create a source in the GUI; its page shows the snippet and a curl example.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Event sources' }).click()
+  await page.getByRole('link', { name: 'New event source' }).click()
+  await page.getByLabel('Id', { exact: true }).fill('website')
+  await page.getByLabel('Name (required)').fill('Website')
+  await page.getByLabel('Allowed origins').fill('https://shop.example.com')
+  await page.getByRole('button', { name: 'Create' }).click()
+  await page.getByRole('heading', { name: 'Try it with curl' }).waitFor()
+  assert.match(await page.locator('pre.code').last().innerText(), /curl -X POST '.*\/track'/)
+  await shot('source-created')
+
+  // An event type with a JSON Schema: a syntax error is shown where it is.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Event types' }).click()
+  await page.getByRole('link', { name: 'New event type' }).click()
+  await page.getByLabel('Event type', { exact: true }).fill('purchase')
+  await page.getByLabel('Name (required)').fill('Purchase')
+  const schemaBox = page.getByLabel('JSON Schema of the properties')
+  await schemaBox.fill('{"type": "object",\n "required": ["order_id",]}')
+  await page.getByText('is not valid JSON at line 2, column 26').waitFor()
+  await schemaBox.fill('{"type": "object", "required": ["order_id"]}')
+  await page.getByText('Looks like a JSON Schema').waitFor()
+  await page.getByRole('button', { name: 'Create' }).click()
+  await page.getByRole('heading', { name: 'Purchase' }).waitFor()
+  assert.equal((await track0('purchase', {})).status, 422)
+
+  // 4. Send events over HTTP as a web site would.
+  const track = (profile, session, events) =>
+    call('POST', '/track', { source: { id: 'website' }, profile: { id: profile }, session: { id: session }, events })
+  for (const r of [
+    await track('ann-1', 'ann-s1', [{ type: 'sign-in', properties: { email: { main: 'Ann@Example.com' }, firstname: 'Ann' } }, { type: 'page-view', properties: {} }]),
+    await track('ann-1', 'ann-s2', [{ type: 'page-view', properties: {} }, { type: 'page-view', properties: {} }]),
+    await track('bob-1', 'bob-s1', [{ type: 'page-view', properties: {} }]),
+  ]) {
+    assert.equal(r.status, 200, JSON.stringify(r.body))
+  }
+
+  // 5. Find the profile with a condition: a wrong one shows the parser's position inline.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Profiles' }).click()
+  const cond = page.getByLabel('Condition on profiles')
+  await cond.fill('data.contact.email.main == ')
+  await page.getByRole('button', { name: 'Search' }).click()
+  await page.getByText(/Line 1, column \d+:/).waitFor()
+  await shot('search-syntax-error')
+  await cond.fill('data.contact.email.main == "ann@example.com"')
+  await page.getByRole('button', { name: 'Search' }).click()
+  await page.getByText('1 profiles match').waitFor()
+  await shot('search-found')
+  // Sorting by a column.
+  await cond.fill('')
+  await page.getByRole('button', { name: 'Search' }).click()
+  await page.getByText('2 profiles match').waitFor()
+  await page.getByRole('button', { name: 'Views' }).click()
+  await page.locator('th[aria-sort="descending"]', { hasText: 'Views' }).waitFor()
+  assert.equal(await page.locator('tbody tr').first().locator('td').first().innerText(), 'ann-1')
+  await page.getByRole('button', { name: 'Views ▼' }).click()
+  await page.locator('th[aria-sort="ascending"]', { hasText: 'Views' }).waitFor()
+  await page.locator('tbody tr').first().locator('td', { hasText: 'bob-1' }).waitFor()
+  await cond.fill('data.contact.email.main == "ann@example.com"')
+  await page.getByRole('button', { name: 'Search' }).click()
+  await page.getByText('1 profiles match').waitFor()
+
+  // 6. Its page and timeline.
+  await page.getByRole('link', { name: 'ann-1' }).click()
+  await page.getByRole('heading', { name: 'Timeline' }).waitFor()
+  await page.getByText('2 sessions, 4 events').waitFor()
+  await shot('profile-timeline')
+  await page.setViewportSize({ width: 390, height: 844 })
+  await shot('profile-phone')
+  await page.setViewportSize({ width: 1280, height: 800 })
+
+  // 7. A segment: the member count follows the condition as it is typed.
+  await page.goto('/gui/config/segments/new')
+  await page.getByLabel('Name (required)').fill('Returning visitors')
+  const segCond = page.getByLabel('Condition (required)')
+  await segCond.fill('stats.views > 0')
+  await page.getByTestId('live-count').filter({ hasText: /^2$/ }).waitFor()
+  await segCond.fill('stats.views > 2')
+  await page.getByTestId('live-count').filter({ hasText: /^1$/ }).waitFor()
+  await shot('segment-live-count')
+  await page.getByRole('button', { name: 'Create' }).click()
+  await page.getByRole('heading', { name: 'Returning visitors' }).waitFor()
+
+  // 8. Change a rule; a concurrent change meanwhile is merged, not lost.
+  const admin = (await call('POST', '/api/v1/auth/token', { username: ADMIN.user, password: ADMIN.pass })).body.access_token
+  const flow = { id: 'welcome', name: 'Welcome', draft: { nodes: [{ id: 'start', type: 'start' }, { id: 'mark', type: 'set-data', config: { set: { 'profile@traits.welcomed': true } } }],
+    edges: [{ source: 'start', source_port: 'payload', target: 'mark', target_port: 'payload' }] } }
+  assert.equal((await call('POST', '/api/v1/flows', flow, admin)).status, 201)
+  assert.equal((await call('POST', '/api/v1/rules', { id: 'welcome-rule', name: 'Welcome on sign-in', event_type: 'sign-in', flow_id: 'welcome' }, admin)).status, 201)
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Rules' }).click()
+  await page.getByRole('link', { name: 'Welcome on sign-in' }).click()
+  await page.getByLabel('Condition', { exact: true }).fill('event@properties.email.main EXISTS')
+  const other = await call('PUT', '/api/v1/rules/welcome-rule', { name: 'Welcome on sign-in', event_type: 'sign-in', flow_id: 'welcome', description: 'changed by someone else', version: 1 }, admin)
+  assert.equal(other.status, 200, JSON.stringify(other.body))
+  await page.getByRole('button', { name: 'Save' }).click()
+  await page.getByRole('button', { name: 'Reload and merge my changes' }).waitFor()
+  await shot('rule-stale-version')
+  await page.getByRole('button', { name: 'Reload and merge my changes' }).click()
+  assert.equal(await page.getByLabel('Description').inputValue(), 'changed by someone else')
+  assert.equal(await page.getByLabel('Condition', { exact: true }).inputValue(), 'event@properties.email.main EXISTS')
+  await page.getByRole('button', { name: 'Save' }).click()
+  await page.getByText('Saved (version 3).').waitFor()
+  await shot('rule-saved')
+  const rule = (await call('GET', '/api/v1/rules/welcome-rule', undefined, admin)).body
+  assert.equal(rule.condition, 'event@properties.email.main EXISTS')
+  assert.equal(rule.description, 'changed by someone else')
+
+  // 9. A 400 is shown next to the field it names, and the input stays.
+  await page.getByLabel('Flow id (required)').fill('no-such-flow')
+  await page.getByRole('button', { name: 'Save' }).click()
+  await page.locator('.field.invalid', { hasText: 'Flow id' }).waitFor()
+  assert.equal(await page.getByLabel('Flow id (required)').inputValue(), 'no-such-flow')
+  await shot('rule-field-error')
+
+  // 10. The dashboard with data, at desktop and phone widths.
+  await page.goto('/gui/')
+  await page.getByRole('region', { name: 'Top event types' }).getByText('page-view').waitFor()
+  await shot('dashboard')
+  await page.setViewportSize({ width: 390, height: 844 })
+  await shot('dashboard-phone')
+  await page.setViewportSize({ width: 1280, height: 800 })
+
+  // 11. Erase a profile, with confirmation.
+  await page.goto('/gui/profiles/bob-1')
+  await page.getByRole('button', { name: 'Erase…' }).click()
+  await shot('erase-confirm')
+  await page.getByRole('button', { name: 'Erase for good' }).click()
+  await page.getByRole('heading', { name: 'Profile erased' }).waitFor()
+  await shot('profile-erased')
+  assert.equal((await call('GET', '/api/v1/profiles/bob-1', undefined, admin)).status, 404)
+
+  // 12. A marketer: created by the admin, sees no users screen.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).click()
+  const form = page.getByRole('form', { name: 'New user' })
+  await form.getByLabel('E-mail (required)').fill(MARKETER.user)
+  await form.getByLabel('Password (required)').fill(MARKETER.pass)
+  await page.getByRole('button', { name: 'Create user' }).click()
+  await page.getByRole('cell', { name: MARKETER.user, exact: true }).waitFor()
+  await shot('users')
+  await page.getByRole('button', { name: 'Sign out' }).click()
+  await page.getByRole('heading', { name: 'Sign in to ThamesThrive' }).waitFor()
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('thamesthrive.token')), null)
+  await login(page, MARKETER)
+  await page.getByRole('heading', { name: 'Dashboard' }).waitFor()
+  const nav = page.getByRole('navigation', { name: 'Main' })
+  assert.equal(await nav.getByRole('link', { name: 'Users' }).count(), 0)
+  assert.equal(await nav.getByRole('link', { name: 'Event sources' }).count(), 0)
+  assert.equal(await nav.getByRole('link', { name: 'Segments' }).count(), 1)
+  await shot('marketer-navigation')
+  await page.goto('/gui/users')
+  await page.getByRole('heading', { name: 'Not allowed' }).waitFor()
+
+  // 13. A revoked token returns to login, and after it to the page the user was on.
+  await page.goto('/gui/profiles/ann-1')
+  await page.getByRole('heading', { name: 'Timeline' }).waitFor()
+  const users = (await call('GET', '/api/v1/users', undefined, admin)).body.items
+  const mia = users.find((u) => u.username === MARKETER.user)
+  assert.equal((await call('DELETE', `/api/v1/users/${mia.id}/sessions`, undefined, admin)).status, 200)
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Events' }).click()
+  await page.getByRole('heading', { name: 'Sign in to ThamesThrive' }).waitFor()
+  assert.match(page.url(), /\/gui\/login\?next=%2Fevents/)
+  await shot('session-revoked')
+  await login(page, MARKETER)
+  await page.getByRole('heading', { name: 'Events' }).waitFor()
+  assert.match(page.url(), /\/gui\/events$/)
+  // A deep link works on reload.
+  await page.reload()
+  await page.getByRole('heading', { name: 'Events' }).waitFor()
+
+  await browser.close()
+  if (problems.length) throw new Error('browser console errors:\n' + problems.join('\n'))
+}
+
+async function login(page, who) {
+  await page.getByLabel('E-mail').fill(who.user)
+  await page.getByLabel('Password').fill(who.pass)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+}
+
+function watch(page) {
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return
+    const text = m.text()
+    // The browser logs every non-2xx fetch; the answers the test provokes on purpose
+    // (wrong token, syntax error, stale version, revoked token) are expected.
+    if (/Failed to load resource: the server responded with a status of (400|401|403|409)/.test(text)) return
+    problems.push(text)
+  })
+  page.on('pageerror', (e) => problems.push('page error: ' + e.message))
+}
+
+try {
+  await main()
+  console.log(`gui e2e: ${step} steps passed in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in ${SHOTS}`)
+} catch (e) {
+  failed = true
+  console.error('gui e2e FAILED at step', step + 1, ':', e)
+  console.error('--- thamesthrive output ---\n' + serverLog.slice(-5000))
+  try {
+    const pages = browser?.contexts().flatMap((c) => c.pages()) ?? []
+    if (pages[0]) await pages[0].screenshot({ path: join(SHOTS, 'failure.png') })
+  } catch {
+    /* nothing more to save */
+  }
+  await browser?.close().catch(() => {})
+} finally {
+  server.kill('SIGTERM')
+  await new Promise((r) => (serverExited ? r() : server.on('exit', r)))
+  rmSync(dataDir, { recursive: true, force: true })
+}
+process.exit(failed ? 1 : 0)
