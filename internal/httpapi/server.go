@@ -196,17 +196,35 @@ type statusWriter struct {
 	http.ResponseWriter
 	status int
 	wrote  bool
+	// swallow drops the plain-text body of the mux's own 404 and 405 answers, which
+	// WriteHeader replaced with the JSON error shape.
+	swallow bool
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if !w.wrote {
 		w.status, w.wrote = code, true
+		h := w.Header()
+		if (code == http.StatusNotFound || code == http.StatusMethodNotAllowed) && h.Get("Content-Type") == "text/plain; charset=utf-8" {
+			// The mux's own answer (http.Error): give it the one JSON error shape.
+			msg := "no such route"
+			if code == http.StatusMethodNotAllowed {
+				msg = "method not allowed on this route; allowed: " + h.Get("Allow")
+			}
+			h.Del("X-Content-Type-Options")
+			writeError(w.ResponseWriter, code, "", msg)
+			w.swallow = true
+			return
+		}
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
 	w.wrote = true
+	if w.swallow {
+		return len(b), nil
+	}
 	return w.ResponseWriter.Write(b)
 }
 

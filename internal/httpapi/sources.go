@@ -45,6 +45,11 @@ func validateSource(_ context.Context, src *domain.Source) error {
 	if src.AllowedOrigins == nil {
 		src.AllowedOrigins = []string{}
 	}
+	for i, h := range src.AllowedHeaders {
+		if !headerName.MatchString(h) {
+			return invalid(fmt.Sprintf("allowed_headers[%d]", i), "must be an HTTP header name")
+		}
+	}
 	for i, o := range src.AllowedOrigins {
 		if o != "*" && !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") {
 			return invalid(fmt.Sprintf("allowed_origins[%d]", i), "must be \"*\" or an origin such as https://shop.example.com")
@@ -73,6 +78,8 @@ func pageOf(r *http.Request) (storage.Page, error) {
 	}
 	return p, nil
 }
+
+var headerName = regexp.MustCompile(`^[A-Za-z0-9!#$%&'*+.^_|~-]{1,64}$`)
 
 var writeKeyPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{16,128}$`)
 

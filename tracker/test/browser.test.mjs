@@ -150,3 +150,15 @@ test('@segment/analytics-next in Chromium: settings from the server, page/track/
   await ctx.close();
   assert.deepEqual(outside, []);
 });
+
+test("Tracardi's tracker headers: a cross-origin POST with X-Timestamp passes the CORS preflight", async () => {
+  const { ctx, page } = await newPage();
+  await page.goto(web.url + '/other');
+  const answer = await page.evaluate(async (url) => {
+    const r = await fetch(url + '/track', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Timestamp': String(Date.now() / 1000) },
+      body: JSON.stringify({ source: { id: 'web' }, events: [{ type: 'page-view' }] }) });
+    return r.json();
+  }, s.url);
+  assert.ok(answer.profile.id && answer.session.id, JSON.stringify(answer));
+  await ctx.close();
+});
