@@ -25,6 +25,9 @@ type TrackRequest struct {
 	// stages run (e.g. sets the merge key a Segment userId stands for); not when every
 	// event of the request was already received.
 	Apply func(p *domain.Profile) `json:"-"`
+	// ServerIDs says the profile id was made by the server (derived by a route from
+	// the client's own ids): an unknown one is created as it is, whatever the source.
+	ServerIDs bool `json:"-"`
 }
 
 // IDRef is {"id": "..."}.

@@ -110,6 +110,8 @@ func (m *Message) Request(src *domain.Source, received time.Time) (req *collecto
 		Session: &collector.IDRef{ID: m.sessionFor(pid, when)},
 		Context: ctx,
 		Events:  []collector.TrackEvent{ev},
+		// Derived from the SDK's ids, never taken from them.
+		ServerIDs: true,
 	}
 	if len(apply) > 0 {
 		req.Apply = func(p *domain.Profile) {
