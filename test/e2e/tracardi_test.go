@@ -7,7 +7,7 @@ import (
 // Tracardi-client compatibility and the traps a new user met.
 func TestClientIDsReferralsAndRetries(t *testing.T) {
 	s := start(t, "")
-	s.source("web")
+	s.source("web", map[string]any{"trusted": false})
 	s.source("backend", map[string]any{"trusted": true})
 	ev := func(typ string, props map[string]any) []any {
 		return []any{map[string]any{"type": typ, "properties": props}}
