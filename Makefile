@@ -9,7 +9,7 @@ FUZZTIME  ?= 15s
 
 .PHONY: all build run test test-race fuzz vet generate services-up services-down test-integration bench clean \
 	image image-check test-deploy test-topology gui test-gui gui-screenshots \
-	tracker tracker-check test-collect
+	test-abuse schemathesis vulncheck soak tracker tracker-check test-collect
 
 all: build
 
@@ -25,10 +25,12 @@ test:
 test-race:
 	$(GO) test -race ./...
 
-# Regenerates the files derived from code (the node catalogue in docs/workflows.md);
+# Regenerates the files derived from code (the node catalogue in docs/workflows.md, the
+# variables in docs/configuration.md);
 # tests fail when they are stale.
 generate:
 	$(GO) test ./internal/actions/all -run TestCatalogueDoc -update
+	$(GO) test ./internal/config -run TestConfigurationDoc -update
 
 vet:
 	$(GO) vet ./...
@@ -70,6 +72,25 @@ test-integration:
 bench:
 	@bash scripts/bench.sh
 
+# Abusive clients held longer than in `make test`: 200 slow-header connections for 30 s,
+# 64 concurrent 1 MB bodies (docs/reliability.md).
+test-abuse:
+	SLOW_CLIENTS_SECONDS=30 $(GO) test -count=1 -v -run 'TestSlowHeaderClients|TestConcurrentLargeBodiesBoundedMemory|TestConnectionLimit|TestDiskFull' ./test/e2e
+
+# /track at a fixed rate for SOAK_MINUTES (30) minutes; RSS, goroutines, open files and
+# p99 per minute must stay flat (docs/reliability.md). SOAK_RATE: requests per second.
+SOAK_MINUTES ?= 30
+soak:
+	SOAK_MINUTES=$(SOAK_MINUTES) $(GO) test -count=1 -v -timeout $$(( $(SOAK_MINUTES) + 10 ))m -run '^TestSoak$$' ./test/e2e
+
+# Schemathesis (pinned, from PyPI) over the OpenAPI document of a running binary.
+schemathesis:
+	@bash scripts/schemathesis/run.sh
+
+# govulncheck with the toolchain go.mod pins, against golang.org/x/vulndb from the Go proxy.
+vulncheck:
+	@bash scripts/govulncheck.sh
+
 # Deployment (docs/deployment.md): the container image (podman, or docker with a
 # daemon), its inspection and a run where the machine allows it; the Helm chart and
 # compose file checked offline (own module under deploy/); the chart's topology on
@@ -91,7 +112,8 @@ test-topology:
 # browser end-to-end run (needs node, npm and /usr/bin/chromium); gui-screenshots
 # refreshes the screenshots docs/gui.md shows.
 GUI_SHOTS := 01-setup-wrong-token 04-search-syntax-error 06-profile-timeline 07-profile-phone \
-	08-segment-live-count 09-rule-stale-version 12-dashboard 13-dashboard-phone 17-marketer-navigation
+	08-segment-live-count 09-rule-stale-version 12-destination-dead-letters 13-dashboard 14-dashboard-phone \
+	18-marketer-navigation
 
 web/node_modules/.package-lock.json: web/package-lock.json
 	cd web && npm ci --no-audit --no-fund
@@ -102,11 +124,13 @@ gui: web/node_modules/.package-lock.json
 test-gui: build web/node_modules/.package-lock.json
 	cd web && npm test
 	cd web && THAMESTHRIVE_BIN=../$(BIN) node e2e/run.mjs e2e/out
+	cd web && THAMESTHRIVE_BIN=../$(BIN) node e2e/flows.mjs e2e/out
 
 gui-screenshots: test-gui
 	mkdir -p docs/gui-screenshots
 	rm -f docs/gui-screenshots/*.png
 	for s in $(GUI_SHOTS); do cp web/e2e/out/$$s.png docs/gui-screenshots/; done
+	cp web/e2e/out/flow-[0-9]*.png docs/gui-screenshots/  # every step of the flow editor's run
 
 clean:
 	rm -rf bin

@@ -69,7 +69,7 @@ echo "== integration suites"
 # RUN lines and the PASS and SKIP lines of subtests (corpus cases search cannot
 # express) are left out.
 set +e
-"$GO" test -count=1 -v -timeout "${INTEGRATION_TIMEOUT:-15m}" ./internal/storage/redis/ ./test/integration/ 2>&1 |
+"$GO" test -count=1 -v -timeout "${INTEGRATION_TIMEOUT:-15m}" ./internal/storage/redis/ ./internal/worker/ ./test/integration/ 2>&1 |
   grep -v -E '^\s*(=== (RUN|PAUSE|CONT|NAME)|--- (PASS|SKIP): \S+/)'
 codes=("${PIPESTATUS[@]}")
 set -e

@@ -13,10 +13,9 @@ const configDoc = "../../docs/configuration.md"
 // pending are variables the chart and compose file set that another branch is adding
 // to the product right now (they are used under the names agreed for it). While one is
 // missing from docs/configuration.md it is accepted with a note; once it is there, the
-// test fails until it is removed from this list, so the list cannot rot.
-var pending = map[string]string{
-	"RUN_WORKERS": "the worker process (issue 13): auto | yes | no",
-}
+// note asks for the entry to be removed (not a failure, so that merging the branch that
+// documents it does not break this module's tests).
+var pending = map[string]string{}
 
 var varName = regexp.MustCompile("`([A-Z][A-Z0-9_]+)`")
 
@@ -43,7 +42,7 @@ func knownVariables(t *testing.T) map[string]bool {
 	}
 	for name, why := range pending {
 		if known[name] {
-			t.Errorf("%s is now in %s: remove it from the pending list in vars_test.go", name, configDoc)
+			t.Logf("NOTE: %s is now in %s: remove it from the pending list in vars_test.go", name, configDoc)
 			continue
 		}
 		t.Logf("NOTE: %s (%s) is not in %s yet; accepted as pending", name, why, configDoc)

@@ -125,7 +125,7 @@ func (s *Server) authed(p perm, h http.HandlerFunc) http.Handler {
 			return
 		}
 		if !allows(p, pr.Roles) {
-			writeError(w, http.StatusForbidden, "", fmt.Sprintf("your roles %v may not use this route", pr.Roles))
+			writeError(w, http.StatusForbidden, "", fmt.Sprintf("your roles %v may not use this route; an admin can give you a role that may (docs/security.md)", pr.Roles))
 			return
 		}
 		h(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, pr)))

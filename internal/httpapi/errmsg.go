@@ -1,10 +1,20 @@
 package httpapi
 
 import (
+	"errors"
 	"strings"
 
+	"github.com/thamesthrive/thamesthrive/internal/auth"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 )
+
+// authMessage says what to do about a refused sign-in or token.
+func authMessage(err error) string {
+	if errors.Is(err, auth.ErrBadToken) {
+		return err.Error() + ": sign in again (POST /api/v1/auth/token) and send the token as Authorization: Bearer <token>"
+	}
+	return err.Error()
+}
 
 // userMessage turns an error of a storage class into the sentence a person reads: the
 // class's machine suffix (": invalid", ": conflict", ": not found") goes, and what to

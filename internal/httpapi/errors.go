@@ -59,8 +59,11 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		if !ok {
 			status = http.StatusInternalServerError
 		}
-		if status >= 500 {
-			s.log.Warn("request_unavailable", "path", r.URL.Path, "status", status, "error", pe.Error(), "cause", causeOf(pe))
+		switch {
+		case status == http.StatusServiceUnavailable:
+			s.unavail.log(s.log, r.URL.Path, pe.Error(), pe.Err) // rate-limited: every request fails alike
+		case status >= 500:
+			s.log.Error("request_failed", "path", r.URL.Path, "status", status, "error", pe.Error(), "cause", causeOf(pe))
 		}
 		if pe.RetryAfter > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(int(pe.RetryAfter.Seconds()+0.999)))
@@ -74,13 +77,13 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusBadRequest, fieldOf(err), userMessage(err))
 	case errors.Is(err, auth.ErrBadCredentials), errors.Is(err, auth.ErrBadToken):
 		w.Header().Set("WWW-Authenticate", `Bearer realm="thamesthrive"`)
-		writeError(w, http.StatusUnauthorized, "", err.Error())
+		writeError(w, http.StatusUnauthorized, "", authMessage(err))
 	case errors.Is(err, auth.ErrInstallToken):
 		writeError(w, http.StatusForbidden, "token", err.Error())
 	case errors.Is(err, auth.ErrInstalled):
 		writeError(w, http.StatusConflict, "", "ThamesThrive is already installed")
 	case errors.Is(err, storage.ErrUnavailable):
-		s.log.Warn("storage_unavailable", "path", r.URL.Path, "error", err)
+		s.unavail.log(s.log, r.URL.Path, "storage unavailable", err)
 		w.Header().Set("Retry-After", "1")
 		writeError(w, http.StatusServiceUnavailable, "", "storage unavailable; retry later")
 	default:

@@ -5,6 +5,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -31,6 +32,9 @@ type Options struct {
 	ExposeGUIAPI bool
 	// MaxBodyBytes bounds collector request bodies.
 	MaxBodyBytes int64
+	// MaxBodyBytesInFlight bounds the request-body bytes held at once (limits.go;
+	// 0: DefaultMaxBodyBytesInFlight).
+	MaxBodyBytesInFlight int64
 	// Pprof serves /debug/pprof/ (for profiling; never expose it publicly).
 	Pprof bool
 	// TrackRateLimit caps collector requests per second per client address (0: no
@@ -84,6 +88,8 @@ type Server struct {
 	metrics *metrics
 	mux     *http.ServeMux
 	limiter RateLimiter
+	unavail unavailableLog // why 503s are answered (errors.go)
+	bodies  bodyBudget     // request-body bytes held at once (limits.go)
 	// apiRoutes records every GUI API route with its roles (see handle).
 	apiRoutes []route
 	// meta records every route with its documentation (see openapi.go).
@@ -96,6 +102,7 @@ type Server struct {
 func New(opt Options, deps Deps) *Server {
 	s := &Server{opt: opt, deps: deps, log: deps.Logger, mux: http.NewServeMux(), tracker: newTrackerFile()}
 	s.metrics = newMetrics(deps.Registry)
+	s.bodies.limit = cmp.Or(opt.MaxBodyBytesInFlight, DefaultMaxBodyBytesInFlight)
 	if deps.Collector != nil {
 		s.segment = segmentio.New(deps.Collector, deps.Store)
 	}
@@ -189,6 +196,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r, ok = s.secure(sw, r); !ok {
 		return
 	}
+	release, ok := s.admitBody(sw, r)
+	if !ok {
+		return
+	}
+	defer release()
 	s.mux.ServeHTTP(sw, r)
 }
 

@@ -253,8 +253,8 @@ func killUnderLoad(t *testing.T, d *deployment) {
 	const profiles, workers = 20, 12
 	var mu sync.Mutex
 	var acked []string
-	var seq atomic.Int64
-	var afterKill atomic.Int64
+	statuses := map[string]int{} // answers other than 200, and transport errors
+	var seq, afterKill atomic.Int64
 	var killed atomic.Bool
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -272,32 +272,49 @@ func killUnderLoad(t *testing.T, d *deployment) {
 				pid := fmt.Sprintf("kp%02d", n%profiles)
 				eid := fmt.Sprintf("kill-%07d", n)
 				r, err := testserver.Send(d.public, "POST", "/track", pageView("web", pid, eid))
-				if err == nil && r.Status == http.StatusOK {
-					mu.Lock()
+				mu.Lock()
+				switch {
+				case err != nil:
+					statuses["transport error"]++
+				case r.Status == http.StatusOK:
 					acked = append(acked, eid)
-					mu.Unlock()
 					if killed.Load() {
 						afterKill.Add(1)
 					}
+				default:
+					statuses[fmt.Sprint(r.Status)]++
 				}
+				mu.Unlock()
 			}
 		}()
 	}
+	// Load until enough is acknowledged on both sides of the kill (the machine may be
+	// slow: the amounts, not the durations, decide).
+	waitAcked := func(what string, enough func() bool, limit time.Duration) {
+		deadline := time.Now().Add(limit)
+		for !enough() && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		mu.Lock()
+		t.Logf("%s: %d acknowledged, other answers %v", what, len(acked), statuses)
+		mu.Unlock()
+	}
+	count := func() int { mu.Lock(); defer mu.Unlock(); return len(acked) }
+	waitAcked("before the kill", func() bool { return count() >= 200 }, 30*time.Second)
 	cpu0, served0 := procCPU(t, d.collectors[0].Cmd.Process.Pid), d.proxy.served[0].Load()
-	time.Sleep(2 * time.Second)
 	d.collectors[1].Kill() // SIGKILL: nothing flushed, nothing finished
 	killed.Store(true)
-	time.Sleep(3 * time.Second)
+	waitAcked("after the kill", func() bool { return afterKill.Load() >= 200 }, 30*time.Second)
 	close(stop)
 	wg.Wait()
 	cpu, served := procCPU(t, d.collectors[0].Cmd.Process.Pid)-cpu0, d.proxy.served[0].Load()-served0
 	if served > 0 {
-		t.Logf("surviving collector: %.0f µs of CPU per request over %d requests (on this shared machine, OpenSearch and Redis beside it); peak RSS %d MB; GUI process peak RSS %d MB",
+		t.Logf("surviving collector after the kill: %.0f µs of CPU per request over %d requests (OpenSearch and Redis on the same machine); peak RSS %d MB; GUI process peak RSS %d MB",
 			float64(cpu.Microseconds())/float64(served), served, peakRSS(t, d.collectors[0].Cmd.Process.Pid)>>20, peakRSS(t, d.gui.Cmd.Process.Pid)>>20)
 	}
 
-	if len(acked) < 100 {
-		t.Fatalf("only %d requests acknowledged: the load did not run", len(acked))
+	if len(acked)-int(afterKill.Load()) < 20 {
+		t.Fatalf("only %d requests acknowledged before the kill: the load did not run", len(acked)-int(afterKill.Load()))
 	}
 	if afterKill.Load() < 20 {
 		t.Errorf("only %d requests acknowledged after the kill: the surviving collector did not take over", afterKill.Load())
@@ -401,7 +418,7 @@ func startWorker(t *testing.T, d *deployment) bool {
 // delivered by the worker process (collector and GUI run with RUN_WORKERS=no).
 func workerDelivers(t *testing.T, d *deployment) {
 	if !startWorker(t, d) {
-		t.Skip("SKIPPED: this build has no `thamesthrive worker` subcommand yet (issue 13, branch worker); the worker part of the topology is not checked")
+		t.Skip("SKIPPED: this build has no `thamesthrive worker` subcommand (docs/workers.md, Production: not built yet); the worker part of the topology is not checked")
 	}
 	got := make(chan string, 100)
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -5,7 +5,9 @@
 //   THAMESTHRIVE_BIN=../bin/thamesthrive node e2e/run.mjs [screenshot-dir]
 import { spawn } from 'node:child_process'
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
+import { createServer as createHTTPServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import assert from 'node:assert/strict'
@@ -32,11 +34,23 @@ function freePort() {
   })
 }
 
+// A webhook receiver that refuses everything, for the destination step.
+let received = 0
+const receiver = createHTTPServer((req, res) => {
+  received++
+  req.resume()
+  res.writeHead(500).end('not today')
+})
+await new Promise((r) => receiver.listen(0, '127.0.0.1', r))
+const receiverURL = `http://127.0.0.1:${receiver.address().port}/hook`
+
 const port = await freePort()
 const base = `http://127.0.0.1:${port}`
 const dataDir = mkdtempSync(join(tmpdir(), 'thamesthrive-gui-e2e-'))
 const server = spawn(BIN, ['serve'], {
-  env: { PATH: process.env.PATH, HTTP_ADDR: `127.0.0.1:${port}`, DATA_DIR: dataDir, INSTALLATION_TOKEN: TOKEN, EXPOSE_GUI_API: 'yes', LOGGING_LEVEL: 'warn' },
+  env: { PATH: process.env.PATH, HTTP_ADDR: `127.0.0.1:${port}`, DATA_DIR: dataDir, INSTALLATION_TOKEN: TOKEN, EXPOSE_GUI_API: 'yes', LOGGING_LEVEL: 'warn',
+    // The test's webhook receiver is on loopback; failing deliveries die quickly.
+    OUTBOUND_ALLOW_PRIVATE: 'yes', DELIVERY_MAX_AGE: '2s', DELIVERY_BACKOFF: '200ms' },
   stdio: ['ignore', 'pipe', 'pipe'],
 })
 // The server's output is shown only when the run fails.
@@ -84,13 +98,15 @@ async function main() {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync'],
   })
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, baseURL: base })
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, baseURL: base, acceptDownloads: true })
   const page = await ctx.newPage()
   watch(page)
 
   const shot = async (name, p = page) => {
     step++
     await p.waitForLoadState('networkidle')
+    const unlabelled = await p.evaluate(unlabelledControls)
+    assert.deepEqual(unlabelled, [], `controls without a label on ${name}`)
     await p.screenshot({ path: join(SHOTS, `${String(step).padStart(2, '0')}-${name}.png`) })
     console.log(`  ok ${step} ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`)
   }
@@ -160,7 +176,7 @@ async function main() {
   await shot('search-syntax-error')
   await cond.fill('data.contact.email.main == "ann@example.com"')
   await page.getByRole('button', { name: 'Search' }).click()
-  await page.getByText('1 profiles match').waitFor()
+  await page.getByText('1 profile matches').waitFor()
   await shot('search-found')
   // Sorting by a column.
   await cond.fill('')
@@ -174,15 +190,21 @@ async function main() {
   await page.locator('tbody tr').first().locator('td', { hasText: 'bob-1' }).waitFor()
   await cond.fill('data.contact.email.main == "ann@example.com"')
   await page.getByRole('button', { name: 'Search' }).click()
-  await page.getByText('1 profiles match').waitFor()
+  await page.getByText('1 profile matches').waitFor()
 
   // 6. Its page and timeline.
   await page.getByRole('link', { name: 'ann-1' }).click()
   await page.getByRole('heading', { name: 'Timeline' }).waitFor()
   await page.getByText('2 sessions, 4 events').waitFor()
   await shot('profile-timeline')
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export (download)' }).click()])
+  assert.equal(download.suggestedFilename(), 'profile-ann-1.json')
+  const exported = JSON.parse(await readFile(await download.path(), 'utf8'))
+  assert.equal(exported.profile.id, 'ann-1')
+  assert.equal(exported.events.length, 4)
   await page.setViewportSize({ width: 390, height: 844 })
   await shot('profile-phone')
+  assert.ok((await page.evaluate(() => document.documentElement.scrollWidth)) <= 390, 'the page scrolls sideways at 390 px')
   await page.setViewportSize({ width: 1280, height: 800 })
 
   // 7. A segment: the member count follows the condition as it is typed.
@@ -212,8 +234,8 @@ async function main() {
   await page.getByRole('button', { name: 'Reload and merge my changes' }).waitFor()
   await shot('rule-stale-version')
   await page.getByRole('button', { name: 'Reload and merge my changes' }).click()
-  assert.equal(await page.getByLabel('Description').inputValue(), 'changed by someone else')
-  assert.equal(await page.getByLabel('Condition', { exact: true }).inputValue(), 'event@properties.email.main EXISTS')
+  await waitValue(page.getByLabel('Description'), 'changed by someone else')
+  await waitValue(page.getByLabel('Condition', { exact: true }), 'event@properties.email.main EXISTS')
   await page.getByRole('button', { name: 'Save' }).click()
   await page.getByText('Saved (version 3).').waitFor()
   await shot('rule-saved')
@@ -228,12 +250,31 @@ async function main() {
   assert.equal(await page.getByLabel('Flow id (required)').inputValue(), 'no-such-flow')
   await shot('rule-field-error')
 
+  // A destination: failed deliveries are logged, then dead-lettered, and can be replayed.
+  await page.goto('/gui/config/destinations/new')
+  await page.getByLabel('Id', { exact: true }).fill('crm')
+  await page.getByLabel('Name (required)').fill('CRM webhook')
+  await page.getByLabel('Send events').check()
+  await page.getByLabel('URL (required)').fill(receiverURL)
+  await page.getByRole('button', { name: 'Create' }).click()
+  await page.getByRole('heading', { name: 'Delivery' }).waitFor()
+  assert.equal((await track0('page-view', {})).status, 200)
+  await page.getByRole('button', { name: /^Replay all/ }).waitFor({ timeout: 20000 })
+  assert.ok(received >= 1, 'the receiver got no delivery')
+  await shot('destination-dead-letters')
+  await page.getByRole('button', { name: /^Replay all/ }).click()
+  await page.getByRole('table', { name: 'Recent delivery attempts' }).getByText(/dead/).first().waitFor()
+
   // 10. The dashboard with data, at desktop and phone widths.
+  const def = await call('POST', '/api/v1/report-definitions', { name: 'Events by source', kind: 'events-breakdown', params: { by: 'source', range: '24h' } }, admin)
+  assert.equal(def.status, 201, JSON.stringify(def.body))
   await page.goto('/gui/')
   await page.getByRole('region', { name: 'Top event types' }).getByText('page-view').waitFor()
+  await page.getByRole('region', { name: 'Events by source' }).getByText('website').waitFor()
   await shot('dashboard')
   await page.setViewportSize({ width: 390, height: 844 })
   await shot('dashboard-phone')
+  assert.ok((await page.evaluate(() => document.documentElement.scrollWidth)) <= 390, 'the page scrolls sideways at 390 px')
   await page.setViewportSize({ width: 1280, height: 800 })
 
   // 11. Erase a profile, with confirmation.
@@ -256,7 +297,7 @@ async function main() {
   await page.getByRole('button', { name: 'Sign out' }).click()
   await page.getByRole('heading', { name: 'Sign in to ThamesThrive' }).waitFor()
   assert.equal(await page.evaluate(() => sessionStorage.getItem('thamesthrive.token')), null)
-  await login(page, MARKETER)
+  await loginWithKeyboard(page, MARKETER)
   await page.getByRole('heading', { name: 'Dashboard' }).waitFor()
   const nav = page.getByRole('navigation', { name: 'Main' })
   assert.equal(await nav.getByRole('link', { name: 'Users' }).count(), 0)
@@ -285,6 +326,42 @@ async function main() {
 
   await browser.close()
   if (problems.length) throw new Error('browser console errors:\n' + problems.join('\n'))
+}
+
+// unlabelledControls runs in the page: the visible form controls and buttons that have
+// no accessible name (a <label>, aria-label, aria-labelledby or, for buttons, text).
+function unlabelledControls() {
+  const out = []
+  for (const el of document.querySelectorAll('input, select, textarea, button, a[href]')) {
+    if (el.offsetParent === null && el.getClientRects().length === 0) continue
+    const named =
+      el.getAttribute('aria-label') ||
+      el.getAttribute('aria-labelledby') ||
+      (el.labels && el.labels.length > 0) ||
+      ((el.tagName === 'BUTTON' || el.tagName === 'A') && el.textContent.trim() !== '')
+    if (!named) out.push(el.outerHTML.slice(0, 120))
+  }
+  return out
+}
+
+// waitValue waits until a form control holds value (the page updates asynchronously).
+async function waitValue(locator, value, ms = 5000) {
+  const end = Date.now() + ms
+  let got
+  while (Date.now() < end) {
+    got = await locator.inputValue()
+    if (got === value) return
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  assert.equal(got, value)
+}
+
+async function loginWithKeyboard(page, who) {
+  await page.keyboard.press('Tab')
+  await page.keyboard.type(who.user)
+  await page.keyboard.press('Tab')
+  await page.keyboard.type(who.pass)
+  await page.keyboard.press('Enter')
 }
 
 async function login(page, who) {
@@ -320,6 +397,7 @@ try {
   }
   await browser?.close().catch(() => {})
 } finally {
+  receiver.close()
   server.kill('SIGTERM')
   await new Promise((r) => (serverExited ? r() : server.on('exit', r)))
   rmSync(dataDir, { recursive: true, force: true })

@@ -97,6 +97,16 @@ func TestQueueConformance(t *testing.T) {
 	})
 }
 
+func TestDeadLettersConformance(t *testing.T) {
+	storagetest.RunDeadLetters(t, func(t *testing.T) storagetest.DeadLetterQueue {
+		return client(t).Queue(redis.QueueOptions{Lease: time.Minute, Poll: 50 * time.Millisecond})
+	})
+}
+
+func TestDeliveryLogConformance(t *testing.T) {
+	storagetest.RunDeliveryLog(t, client(t).DeliveryLog(0))
+}
+
 // TestQueueSurvivesConsumerDeath: a job taken by a consumer that dies is delivered to
 // another process's consumer once the lease runs out.
 func TestQueueSurvivesConsumerDeath(t *testing.T) {

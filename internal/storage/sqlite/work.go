@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,6 +50,9 @@ type Queue struct {
 type workTopic struct {
 	leased map[string]*lease // by job id
 	ready  []workRow         // due rows read, not yet taken
+	// settled records when a job was retried or buried: a row of it read before then
+	// is stale (its due time or existence changed) and is not taken.
+	settled map[string]time.Time
 	// The last row read: reads continue after it (new, retried and replayed work is
 	// due later), and start over when they find nothing or a lease ran out, so rows
 	// acknowledged but not yet deleted are not read again and again.
@@ -88,7 +92,7 @@ func (s *Store) Queue(o QueueOptions) *Queue {
 func (q *Queue) topic(name string) *workTopic {
 	t := q.topics[name]
 	if t == nil {
-		t = &workTopic{leased: map[string]*lease{}, wake: make(chan struct{})}
+		t = &workTopic{leased: map[string]*lease{}, settled: map[string]time.Time{}, wake: make(chan struct{})}
 		q.topics[name] = t
 	}
 	return t
@@ -208,6 +212,7 @@ func (q *Queue) Enqueue(ctx context.Context, topic string, payload []byte, delay
 }
 
 type workRow struct {
+	read       time.Time // when the read that returned it began
 	seq        int64
 	id         string
 	payload    []byte
@@ -268,7 +273,7 @@ func (q *Queue) try(ctx context.Context, topic string) (*storage.Job, time.Durat
 	var due []workRow
 	var lastDue int64
 	for rows.Next() {
-		var w workRow
+		w := workRow{read: now}
 		if err := rows.Scan(&w.seq, &w.id, &w.payload, &w.enqueued, &w.deliveries, &w.lastError, &lastDue); err != nil {
 			rows.Close()
 			return nil, 0, q.fail(ctx, "reading work", err)
@@ -287,6 +292,11 @@ func (q *Queue) try(ctx context.Context, topic string) (*storage.Job, time.Durat
 		t.cursorDue, t.cursorSeq = 0, 0
 	}
 	wait := q.o.Poll
+	for id, at := range t.settled {
+		if now.Sub(at) > 10*time.Second {
+			delete(t.settled, id)
+		}
+	}
 	for id, l := range t.leased {
 		switch {
 		case l.done && now.After(l.until):
@@ -330,6 +340,9 @@ func (q *Queue) take(topic string, now time.Time) (got *storage.Job, dead []*sto
 	for len(t.ready) > 0 {
 		w := t.ready[0]
 		t.ready = t.ready[1:]
+		if at, ok := t.settled[w.id]; ok && !w.read.After(at) {
+			continue
+		}
 		l := t.leased[w.id]
 		if l != nil && l.seq != w.seq {
 			delete(t.leased, w.id)
@@ -448,6 +461,9 @@ func (q *Queue) release(j *storage.Job) {
 	if l := t.leased[j.ID]; l != nil && l.receipt == j.Receipt {
 		delete(t.leased, j.ID)
 	}
+	// Rows read before the retry or burial are stale: read them again when due.
+	t.ready = slices.DeleteFunc(t.ready, func(w workRow) bool { return w.id == j.ID })
+	t.settled[j.ID] = time.Now()
 	close(t.wake)
 	t.wake = make(chan struct{})
 	q.mu.Unlock()

@@ -82,79 +82,22 @@ func TestOutboxCommittedWithTheEvent(t *testing.T) {
 	}
 }
 
-func TestDeadLettersBuryAndReplay(t *testing.T) {
-	ctx := context.Background()
-	s, err := sqlite.Open(sqlite.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	q := s.Queue(sqlite.QueueOptions{Lease: time.Minute})
-	for _, id := range []string{"a", "b"} {
-		if err := s.Commit(ctx, &storage.Batch{Work: []*storage.WorkItem{{ID: id, Topic: "t", Payload: []byte(id)}}}); err != nil {
+func TestDeadLettersConformance(t *testing.T) {
+	storagetest.RunDeadLetters(t, func(t *testing.T) storagetest.DeadLetterQueue {
+		s, err := sqlite.Open(sqlite.Config{Dir: t.TempDir()})
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	for i := 0; i < 2; i++ {
-		j := dequeue(t, q, "t", 2*time.Second)
-		if j == nil {
-			t.Fatal("no job")
-		}
-		if err := q.Bury(ctx, j, "receiver answered 400"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	dead, total, err := q.Dead(ctx, "t", storage.Page{Limit: 10})
-	if err != nil || total != 2 || len(dead) != 2 || dead[0].ID != "b" || dead[0].LastError != "receiver answered 400" {
-		t.Fatalf("dead %d %+v %v", total, dead, err)
-	}
-	if _, err := q.Replay(ctx, "t", "nope"); !errors.Is(err, storage.ErrNotFound) {
-		t.Fatalf("replay of an unknown id: %v", err)
-	}
-	if n, err := q.Replay(ctx, "t", "a"); err != nil || n != 1 {
-		t.Fatalf("replay one: %d %v", n, err)
-	}
-	j := dequeue(t, q, "t", 2*time.Second)
-	if j == nil || j.ID != "a" || j.Deliveries != 1 {
-		t.Fatalf("replayed: %+v", j)
-	}
-	q.Ack(ctx, j)
-	if n, err := q.Replay(ctx, "t", ""); err != nil || n != 1 {
-		t.Fatalf("replay all: %d %v", n, err)
-	}
-	if _, total, _ := q.Dead(ctx, "t", storage.Page{}); total != 0 {
-		t.Fatalf("%d dead letters left", total)
-	}
-	if j := dequeue(t, q, "t", 2*time.Second); j == nil || j.ID != "b" {
-		t.Fatalf("replayed: %+v", j)
-	}
+		t.Cleanup(func() { s.Close() })
+		return s.Queue(sqlite.QueueOptions{Lease: time.Minute})
+	})
 }
 
-func TestDeliveryLog(t *testing.T) {
-	ctx := context.Background()
+func TestDeliveryLogConformance(t *testing.T) {
 	s, err := sqlite.Open(sqlite.Config{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	l := s.DeliveryLog()
-	for i := 0; i < 3; i++ {
-		if err := l.Record(ctx, []storage.DeliveryAttempt{{Destination: "crm", Item: "e/crm", Attempt: i + 1, Outcome: "failed", Status: 500}}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := l.SetLast(ctx, "crm", "p1", "2026-01-02", "h2"); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.SetLast(ctx, "crm", "p1", "2026-01-01", "h1"); err != nil { // older: kept out
-		t.Fatal(err)
-	}
-	if v, h, err := l.Last(ctx, "crm", "p1"); err != nil || v != "2026-01-02" || h != "h2" {
-		t.Fatalf("last %q %q %v", v, h, err)
-	}
-	// Record does not wait; SetLast did, after it.
-	got, total, err := l.List(ctx, "crm", storage.Page{Limit: 2})
-	if err != nil || total != 3 || len(got) != 2 || got[0].Attempt != 3 || got[0].Status != 500 {
-		t.Fatalf("list %d %+v %v", total, got, err)
-	}
+	storagetest.RunDeliveryLog(t, s.DeliveryLog())
 }

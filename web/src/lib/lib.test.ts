@@ -6,6 +6,7 @@ import { merge3 } from './merge'
 import { buckets, RANGES } from './format'
 import { jsonError, schemaProblems } from './jsonedit'
 import { timeline } from './timeline'
+import { curlExample, trackSnippet } from './snippets'
 import type { Event, Session } from '../api/types'
 
 describe('router', () => {
@@ -151,5 +152,17 @@ describe('profile timeline', () => {
     expect(g.map((x) => x.sessionId)).toEqual(['gone', 's1', 's3', 's2'])
     expect(g[1].events.map((e) => e.id)).toEqual(['e2', 'e1'])
     expect(g[2].events).toEqual([])
+  })
+})
+
+describe('source snippets', () => {
+  it('loads the tracker from the origin and names the source', () => {
+    const s = trackSnippet('https://cdp.example.com', "web'x")
+    expect(s).toContain("'https://cdp.example.com/tracker.js'")
+    expect(s).toContain(`thamesthrive('init', {source: "web'x"})`)
+  })
+  it('sends to /track for rest sources and /collect for webhooks', () => {
+    expect(curlExample('http://h', 'web', 'rest')).toMatch(/curl -X POST 'http:\/\/h\/track'[\s\S]*"source": \{"id": "web"\}/)
+    expect(curlExample('http://h', 'hook', 'webhook')).toContain("'http://h/collect/purchase/hook'")
   })
 })

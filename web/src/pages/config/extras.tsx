@@ -1,10 +1,13 @@
 import { useEffect, useState } from 'react'
-import { post } from '../../api/client'
-import { useDebounced } from '../../app/hooks'
+import { post, type List } from '../../api/client'
+import { useDebounced, useGet } from '../../app/hooks'
+import { ErrorText, Table } from '../../components/ui'
+import { fmtTime } from '../../lib/format'
 import { ApiError, withoutField } from '../../lib/errors'
 import { fmtNum } from '../../lib/format'
 import { schemaProblems } from '../../lib/jsonedit'
 import type { ResourceDef } from './resources'
+import { curlExample, trackSnippet } from '../../lib/snippets'
 
 type Doc = Record<string, unknown>
 
@@ -18,50 +21,9 @@ export function Extras({ def, doc, stored, creating }: { def: ResourceDef; doc: 
     case 'event-types':
       return <SchemaCheck schema={doc.schema} />
     case 'destinations':
-      return (
-        <p className="muted">
-          Destinations are stored and validated now; the delivery log and dead letters appear here once the delivery worker is running.
-        </p>
-      )
+      return creating || !stored ? <p className="muted">Once created, the delivery state, log and dead letters appear here.</p> : <Deliveries id={stored.id as string} />
   }
   return null
-}
-
-export function trackSnippet(origin: string, sourceId: string): string {
-  return `<script>
-// ThamesThrive: send events to source ${sourceId}
-(function () {
-  var KEY = 'thamesthrive.ids';
-  var ids = JSON.parse(localStorage.getItem(KEY) || '{}');
-  window.thamesthrive = function (type, properties) {
-    return fetch('${origin}/track', {
-      method: 'POST', keepalive: true,
-      headers: {'Content-Type': 'application/json'},
-      body: JSON.stringify({source: {id: '${sourceId}'}, profile: ids.profile ? {id: ids.profile} : undefined,
-        session: ids.session ? {id: ids.session} : undefined,
-        events: [{type: type, properties: properties || {}}]})
-    }).then(function (r) { return r.json(); }).then(function (a) {
-      ids = {profile: a.profile && a.profile.id, session: a.session && a.session.id};
-      localStorage.setItem(KEY, JSON.stringify(ids));
-      return a;
-    });
-  };
-  thamesthrive('page-view', {url: location.href, title: document.title});
-})();
-</script>`
-}
-
-export function curlExample(origin: string, sourceId: string, type: string): string {
-  if (type === 'webhook') {
-    return `curl -X POST '${origin}/collect/purchase/${sourceId}' \\
-  -H 'Content-Type: application/json' \\
-  -d '{"order_id": "A-1001", "total": 42.5}'`
-  }
-  return `curl -X POST '${origin}/track' \\
-  -H 'Content-Type: application/json' \\
-  -d '{"source": {"id": "${sourceId}"},
-       "profile": {"id": "customer-1"},
-       "events": [{"type": "sign-in", "properties": {"email": {"main": "ann@example.com"}}}]}'`
 }
 
 function Copyable({ label, text }: { label: string; text: string }) {
@@ -92,7 +54,16 @@ function SourceSnippets({ source }: { source: Doc }) {
   const id = source.id as string
   return (
     <>
-      {source.type !== 'webhook' && <Copyable label="Snippet for your web pages" text={trackSnippet(origin, id)} />}
+      {source.type !== 'webhook' && (
+        <>
+          <Copyable label="Snippet for your web pages" text={trackSnippet(origin, id)} />
+          <p className="help">
+            It loads the browser tracker and sends a page view on every page; <code>thamesthrive('track', type, properties)</code> sends your own
+            events. Replace <code>{origin}</code> with the public address of your collectors if the console runs elsewhere, and add your site to the
+            allowed origins.
+          </p>
+        </>
+      )}
       <Copyable label="Try it with curl" text={curlExample(origin, id, source.type as string)} />
     </>
   )
@@ -143,6 +114,124 @@ function SchemaCheck({ schema }: { schema: unknown }) {
             <li key={p}>{p}</li>
           ))}
         </ul>
+      )}
+    </section>
+  )
+}
+
+interface DeliveryStatus {
+  paused: boolean
+  reason?: string
+  since?: string
+  queued: number
+  dead_letters: number
+}
+
+interface Attempt {
+  item: string
+  attempt: number
+  time: string
+  outcome: string
+  status?: number
+  latency_ms: number
+  error?: string
+}
+
+interface DeadLetter {
+  id: string
+  kind: string
+  queued: string
+  attempts: number
+  error: string
+}
+
+/** Deliveries shows a destination's delivery state, recent attempts and dead letters. */
+function Deliveries({ id }: { id: string }) {
+  const base = '/destinations/' + encodeURIComponent(id)
+  const status = useGet<DeliveryStatus>(base + '/status', 10_000)
+  const log = useGet<List<Attempt>>(base + '/deliveries?limit=20', 10_000)
+  const dead = useGet<List<DeadLetter>>(base + '/dead-letters?limit=20', 10_000)
+  const [error, setError] = useState<unknown>(null)
+  const act = (path: string) =>
+    post(base + path).then(
+      () => {
+        setError(null)
+        status.reload()
+        dead.reload()
+        log.reload()
+      },
+      setError,
+    )
+  return (
+    <section aria-labelledby="deliveries">
+      <h2 id="deliveries">Delivery</h2>
+      <ErrorText error={error ?? status.error} />
+      {status.data && (
+        <p>
+          {status.data.paused ? (
+            <>
+              <strong>Paused</strong>
+              {status.data.reason ? ': ' + status.data.reason : ''} {status.data.since ? 'since ' + fmtTime(status.data.since) : ''}{' '}
+              <button type="button" onClick={() => void act('/resume')}>
+                Resume
+              </button>
+            </>
+          ) : (
+            <>
+              Delivering.{' '}
+              <button type="button" onClick={() => void act('/pause')}>
+                Pause
+              </button>
+            </>
+          )}
+          <br />
+          {fmtNum(status.data.queued)} queued, {fmtNum(status.data.dead_letters)} dead letters
+        </p>
+      )}
+      <h3>Recent attempts</h3>
+      <ErrorText error={log.error} />
+      {log.data && (
+        <Table
+          caption="Recent delivery attempts"
+          rowKey={(a) => a.item + '/' + a.attempt + '/' + a.time}
+          rows={log.data.items}
+          columns={[
+            { key: 't', label: 'Time', render: (a) => fmtTime(a.time) },
+            { key: 'o', label: 'Outcome', render: (a) => a.outcome + (a.status ? ` (${a.status})` : '') },
+            { key: 'n', label: 'Attempt', render: (a) => a.attempt },
+            { key: 'e', label: 'Error', render: (a) => a.error ?? '' },
+          ]}
+        />
+      )}
+      <h3>Dead letters</h3>
+      <ErrorText error={dead.error} />
+      {dead.data && (
+        <>
+          <Table
+            caption="Dead letters"
+            rowKey={(d) => d.id}
+            rows={dead.data.items}
+            columns={[
+              { key: 'q', label: 'Queued', render: (d) => fmtTime(d.queued) },
+              { key: 'k', label: 'Kind', render: (d) => d.kind },
+              { key: 'e', label: 'Error', render: (d) => `${d.error} (${d.attempts} attempts)` },
+              {
+                key: 'r',
+                label: 'Replay',
+                render: (d) => (
+                  <button type="button" aria-label={'Replay ' + d.id} onClick={() => void act('/dead-letters/' + encodeURIComponent(d.id) + '/replay')}>
+                    Replay
+                  </button>
+                ),
+              },
+            ]}
+          />
+          {dead.data.total > 0 && (
+            <button type="button" onClick={() => void act('/dead-letters/replay')}>
+              Replay all {fmtNum(dead.data.total)}
+            </button>
+          )}
+        </>
       )}
     </section>
   )

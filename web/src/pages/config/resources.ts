@@ -166,6 +166,8 @@ export const resources: ResourceDef[] = [
         profiles: { type: 'boolean', title: 'Send profiles' },
         filter: { type: 'string', title: 'Filter', 'x-widget': 'condition', description: 'Only what meets this condition (event@ by default).' },
         template: { type: 'string', title: 'Body template', 'x-widget': 'code', description: 'With {{scope@path}} placeholders; empty: the document.' },
+        concurrency: { type: 'integer', title: 'Concurrency', minimum: 1, maximum: 64, description: 'Deliveries at once per worker process (default 4).' },
+        rate_limit: { type: 'number', title: 'Rate limit', minimum: 0, maximum: 100000, description: 'Deliveries per second per worker process; empty or 0: no cap.' },
         webhook: {
           type: 'object',
           title: 'Webhook',
