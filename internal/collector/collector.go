@@ -30,13 +30,13 @@ type Config struct {
 
 // TrackResponse is the body /track answers.
 type TrackResponse struct {
-	Profile  IDRef          `json:"profile"`
-	Session  IDRef          `json:"session"`
-	Events   []string       `json:"events"`
-	UX       []any          `json:"ux"`
-	Response map[string]any `json:"response"`
-	Errors   []string       `json:"errors"`
-	Warnings []string       `json:"warnings"`
+	Profile  IDRef          `json:"profile" doc:"the profile the events were recorded on (after merges: keep this id)"`
+	Session  IDRef          `json:"session" doc:"the session; send it back with the next request"`
+	Events   []string       `json:"events" doc:"ids of the request's events, in order"`
+	UX       []any          `json:"ux" doc:"UI instructions set by rules and flows for the page (Tracardi's ux)"`
+	Response map[string]any `json:"response" doc:"data set by rules and flows for the client (Tracardi's response)"`
+	Errors   []string       `json:"errors" doc:"always empty: a failed request is answered with an error status instead"`
+	Warnings []string       `json:"warnings" doc:"what was ignored: unknown fields (by path, e.g. events[0].props), events already received"`
 }
 
 // Collector runs the pipeline.
@@ -236,10 +236,7 @@ func (c *Collector) Track(ctx context.Context, src *domain.Source, req *TrackReq
 	resp.Session = IDRef{ID: w.Session.ID}
 	resp.UX = w.UX
 	resp.Response = w.Response
-	resp.Warnings = w.Warnings
-	if resp.Warnings == nil {
-		resp.Warnings = []string{}
-	}
+	resp.Warnings = append(append([]string{}, req.Warnings...), w.Warnings...)
 	return resp, nil
 }
 
@@ -548,7 +545,7 @@ func (c *Collector) replayed(ctx context.Context, req *TrackRequest) (*TrackResp
 		pid = p.Metadata.MergedInto
 	}
 	resp := &TrackResponse{Profile: IDRef{ID: pid}, Session: IDRef{ID: ev.Session.ID}, Events: ids,
-		UX: []any{}, Response: map[string]any{}, Errors: []string{}, Warnings: []string{}}
+		UX: []any{}, Response: map[string]any{}, Errors: []string{}, Warnings: append([]string{}, req.Warnings...)}
 	for _, id := range ids {
 		resp.Warnings = append(resp.Warnings, fmt.Sprintf("event %q was already received; it was not processed again", id))
 	}

@@ -13,13 +13,13 @@ import (
 
 // TrackRequest is the body of POST /track.
 type TrackRequest struct {
-	Source     IDRef          `json:"source"`
-	Session    *IDRef         `json:"session"`
-	Profile    *IDRef         `json:"profile"`
-	Context    map[string]any `json:"context"`
-	Properties map[string]any `json:"properties"`
-	Options    TrackOptions   `json:"options"`
-	Events     []TrackEvent   `json:"events"`
+	Source     IDRef          `json:"source" doc:"the event source (its id is required); it must be enabled and allow the request's origin"`
+	Session    *IDRef         `json:"session" doc:"the visit; omitted or unknown: a new session (the answer carries its id)"`
+	Profile    *IDRef         `json:"profile" doc:"the visitor; omitted: a new profile. An unknown id is replaced by a server-made one unless the source is trusted"`
+	Context    map[string]any `json:"context" doc:"free-form request context (page, browser, UTM, tracardi.pass); fills the session"`
+	Properties map[string]any `json:"properties" doc:"free-form properties shared by every event of the request"`
+	Options    TrackOptions   `json:"options" doc:"request-level options"`
+	Events     []TrackEvent   `json:"events" doc:"one to MAX_EVENTS_PER_REQUEST (default 100) events"`
 	// Apply, set by routes that translate other protocols (the Segment-compatible /v1
 	// routes), changes the locked profile after the events are built and before the
 	// stages run (e.g. sets the merge key a Segment userId stands for); not when every
@@ -28,34 +28,37 @@ type TrackRequest struct {
 	// ServerIDs says the profile id was made by the server (derived by a route from
 	// the client's own ids): an unknown one is created as it is, whatever the source.
 	ServerIDs bool `json:"-"`
+	// Warnings name the body's fields the collector does not know (they are ignored);
+	// the answer carries them.
+	Warnings []string `json:"-"`
 }
 
 // IDRef is {"id": "..."}.
 type IDRef struct {
-	ID string `json:"id"`
+	ID string `json:"id" doc:"the id"`
 }
 
 // TrackOptions are the request-level options.
 type TrackOptions struct {
-	SaveSession *bool `json:"saveSession"`
-	SaveEvents  *bool `json:"saveEvents"`
+	SaveSession *bool `json:"saveSession" doc:"false: the session is not stored (default true)"`
+	SaveEvents  *bool `json:"saveEvents" doc:"false: the events are processed but not stored (default true)"`
 }
 
 // TrackEvent is one event of a /track request.
 type TrackEvent struct {
-	ID         string         `json:"id"`
-	Type       string         `json:"type"`
-	Name       string         `json:"name"`
-	Properties map[string]any `json:"properties"`
-	Context    map[string]any `json:"context"`
-	Traits     map[string]any `json:"traits"`
+	ID         string         `json:"id" doc:"client event id: a retry with the same id is stored once"`
+	Type       string         `json:"type" doc:"event type, required (e.g. page-view, identify, consent-update); normalized to kebab case"`
+	Name       string         `json:"name" doc:"display name"`
+	Properties map[string]any `json:"properties" doc:"free-form event properties; built-in types read documented ones (docs/tracking.md)"`
+	Context    map[string]any `json:"context" doc:"free-form event context"`
+	Traits     map[string]any `json:"traits" doc:"profile traits the event sets"`
 	Options    struct {
-		Save *bool `json:"save"`
-	} `json:"options"`
-	Tags []string `json:"tags"`
+		Save *bool `json:"save" doc:"false: the event is processed but not stored"`
+	} `json:"options" doc:"event options"`
+	Tags []string `json:"tags" doc:"tags stored on the event"`
 	Time struct {
-		Create *domain.Time `json:"create"`
-	} `json:"time"`
+		Create *domain.Time `json:"create" doc:"when the event happened (RFC 3339); default: when it was received"`
+	} `json:"time" doc:"event times"`
 }
 
 // Limits bound what one request may contain.
@@ -99,16 +102,35 @@ func DecodeTrack(body []byte, lim Limits) (*TrackRequest, error) {
 	}
 	var req TrackRequest
 	if !decodeTrackFast(body, &req) {
-		// Anything the fast decoder does not handle, errors included: encoding/json.
+		// Anything the fast decoder does not handle, errors included.
 		req = TrackRequest{}
-		if err := json.Unmarshal(body, &req); err != nil {
-			return nil, jsonError(err)
+		if err := decodeTrackSlow(body, &req); err != nil {
+			return nil, err
 		}
 	}
 	if err := req.validate(lim); err != nil {
 		return nil, err
 	}
 	return &req, nil
+}
+
+// decodeTrackSlow decodes with encoding/json, after a walk that names unknown fields
+// (answered as warnings) and mistyped ones by path and index (events[2].time.create),
+// which encoding/json's errors lack.
+func decodeTrackSlow(body []byte, req *TrackRequest) error {
+	if json.Valid(body) {
+		unknown, err := checkFields(body, trackSpec)
+		if err != nil {
+			return err
+		}
+		for _, path := range unknown {
+			req.Warnings = append(req.Warnings, unknownWarning(path))
+		}
+	}
+	if err := json.Unmarshal(body, req); err != nil {
+		return jsonError(err)
+	}
+	return nil
 }
 
 func (r *TrackRequest) validate(lim Limits) error {

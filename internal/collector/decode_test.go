@@ -22,7 +22,7 @@ func TestDecodeTrack(t *testing.T) {
 		{"whitespace", "  \n", "body"},
 		{"syntax", `{"source":{"id":"web"},`, "body"},
 		{"array", `[]`, "body"},
-		{"number as type", `{"source":{"id":"web"},"events":[{"type":1}]}`, "events.type"},
+		{"number as type", `{"source":{"id":"web"},"events":[{"type":1}]}`, "events[0].type"},
 		{"string as events", `{"source":{"id":"web"},"events":"x"}`, "events"},
 		{"no source", `{"events":[{"type":"x"}]}`, "source.id"},
 		{"long source", `{"source":{"id":"` + strings.Repeat("s", 200) + `"},"events":[{"type":"x"}]}`, "source.id"},
@@ -33,8 +33,8 @@ func TestDecodeTrack(t *testing.T) {
 		{"session id with slash", `{"source":{"id":"web"},"session":{"id":"a/b"},"events":[{"type":"x"}]}`, "session.id"},
 		{"bad utf8", "{\"source\":{\"id\":\"web\"},\"events\":[{\"type\":\"\xc3\x28\"}]}", "body"},
 		{"too deep", `{"source":{"id":"web"},"events":[{"type":"x","properties":` + strings.Repeat(`[`, 40) + strings.Repeat(`]`, 40) + `}]}`, "body"},
-		{"bad time", `{"source":{"id":"web"},"events":[{"type":"x","time":{"create":"soon"}}]}`, "body"},
-		{"time not a string", `{"source":{"id":"web"},"events":[{"type":"x","time":{"create":5}}]}`, "body"},
+		{"bad time", `{"source":{"id":"web"},"events":[{"type":"x","time":{"create":"soon"}}]}`, "events[0].time.create"},
+		{"time not a string", `{"source":{"id":"web"},"events":[{"type":"x","time":{"create":5}}]}`, "events[0].time.create"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

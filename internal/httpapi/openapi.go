@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/thamesthrive/thamesthrive/internal/auth"
+	"github.com/thamesthrive/thamesthrive/internal/collector"
 	"github.com/thamesthrive/thamesthrive/internal/domain"
 	"github.com/thamesthrive/thamesthrive/internal/secrets"
 )
@@ -136,17 +137,6 @@ func undocumented(pattern string) bool {
 	return pattern == "/api/v1/" || strings.HasPrefix(pattern, "/debug/pprof/")
 }
 
-type trackAnswer struct {
-	Profile struct {
-		ID string `json:"id"`
-	} `json:"profile"`
-	Session struct {
-		ID string `json:"id"`
-	} `json:"session"`
-	Events   []string `json:"events"`
-	Warnings []string `json:"warnings,omitempty"`
-}
-
 type installBody struct {
 	Username string `json:"username"`
 	Password string `json:"password" openapi:"writeonly"`
@@ -183,13 +173,15 @@ var builtinDocs = map[string]Doc{
 	"GET /readyz":  {Summary: "The process can serve: its storage is reachable (503 otherwise)", Tags: []string{"ops"}, Response: statusAnswer{}},
 	"GET /metrics": {Summary: "Prometheus metrics", Tags: []string{"ops"}, Response: "", ResponseType: "text/plain"},
 	"POST /track": {Summary: "Collect events", Tags: []string{"collector"},
-		Description: "Records a batch of events of one source for a profile and session, creating them when missing.",
-		Request:     anyJSON{}, Response: trackAnswer{}},
+		Description: "Records a batch of events of one source for a profile and session, creating them when missing. " +
+			"Fields the collector does not know are ignored and named in the answer's warnings; a field of the wrong type " +
+			"is a 400 naming it with its index (events[2].time.create). See docs/tracking.md.",
+		Request: collector.TrackRequest{}, Response: collector.TrackResponse{}},
 	"OPTIONS /track": {Summary: "CORS preflight for /track", Tags: []string{"collector"}},
 	"GET /collect/{event_type}/{source_id}": {Summary: "Collect one event from query parameters", Tags: []string{"collector"},
-		Params: collectPath, Query: []Param{{Name: "profile_id"}, {Name: "session_id"}}, Response: trackAnswer{}},
+		Params: collectPath, Query: []Param{{Name: "profile_id"}, {Name: "session_id"}}, Response: collector.TrackResponse{}},
 	"POST /collect/{event_type}/{source_id}": {Summary: "Collect one event whose properties are the body (JSON or form)", Tags: []string{"collector"},
-		Params: collectPath, Query: []Param{{Name: "profile_id"}, {Name: "session_id"}}, Request: anyJSON{}, Response: trackAnswer{}},
+		Params: collectPath, Query: []Param{{Name: "profile_id"}, {Name: "session_id"}}, Request: anyJSON{}, Response: collector.TrackResponse{}},
 	"OPTIONS /collect/{event_type}/{source_id}": {Summary: "CORS preflight for /collect", Tags: []string{"collector"}, Params: collectPath},
 	"GET /api/v1/install":                       {Summary: "Whether the first admin exists", Tags: []string{"auth"}, Response: installState{}},
 	"POST /api/v1/install": {Summary: "Create the first admin", Tags: []string{"auth"},
@@ -601,6 +593,9 @@ func (g *schemaGen) fields(t reflect.Type, props map[string]any, depth map[strin
 			sch = orNull(sch)
 		}
 		extra := map[string]any{}
+		if d := f.Tag.Get("doc"); d != "" {
+			extra["description"] = d
+		}
 		if f.Tag.Get(secrets.Tag) == "true" {
 			extra["format"] = "password"
 			extra["description"] = "secret: stored encrypted, answered as " + secrets.Mask + "; send " + secrets.Mask + " back to keep it"

@@ -188,3 +188,61 @@ func TestSchemasFromGoTypes(t *testing.T) {
 		t.Fatalf("properties: %v", props)
 	}
 }
+
+// The /track body and answer are described field by field, each field with its meaning.
+func TestOpenAPITrackContract(t *testing.T) {
+	a := newAccessServer(t, Options{ExposeGUIAPI: false})
+	doc, err := a.srv.OpenAPI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(doc)
+	var d map[string]any
+	json.Unmarshal(b, &d)
+	schemas := at(d, "components", "schemas").(map[string]any)
+	resolve := func(s any) map[string]any {
+		m, _ := s.(map[string]any)
+		if ref, ok := m["$ref"].(string); ok {
+			return schemas[strings.TrimPrefix(ref, "#/components/schemas/")].(map[string]any)
+		}
+		if any, ok := m["anyOf"].([]any); ok {
+			return resolveFirst(any, schemas)
+		}
+		return m
+	}
+	op := at(d, "paths", "/track", "post").(map[string]any)
+	body := resolve(at(op, "requestBody", "content", "application/json", "schema"))
+	answer := resolve(at(op, "responses", "200", "content", "application/json", "schema"))
+	bprops := body["properties"].(map[string]any)
+	for _, f := range []string{"source", "session", "profile", "context", "properties", "options", "events"} {
+		if p, ok := bprops[f].(map[string]any); !ok || p["description"] == nil {
+			t.Errorf("body field %s missing or undescribed: %v", f, bprops[f])
+		}
+	}
+	event := resolve(at(bprops, "events", "items"))
+	eprops := event["properties"].(map[string]any)
+	for _, f := range []string{"id", "type", "name", "properties", "context", "traits", "options", "tags", "time"} {
+		if p, ok := eprops[f].(map[string]any); !ok || p["description"] == nil {
+			t.Errorf("event field %s missing or undescribed: %v", f, eprops[f])
+		}
+	}
+	if at(eprops, "time", "properties", "create", "description") == nil {
+		t.Errorf("events[].time.create undescribed: %v", eprops["time"])
+	}
+	aprops := answer["properties"].(map[string]any)
+	for _, f := range []string{"profile", "session", "events", "ux", "response", "errors", "warnings"} {
+		if p, ok := aprops[f].(map[string]any); !ok || p["description"] == nil {
+			t.Errorf("answer field %s missing or undescribed: %v", f, aprops[f])
+		}
+	}
+}
+
+func resolveFirst(list []any, schemas map[string]any) map[string]any {
+	for _, s := range list {
+		m := s.(map[string]any)
+		if ref, ok := m["$ref"].(string); ok {
+			return schemas[strings.TrimPrefix(ref, "#/components/schemas/")].(map[string]any)
+		}
+	}
+	return nil
+}
