@@ -30,6 +30,7 @@ type Config struct {
 
 // TrackResponse is the body /track answers.
 type TrackResponse struct {
+	Task     string         `json:"task" doc:"server-made id of this tracking request (Tracardi's task), never empty; processing is synchronous, so the task is complete when the answer arrives"`
 	Profile  IDRef          `json:"profile" doc:"the profile the events were recorded on (after merges: keep this id)"`
 	Session  IDRef          `json:"session" doc:"the session; send it back with the next request"`
 	Events   []string       `json:"events" doc:"ids of the request's events, in order"`
@@ -124,6 +125,18 @@ func OriginAllowed(allowed []string, origin string) bool {
 
 // Track runs the pipeline for a decoded request from an already checked source.
 func (c *Collector) Track(ctx context.Context, src *domain.Source, req *TrackRequest, meta RequestMeta) (*TrackResponse, error) {
+	track := c.track
+	if req.ProfileLess {
+		track = c.trackProfileLess
+	}
+	resp, err := track(ctx, src, req, meta)
+	if resp != nil {
+		resp.Task = pipeline.NewID()
+	}
+	return resp, err
+}
+
+func (c *Collector) track(ctx context.Context, src *domain.Source, req *TrackRequest, meta RequestMeta) (*TrackResponse, error) {
 	start := time.Now()
 	now := domain.NewTime(start)
 	sid := ""

@@ -20,6 +20,9 @@ type TrackRequest struct {
 	Properties map[string]any `json:"properties" doc:"free-form properties shared by every event of the request"`
 	Options    TrackOptions   `json:"options" doc:"request-level options"`
 	Events     []TrackEvent   `json:"events" doc:"one to MAX_EVENTS_PER_REQUEST (default 100) events"`
+	// ProfileLess: the events are stored without a profile (profileless.go); also set
+	// by the query parameter ?profile_less=true.
+	ProfileLess bool `json:"profile_less" doc:"true: the events are stored without a profile or session (none is read, created or written); the same as ?profile_less=true"`
 	// Apply, set by routes that translate other protocols (the Segment-compatible /v1
 	// routes), changes the locked profile after the events are built and before the
 	// stages run (e.g. sets the merge key a Segment userId stands for); not when every

@@ -151,3 +151,9 @@ func applyConsents(ev *domain.Event, p *domain.Profile) {
 		p.Consents[id] = c
 	}
 }
+
+// changesProfile says whether events of this type write to the profile beyond its
+// counters (data, traits, consents, lifetime value).
+func (t *EventType) changesProfile() bool {
+	return len(t.ProfileData) > 0 || t.Traits || t.Consents || t.LTV != ""
+}

@@ -60,6 +60,8 @@ func (d *fastDecoder) trackRequest(r *TrackRequest) bool {
 				}
 				return false
 			})
+		case "profile_less":
+			return jsonfast.Once(&seen, 1<<7) && d.BoolField(&r.ProfileLess)
 		case "events":
 			r.Events = []TrackEvent{}
 			return jsonfast.Once(&seen, 1<<6) && d.Array(func() bool {

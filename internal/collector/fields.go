@@ -47,8 +47,9 @@ var (
 	trackSpec = &fieldSpec{kind: kObject, fields: map[string]*fieldSpec{
 		"source": idRefSpec, "session": idRefSpec, "profile": idRefSpec,
 		"context": mapSpec, "properties": mapSpec,
-		"options": {kind: kObject, fields: map[string]*fieldSpec{"saveSession": boolSpec, "saveEvents": boolSpec}},
-		"events":  {kind: kArray, elem: eventSpec},
+		"options":      {kind: kObject, fields: map[string]*fieldSpec{"saveSession": boolSpec, "saveEvents": boolSpec}},
+		"events":       {kind: kArray, elem: eventSpec},
+		"profile_less": boolSpec,
 	}}
 )
 

@@ -176,6 +176,7 @@ var builtinDocs = map[string]Doc{
 		Description: "Records a batch of events of one source for a profile and session, creating them when missing. " +
 			"Fields the collector does not know are ignored and named in the answer's warnings; a field of the wrong type " +
 			"is a 400 naming it with its index (events[2].time.create). See docs/tracking.md.",
+		Query:   []Param{{Name: "profile_less", Description: "true: store the events without a profile or session (as the body's profile_less)"}},
 		Request: collector.TrackRequest{}, Response: collector.TrackResponse{}},
 	"OPTIONS /track": {Summary: "CORS preflight for /track", Tags: []string{"collector"}},
 	"GET /collect/{event_type}/{source_id}": {Summary: "Collect one event from query parameters", Tags: []string{"collector"},

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -113,6 +114,14 @@ func (s *Server) track(w http.ResponseWriter, r *http.Request) {
 func (s *Server) runTrack(w http.ResponseWriter, r *http.Request, route collector.Route, req *collector.TrackRequest) {
 	meta := requestMeta(r)
 	c := s.deps.Collector
+	if v := r.URL.Query().Get("profile_less"); v != "" {
+		pl, err := strconv.ParseBool(v)
+		if err != nil {
+			s.fail(w, r, &pipeline.Error{Kind: pipeline.Invalid, Field: "profile_less", Message: "must be true or false"})
+			return
+		}
+		req.ProfileLess = req.ProfileLess || pl
+	}
 	src, err := c.CheckSource(r.Context(), req.Source.ID, route, meta.Origin)
 	if err != nil {
 		s.fail(w, r, err)

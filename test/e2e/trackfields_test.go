@@ -56,3 +56,47 @@ func TestTrackUnknownFieldsAndFieldErrors(t *testing.T) {
 		})
 	}
 }
+
+// ?profile_less=true stores the events and nothing else; every answer carries a task id.
+func TestTrackProfileLessAndTask(t *testing.T) {
+	s := start(t, "")
+	s.source("web")
+	profiles := func() float64 {
+		return s.auth("POST", "/api/v1/profiles/search", map[string]any{"where": `id != ""`, "limit": 0}).JSON(t)["total"].(float64)
+	}
+	before := profiles()
+	r := s.do("POST", "/track?profile_less=true", `{"source":{"id":"web"},"context":{"page":{"url":"https://shop.example.com/a"}},`+
+		`"events":[{"id":"pl-1","type":"page-view"},{"id":"pl-2","type":"profile-update","properties":{"traits":{"a":1}}}]}`)
+	if r.Status != http.StatusOK {
+		t.Fatalf("profile_less: %d %s", r.Status, r.Body)
+	}
+	var out struct {
+		Task     string              `json:"task"`
+		Profile  struct{ ID string } `json:"profile"`
+		Session  struct{ ID string } `json:"session"`
+		Events   []string            `json:"events"`
+		Warnings []string            `json:"warnings"`
+	}
+	json.Unmarshal(r.Body, &out)
+	if out.Task == "" || out.Profile.ID != "" || out.Session.ID != "" || len(out.Events) != 2 {
+		t.Fatalf("profile_less answer: %s", r.Body)
+	}
+	if after := profiles(); after != before {
+		t.Fatalf("profile_less created profiles: %v -> %v", before, after)
+	}
+	ev := s.get("/api/v1/events/pl-1")
+	if at(ev, "profile.id") != "" || at(ev, "session.id") != "" || at(ev, "hit.url") == nil {
+		t.Fatalf("stored event: %v", ev)
+	}
+	// profile-update changes a profile: the answer says nothing was changed.
+	if len(out.Warnings) != 1 || !strings.Contains(out.Warnings[0], "pl-2") {
+		t.Fatalf("warnings: %q", out.Warnings)
+	}
+	if r := s.do("POST", "/track?profile_less=maybe", `{"source":{"id":"web"},"events":[{"type":"page-view"}]}`); r.Status != 400 || !strings.Contains(string(r.Body), `"profile_less"`) {
+		t.Fatalf("bad profile_less: %d %s", r.Status, r.Body)
+	}
+	// An ordinary request's task differs from the last one's.
+	if a, b := s.do("POST", "/track", `{"source":{"id":"web"},"events":[{"type":"page-view"}]}`), s.do("POST", "/track", `{"source":{"id":"web"},"events":[{"type":"page-view"}]}`); !strings.Contains(string(a.Body), `"task":"`) || string(a.Body) == string(b.Body) {
+		t.Fatalf("task: %s / %s", a.Body, b.Body)
+	}
+}
