@@ -389,8 +389,19 @@ func (c *Collector) buildEvents(ctx context.Context, req *TrackRequest, meta Req
 		seen[id] = true
 		ev := c.newEvent(id, te, req, meta, w)
 		if t := c.types[ev.Type]; t != nil {
-			if err := t.apply(fmt.Sprintf("events[%d]", i), ev, w.Profile); err != nil {
+			field := fmt.Sprintf("events[%d]", i)
+			var consents map[string]domain.Consent
+			if t.Consents {
+				var err error
+				if consents, err = c.readConsents(ctx, field, ev, w.Now); err != nil {
+					return err
+				}
+			}
+			if err := t.apply(field, ev, w.Profile); err != nil {
 				return err
+			}
+			for id, cs := range consents {
+				w.Profile.Consents[id] = cs
 			}
 		}
 		w.AddEvent(ev, saveAll && (te.Options.Save == nil || *te.Options.Save))

@@ -26,7 +26,8 @@ type EventType struct {
 	ProfileData []string
 	// Traits copies event.properties.traits onto profile.traits.
 	Traits bool
-	// Consents applies event.properties.consents to profile.consents.
+	// Consents applies the event's consents to profile.consents (consents.go); the
+	// collector does it, as it needs the consent types.
 	Consents bool
 	// CountsView adds one to profile.stats.views.
 	CountsView bool
@@ -105,9 +106,6 @@ func (t *EventType) apply(field string, ev *domain.Event, p *domain.Profile) err
 			}
 		}
 	}
-	if t.Consents {
-		applyConsents(ev, p)
-	}
 	if addLTV {
 		domain.SetPath(p.Data, "metrics.ltv", ltv)
 	}
@@ -126,30 +124,6 @@ func normalizeValue(path string, v any) any {
 		s = strings.ToLower(s)
 	}
 	return s
-}
-
-func applyConsents(ev *domain.Event, p *domain.Profile) {
-	cs, ok := ev.Properties["consents"].(map[string]any)
-	if !ok {
-		return
-	}
-	for id, raw := range cs {
-		var c domain.Consent
-		switch x := raw.(type) {
-		case bool:
-			c.Granted = x
-		case map[string]any:
-			c.Granted, _ = x["granted"].(bool)
-			if s, ok := x["revoke"].(string); ok {
-				if t, err := domain.ParseTime(s); err == nil && !t.IsZero() {
-					c.Revoke = &t
-				}
-			}
-		default:
-			continue
-		}
-		p.Consents[id] = c
-	}
 }
 
 // changesProfile says whether events of this type write to the profile beyond its

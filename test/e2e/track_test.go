@@ -85,6 +85,9 @@ func TestBuiltinEventTypes(t *testing.T) {
 	pid := send("", "sign-in", map[string]any{"email": map[string]any{"main": "  Ann@Example.COM "}, "firstname": "Ann", "lastname": "Lee", "login": "ann"}).Profile.ID
 	send(pid, "identification", map[string]any{"phone": map[string]any{"mobile": "+44 7700 900000"}, "id": "cust-1"})
 	send(pid, "profile-update", map[string]any{"pii": map[string]any{"language": map[string]any{"native": "en"}}, "traits": map[string]any{"plan": "gold"}, "contact": map[string]any{"address": map[string]any{"town": "London"}}})
+	if r := s.auth("POST", "/api/v1/consent-types", map[string]any{"id": "marketing", "name": "Marketing", "revokable": true, "enabled": true}); r.Status != http.StatusCreated {
+		t.Fatalf("consent type: %d %s", r.Status, r.Body)
+	}
 	send(pid, "consent-update", map[string]any{"consents": map[string]any{"marketing": map[string]any{"granted": true}}})
 	o := send(pid, "order-completed", map[string]any{"order": map[string]any{"id": "o-1", "total": 42.5}})
 	send(pid, "order-completed", map[string]any{"order": map[string]any{"id": "o-2", "total": 7.5}})

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The /track contract over HTTP: unknown fields are answered as warnings (still 200,
@@ -98,5 +99,73 @@ func TestTrackProfileLessAndTask(t *testing.T) {
 	// An ordinary request's task differs from the last one's.
 	if a, b := s.do("POST", "/track", `{"source":{"id":"web"},"events":[{"type":"page-view"}]}`), s.do("POST", "/track", `{"source":{"id":"web"},"events":[{"type":"page-view"}]}`); !strings.Contains(string(a.Body), `"task":"`) || string(a.Body) == string(b.Body) {
 		t.Fatalf("task: %s / %s", a.Body, b.Body)
+	}
+}
+
+// consent-update: both documented shapes; unknown types and malformed answers are a
+// 400 naming the field; default_value and auto_revoke take effect.
+func TestConsentUpdate(t *testing.T) {
+	s := start(t, "")
+	s.source("web")
+	for _, ct := range []map[string]any{
+		{"id": "marketing", "name": "Marketing", "revokable": true, "default_value": "grant", "auto_revoke": "P30D", "enabled": true},
+		{"id": "analytics", "name": "Analytics", "revokable": false, "default_value": "deny", "enabled": true},
+	} {
+		if r := s.auth("POST", "/api/v1/consent-types", ct); r.Status != http.StatusCreated {
+			t.Fatalf("consent type: %d %s", r.Status, r.Body)
+		}
+	}
+	pid := s.track(map[string]any{"source": map[string]any{"id": "web"}, "events": []any{map[string]any{"type": "page-view"}}}).Profile.ID
+	send := func(props string) *response {
+		return s.do("POST", "/track", `{"source":{"id":"web"},"profile":{"id":"`+pid+`"},"events":[{"type":"page-view"},{"type":"consent-update","properties":`+props+`}]}`)
+	}
+	cases := []struct {
+		name, props string
+		field       string         // the 400's field; "" for a 200
+		want        map[string]any // profile paths after a 200
+	}{
+		{"consents at the top of properties", `{"analytics":true}`, "", map[string]any{"consents.analytics.granted": true}},
+		{"under consents", `{"consents":{"analytics":{"granted":false}}}`, "", map[string]any{"consents.analytics.granted": false}},
+		{"no answer: the default_value", `{"consents":{"marketing":{}}}`, "", map[string]any{"consents.marketing.granted": true}},
+		{"unknown consent type", `{"consents":{"newsletter":true}}`, "events[1].properties.consents.newsletter", nil},
+		{"unknown at the top", `{"analytics":true,"newsletterz":false}`, "events[1].properties.newsletterz", nil},
+		{"no consents", `{}`, "events[1].properties", nil},
+		{"consents not an object", `{"consents":true}`, "events[1].properties.consents", nil},
+		{"granted not a boolean", `{"consents":{"analytics":{"granted":"yes"}}}`, "events[1].properties.consents.analytics.granted", nil},
+		{"bad revoke", `{"consents":{"marketing":{"granted":true,"revoke":"soon"}}}`, "events[1].properties.consents.marketing.revoke", nil},
+		{"unknown answer field", `{"consents":{"marketing":{"grant":true}}}`, "events[1].properties.consents.marketing.grant", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := s.get("/api/v1/profiles/" + pid)
+			r := send(tc.props)
+			if tc.field != "" {
+				if r.Status != http.StatusBadRequest || at(r.JSON(t), "field") != tc.field {
+					t.Fatalf("%d %s, want a 400 naming %s", r.Status, r.Body, tc.field)
+				}
+				if after := s.get("/api/v1/profiles/" + pid); !equalJSON(at(before, "stats"), at(after, "stats")) {
+					t.Fatal("a refused request changed the profile")
+				}
+				return
+			}
+			if r.Status != http.StatusOK {
+				t.Fatalf("%d %s", r.Status, r.Body)
+			}
+			p := s.get("/api/v1/profiles/" + pid)
+			for path, v := range tc.want {
+				if at(p, path) != v {
+					t.Errorf("%s = %v, want %v", path, at(p, path), v)
+				}
+			}
+		})
+	}
+	// auto_revoke: a grant of marketing (P30D) is recorded with its revoke time.
+	if r := send(`{"consents":{"marketing":true}}`); r.Status != http.StatusOK {
+		t.Fatalf("%d %s", r.Status, r.Body)
+	}
+	rev, _ := at(s.get("/api/v1/profiles/"+pid), "consents.marketing.revoke").(string)
+	ts, err := time.Parse(time.RFC3339Nano, rev)
+	if err != nil || ts.Before(time.Now().Add(29*24*time.Hour)) || ts.After(time.Now().Add(31*24*time.Hour)) {
+		t.Fatalf("consents.marketing.revoke = %q, want about 30 days from now", rev)
 	}
 }
