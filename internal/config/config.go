@@ -33,13 +33,17 @@ type Config struct {
 	TrackMaxEvents    int
 	TrackRateLimit    float64
 	TrackRateBurst    int
-	MergeKeys         []string
-	LogLevel          slog.Level
-	TokenTTL          time.Duration
-	TLSCertFile       string
-	TLSKeyFile        string
-	Pprof             bool
-	ShutdownTimeout   time.Duration
+	// MaxConnections caps the HTTP connections open at once (HTTP_MAX_CONNECTIONS);
+	// MaxBodyBytesInFlight the request-body bytes held at once (MAX_BODY_BYTES_IN_FLIGHT).
+	MaxConnections       int
+	MaxBodyBytesInFlight int64
+	MergeKeys            []string
+	LogLevel             slog.Level
+	TokenTTL             time.Duration
+	TLSCertFile          string
+	TLSKeyFile           string
+	Pprof                bool
+	ShutdownTimeout      time.Duration
 
 	// OutboundAllowPrivate lets workflow calls (webhook, send-email) reach loopback,
 	// private and link-local addresses (OUTBOUND_ALLOW_PRIVATE).
@@ -84,6 +88,9 @@ func Defaults() Config {
 		SQLiteSync:            "full",
 		TrackMaxBodyBytes:     1 << 20,
 		TrackMaxEvents:        100,
+		TrackRateLimit:        100,
+		MaxConnections:        4096,
+		MaxBodyBytesInFlight:  16 << 20,
 		LogLevel:              slog.LevelInfo,
 		TokenTTL:              8 * time.Hour,
 		ShutdownTimeout:       15 * time.Second,
@@ -114,6 +121,8 @@ func Load(getenv func(string) string) (Config, error) {
 	p.integer("TRACK_MAX_EVENTS", &c.TrackMaxEvents)
 	p.float("TRACK_RATE_LIMIT", &c.TrackRateLimit)
 	p.integer("TRACK_RATE_BURST", &c.TrackRateBurst)
+	p.integer("HTTP_MAX_CONNECTIONS", &c.MaxConnections)
+	p.size("MAX_BODY_BYTES_IN_FLIGHT", &c.MaxBodyBytesInFlight)
 	p.list("MERGE_KEYS", &c.MergeKeys)
 	p.boolean("OUTBOUND_ALLOW_PRIVATE", &c.OutboundAllowPrivate)
 	p.level("LOGGING_LEVEL", &c.LogLevel)
@@ -168,6 +177,12 @@ func (c Config) Validate() error {
 	}
 	if c.TrackMaxBodyBytes < 1024 {
 		return fmt.Errorf("TRACK_MAX_BODY_BYTES: %d is below the minimum of 1024", c.TrackMaxBodyBytes)
+	}
+	if c.MaxConnections < 1 {
+		return fmt.Errorf("HTTP_MAX_CONNECTIONS: %d is below the minimum of 1", c.MaxConnections)
+	}
+	if c.MaxBodyBytesInFlight < c.TrackMaxBodyBytes {
+		return fmt.Errorf("MAX_BODY_BYTES_IN_FLIGHT: %d is below TRACK_MAX_BODY_BYTES (%d)", c.MaxBodyBytesInFlight, c.TrackMaxBodyBytes)
 	}
 	if c.TrackMaxEvents < 1 || c.TrackMaxEvents > 10000 {
 		return fmt.Errorf("TRACK_MAX_EVENTS: %d is outside 1..10000", c.TrackMaxEvents)
