@@ -25,10 +25,12 @@ test:
 test-race:
 	$(GO) test -race ./...
 
-# Regenerates the files derived from code (the node catalogue in docs/workflows.md);
+# Regenerates the files derived from code (the node catalogue in docs/workflows.md, the
+# variables in docs/configuration.md);
 # tests fail when they are stale.
 generate:
 	$(GO) test ./internal/actions/all -run TestCatalogueDoc -update
+	$(GO) test ./internal/config -run TestConfigurationDoc -update
 
 vet:
 	$(GO) vet ./...

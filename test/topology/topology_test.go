@@ -418,7 +418,7 @@ func startWorker(t *testing.T, d *deployment) bool {
 // delivered by the worker process (collector and GUI run with RUN_WORKERS=no).
 func workerDelivers(t *testing.T, d *deployment) {
 	if !startWorker(t, d) {
-		t.Skip("SKIPPED: this build has no `thamesthrive worker` subcommand yet (issue 13, branch worker); the worker part of the topology is not checked")
+		t.Skip("SKIPPED: this build has no `thamesthrive worker` subcommand (docs/workers.md, Production: not built yet); the worker part of the topology is not checked")
 	}
 	got := make(chan string, 100)
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
