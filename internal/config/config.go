@@ -56,6 +56,8 @@ type Config struct {
 	// Workers (docs/workers.md). RunWorkers is auto (serve runs them on the embedded
 	// store only), yes or no.
 	RunWorkers            string
+	WorkerHTTPAddr        string        // the ops routes of `thamesthrive worker`
+	DeliveryLease         time.Duration // how long a worker holds a queue item before others may take it
 	DeliveryMaxAge        time.Duration
 	DeliveryBackoff       time.Duration
 	DestinationPauseAfter int
@@ -94,6 +96,8 @@ func Defaults() Config {
 		LoginWindow:           15 * time.Minute,
 		TLSReloadInterval:     5 * time.Second,
 		RunWorkers:            "auto",
+		WorkerHTTPAddr:        ":8687",
+		DeliveryLease:         2 * time.Minute,
 		DeliveryMaxAge:        24 * time.Hour,
 		DeliveryBackoff:       time.Second,
 		DestinationPauseAfter: 100,
@@ -141,6 +145,8 @@ func Load(getenv func(string) string) (Config, error) {
 	p.duration("LOGIN_WINDOW", &c.LoginWindow)
 	p.duration("TLS_RELOAD_INTERVAL", &c.TLSReloadInterval)
 	p.str("RUN_WORKERS", &c.RunWorkers)
+	p.str("WORKER_HTTP_ADDR", &c.WorkerHTTPAddr)
+	p.duration("DELIVERY_LEASE", &c.DeliveryLease)
 	p.duration("DELIVERY_MAX_AGE", &c.DeliveryMaxAge)
 	p.duration("DELIVERY_BACKOFF", &c.DeliveryBackoff)
 	p.integer("DESTINATION_PAUSE_AFTER", &c.DestinationPauseAfter)
@@ -154,6 +160,9 @@ func Load(getenv func(string) string) (Config, error) {
 func (c Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		return fmt.Errorf("HTTP_ADDR: %q is not host:port", c.HTTPAddr)
+	}
+	if _, _, err := net.SplitHostPort(c.WorkerHTTPAddr); err != nil {
+		return fmt.Errorf("WORKER_HTTP_ADDR: %q is not host:port", c.WorkerHTTPAddr)
 	}
 	if c.DataDir == "" {
 		return fmt.Errorf("DATA_DIR: must not be empty")
@@ -206,6 +215,9 @@ func (c Config) Validate() error {
 	case "auto", "yes", "no":
 	default:
 		return fmt.Errorf("RUN_WORKERS: %q is not one of auto, yes, no", c.RunWorkers)
+	}
+	if c.DeliveryLease < time.Second {
+		return fmt.Errorf("DELIVERY_LEASE: %s is below the minimum of 1s", c.DeliveryLease)
 	}
 	if c.DeliveryMaxAge < time.Second {
 		return fmt.Errorf("DELIVERY_MAX_AGE: %s is below the minimum of 1s", c.DeliveryMaxAge)
