@@ -8,7 +8,8 @@ LDFLAGS   := -s -w -X github.com/thamesthrive/thamesthrive/internal/app.Version=
 FUZZTIME  ?= 15s
 
 .PHONY: all build run test test-race fuzz vet generate services-up services-down test-integration bench clean \
-	image image-check test-deploy test-topology gui test-gui gui-screenshots
+	image image-check test-deploy test-topology gui test-gui gui-screenshots \
+	test-abuse schemathesis vulncheck soak
 
 all: build
 
@@ -24,10 +25,12 @@ test:
 test-race:
 	$(GO) test -race ./...
 
-# Regenerates the files derived from code (the node catalogue in docs/workflows.md);
+# Regenerates the files derived from code (the node catalogue in docs/workflows.md, the
+# variables in docs/configuration.md);
 # tests fail when they are stale.
 generate:
 	$(GO) test ./internal/actions/all -run TestCatalogueDoc -update
+	$(GO) test ./internal/config -run TestConfigurationDoc -update
 
 vet:
 	$(GO) vet ./...
@@ -51,6 +54,25 @@ test-integration:
 
 bench:
 	@bash scripts/bench.sh
+
+# Abusive clients held longer than in `make test`: 200 slow-header connections for 30 s,
+# 64 concurrent 1 MB bodies (docs/reliability.md).
+test-abuse:
+	SLOW_CLIENTS_SECONDS=30 $(GO) test -count=1 -v -run 'TestSlowHeaderClients|TestConcurrentLargeBodiesBoundedMemory|TestConnectionLimit|TestDiskFull' ./test/e2e
+
+# /track at a fixed rate for SOAK_MINUTES (30) minutes; RSS, goroutines, open files and
+# p99 per minute must stay flat (docs/reliability.md). SOAK_RATE: requests per second.
+SOAK_MINUTES ?= 30
+soak:
+	SOAK_MINUTES=$(SOAK_MINUTES) $(GO) test -count=1 -v -timeout $$(( $(SOAK_MINUTES) + 10 ))m -run '^TestSoak$$' ./test/e2e
+
+# Schemathesis (pinned, from PyPI) over the OpenAPI document of a running binary.
+schemathesis:
+	@bash scripts/schemathesis/run.sh
+
+# govulncheck with the toolchain go.mod pins, against golang.org/x/vulndb from the Go proxy.
+vulncheck:
+	@bash scripts/govulncheck.sh
 
 # Deployment (docs/deployment.md): the container image (podman, or docker with a
 # daemon), its inspection and a run where the machine allows it; the Helm chart and
@@ -85,11 +107,13 @@ gui: web/node_modules/.package-lock.json
 test-gui: build web/node_modules/.package-lock.json
 	cd web && npm test
 	cd web && THAMESTHRIVE_BIN=../$(BIN) node e2e/run.mjs e2e/out
+	cd web && THAMESTHRIVE_BIN=../$(BIN) node e2e/flows.mjs e2e/out
 
 gui-screenshots: test-gui
 	mkdir -p docs/gui-screenshots
 	rm -f docs/gui-screenshots/*.png
 	for s in $(GUI_SHOTS); do cp web/e2e/out/$$s.png docs/gui-screenshots/; done
+	cp web/e2e/out/flow-[0-9]*.png docs/gui-screenshots/  # every step of the flow editor's run
 
 clean:
 	rm -rf bin

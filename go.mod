@@ -2,6 +2,8 @@ module github.com/thamesthrive/thamesthrive
 
 go 1.26.8
 
+toolchain go1.26.11
+
 require (
 	github.com/google/uuid v1.6.0
 	github.com/hashicorp/golang-lru/v2 v2.0.7

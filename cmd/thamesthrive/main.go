@@ -18,6 +18,8 @@ commands:
   serve     run the API: collector (/track), GUI API (/api/v1/) and ops routes
   worker    run the background work of the production backend (destination delivery)
   migrate   create or upgrade the storage schema (Elasticsearch/OpenSearch indices)
+  backup <file>   copy the embedded store to a new file, also while serve runs
+  restore <file>  replace the embedded store with a backup (serve must be stopped)
   version   print the version
 
 admin commands (docs/deployment.md):
@@ -74,6 +76,24 @@ func main() {
 		log := app.NewLogger(os.Stderr, cfg.LogLevel)
 		if err := app.Migrate(context.Background(), cfg, log, os.Stdout); err != nil {
 			fmt.Fprintf(os.Stderr, "thamesthrive: migrate: %v\n", err)
+			os.Exit(1)
+		}
+	case "backup", "restore":
+		if len(os.Args) != 3 {
+			fmt.Fprintf(os.Stderr, "usage: thamesthrive %s <file>\n", os.Args[1])
+			os.Exit(2)
+		}
+		cfg, err := config.Load(os.Getenv)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "thamesthrive: configuration: %v\n", err)
+			os.Exit(2)
+		}
+		run := app.Backup
+		if os.Args[1] == "restore" {
+			run = app.Restore
+		}
+		if err := run(context.Background(), cfg, os.Args[2], os.Stdout); err != nil {
+			fmt.Fprintf(os.Stderr, "thamesthrive: %s: %v\n", os.Args[1], err)
 			os.Exit(1)
 		}
 	case "version", "--version", "-v":

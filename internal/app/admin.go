@@ -88,7 +88,8 @@ func adminStore(ctx context.Context, cfg config.Config, log *slog.Logger) (store
 	if len(cfg.ElasticHosts) > 0 {
 		store, err = openElastic(cfg, newStoreMetrics(prometheus.NewRegistry()), log, coord)
 	} else {
-		store, err = sqlite.Open(sqlite.Config{Dir: cfg.DataDir, Sync: cfg.SQLiteSync})
+		// Shared: beside a running serve, which holds DATA_DIR/LOCK.
+		store, err = sqlite.Open(sqlite.Config{Dir: cfg.DataDir, Sync: cfg.SQLiteSync, Shared: true})
 	}
 	if err != nil {
 		coord.Close()

@@ -87,7 +87,7 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 	defer coord.Close()
 	store, err := openStore(cfg, newStoreMetrics(reg), log, coord)
 	if err != nil {
-		return err
+		return storeAdvice(err)
 	}
 	defer store.Close()
 	work := openWork(cfg, store, coord)
@@ -161,7 +161,8 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 		deliveries = &worker.Admin{Queue: work.queue, Log: work.log, Entities: store.Entities()}
 	}
 	api := httpapi.New(httpapi.Options{ExposeGUIAPI: cfg.ExposeGUIAPI, MaxBodyBytes: cfg.TrackMaxBodyBytes, Pprof: cfg.Pprof,
-		TrackRateLimit: cfg.TrackRateLimit, TrackRateBurst: cfg.TrackRateBurst,
+		MaxBodyBytesInFlight: cfg.MaxBodyBytesInFlight,
+		TrackRateLimit:       cfg.TrackRateLimit, TrackRateBurst: cfg.TrackRateBurst,
 		TrustedNetworks: cfg.TrustedNetworks, TrustedProxies: cfg.TrustedProxies, CORSOrigins: cfg.CORSOrigins,
 		Version: Version, Backend: backendName(cfg)},
 		httpapi.Deps{Store: store, Collector: col, Sources: sources, Auth: authSvc, Logger: log, Registry: reg, Secrets: secretBox,
@@ -178,6 +179,7 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 	if err != nil {
 		return fmt.Errorf("HTTP_ADDR: listening on %s: %w", cfg.HTTPAddr, err)
 	}
+	ln = httpapi.LimitListener(ln, cfg.MaxConnections, cfg.TLSCertFile != "", connRefusals(log))
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,

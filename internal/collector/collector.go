@@ -212,7 +212,7 @@ func (c *Collector) Track(ctx context.Context, src *domain.Source, req *TrackReq
 	}
 	if err := c.store.Commit(ctx, batch); err != nil {
 		c.forget(w)
-		return nil, unavailable(err)
+		return nil, commitError(err)
 	}
 	c.remember(w, batch.Sessions != nil)
 
@@ -360,7 +360,9 @@ func (c *Collector) buildEvents(ctx context.Context, req *TrackRequest, meta Req
 		seen[id] = true
 		ev := c.newEvent(id, te, req, meta, w)
 		if t := c.types[ev.Type]; t != nil {
-			t.apply(ev, w.Profile)
+			if err := t.apply(fmt.Sprintf("events[%d]", i), ev, w.Profile); err != nil {
+				return err
+			}
 		}
 		w.AddEvent(ev, saveAll && (te.Options.Save == nil || *te.Options.Save))
 		resp.Events = append(resp.Events, id)

@@ -135,6 +135,9 @@ func (r *TrackRequest) validate(lim Limits) error {
 		if len(ev.Type) > 128 {
 			return badRequest(field+".type", "is longer than 128 characters")
 		}
+		if err := checkType(field+".type", ev.Type); err != nil {
+			return err
+		}
 		if ev.ID != "" {
 			if err := checkID(field+".id", ev.ID, lim); err != nil {
 				return err

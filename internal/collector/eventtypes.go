@@ -1,9 +1,11 @@
 package collector
 
 import (
+	"math"
 	"strings"
 
 	"github.com/thamesthrive/thamesthrive/internal/domain"
+	"github.com/thamesthrive/thamesthrive/internal/pipeline"
 )
 
 // Copy moves one value from an event's properties into the event's data. Profile
@@ -62,7 +64,23 @@ var BuiltinEventTypes = map[string]*EventType{
 }
 
 // apply fills ev.Data from the event's properties and changes the profile accordingly.
-func (t *EventType) apply(ev *domain.Event, p *domain.Profile) {
+// field names the event (events[i]) in errors. It checks what can fail before it
+// changes anything.
+func (t *EventType) apply(field string, ev *domain.Event, p *domain.Profile) error {
+	var ltv float64
+	var addLTV bool
+	if t.LTV != "" {
+		if v, ok := domain.GetPath(ev.Properties, t.LTV); ok {
+			if n, ok := v.(float64); ok {
+				cur, _ := domain.GetPath(p.Data, "metrics.ltv")
+				f, _ := cur.(float64)
+				if ltv = f + n; math.IsInf(ltv, 0) || math.IsNaN(ltv) {
+					return pipeline.Invalidf(field+".properties."+t.LTV, "%v would make the profile's lifetime value (data.metrics.ltv, now %v) overflow", n, f)
+				}
+				addLTV = true
+			}
+		}
+	}
 	for _, c := range t.ToData {
 		if v, ok := domain.GetPath(ev.Properties, c.From); ok && !domain.IsEmpty(v) {
 			if ev.Data == nil {
@@ -89,15 +107,10 @@ func (t *EventType) apply(ev *domain.Event, p *domain.Profile) {
 	if t.Consents {
 		applyConsents(ev, p)
 	}
-	if t.LTV != "" {
-		if v, ok := domain.GetPath(ev.Properties, t.LTV); ok {
-			if n, ok := v.(float64); ok {
-				cur, _ := domain.GetPath(p.Data, "metrics.ltv")
-				f, _ := cur.(float64)
-				domain.SetPath(p.Data, "metrics.ltv", f+n)
-			}
-		}
+	if addLTV {
+		domain.SetPath(p.Data, "metrics.ltv", ltv)
 	}
+	return nil
 }
 
 // normalizeValue trims strings and lower-cases e-mail addresses, so that identity keys

@@ -5,64 +5,48 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
+	"github.com/thamesthrive/thamesthrive/internal/cache"
 	"github.com/thamesthrive/thamesthrive/internal/domain"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 )
 
 // SourceCache looks event sources up for every request without a store read each
 // time. Entries live for TTL, so that a change made through another replica takes
-// effect within it; changes made through this process call Invalidate and apply at once.
+// effect within it; changes made through this process call Invalidate and apply at
+// once. Unknown ids are cached too (as absent), and at most 10,000 ids are kept, so
+// that ids from the internet cannot grow it. Reloads follow internal/cache's policy.
 type SourceCache struct {
-	entities storage.Entities
-	ttl      time.Duration
-	mu       sync.RWMutex
-	entries  map[string]sourceEntry
-}
-
-type sourceEntry struct {
-	src     *domain.Source // nil: known not to exist
-	expires time.Time
+	m *cache.Map[string, *domain.Source] // nil value: known not to exist
 }
 
 // NewSourceCache returns a cache over entities.
 func NewSourceCache(entities storage.Entities, ttl time.Duration) *SourceCache {
-	return &SourceCache{entities: entities, ttl: ttl, entries: make(map[string]sourceEntry)}
+	load := func(ctx context.Context, id string, _ *domain.Source, _ bool) (*domain.Source, error) {
+		src, err := LoadSource(ctx, entities, id)
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil, nil
+		}
+		return src, err
+	}
+	return &SourceCache{m: cache.NewMap(cache.Config{TTL: ttl}, 10000, load)}
 }
 
 // Get returns the source with id; storage.ErrNotFound when there is none.
 func (c *SourceCache) Get(ctx context.Context, id string) (*domain.Source, error) {
-	now := time.Now()
-	c.mu.RLock()
-	e, ok := c.entries[id]
-	c.mu.RUnlock()
-	if ok && now.Before(e.expires) {
-		if e.src == nil {
-			return nil, fmt.Errorf("source %q: %w", id, storage.ErrNotFound)
-		}
-		return e.src, nil
-	}
-	src, err := LoadSource(ctx, c.entities, id)
-	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+	src, err := c.m.Get(ctx, id)
+	if err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	if len(c.entries) > 10000 { // unknown ids from the internet must not grow this forever
-		clear(c.entries)
+	if src == nil {
+		return nil, fmt.Errorf("source %q: %w", id, storage.ErrNotFound)
 	}
-	c.entries[id] = sourceEntry{src: src, expires: now.Add(c.ttl)}
-	c.mu.Unlock()
-	return src, err
+	return src, nil
 }
 
 // Invalidate drops id from the cache.
-func (c *SourceCache) Invalidate(id string) {
-	c.mu.Lock()
-	delete(c.entries, id)
-	c.mu.Unlock()
-}
+func (c *SourceCache) Invalidate(id string) { c.m.Invalidate(id) }
 
 // LoadSource reads one source from the store.
 func LoadSource(ctx context.Context, entities storage.Entities, id string) (*domain.Source, error) {

@@ -1,19 +1,17 @@
 // Package config turns the process environment into a typed, validated Config. Every
-// variable is documented in docs/configuration.md; a bad value stops start-up with an
-// error that names the variable.
+// variable is declared once, in vars.go, from which parsing, defaults, validation and
+// docs/configuration.md come; a bad value stops start-up with an error that names the
+// variable.
 package config
 
 import (
 	"fmt"
 	"log/slog"
-	"net"
 	"net/netip"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/thamesthrive/thamesthrive/internal/domain"
 	"github.com/thamesthrive/thamesthrive/internal/secrets"
 )
 
@@ -33,13 +31,17 @@ type Config struct {
 	TrackMaxEvents    int
 	TrackRateLimit    float64
 	TrackRateBurst    int
-	MergeKeys         []string
-	LogLevel          slog.Level
-	TokenTTL          time.Duration
-	TLSCertFile       string
-	TLSKeyFile        string
-	Pprof             bool
-	ShutdownTimeout   time.Duration
+	// MaxConnections caps the HTTP connections open at once (HTTP_MAX_CONNECTIONS);
+	// MaxBodyBytesInFlight the request-body bytes held at once (MAX_BODY_BYTES_IN_FLIGHT).
+	MaxConnections       int
+	MaxBodyBytesInFlight int64
+	MergeKeys            []string
+	LogLevel             slog.Level
+	TokenTTL             time.Duration
+	TLSCertFile          string
+	TLSKeyFile           string
+	Pprof                bool
+	ShutdownTimeout      time.Duration
 
 	// OutboundAllowPrivate lets workflow calls (webhook, send-email) reach loopback,
 	// private and link-local addresses (OUTBOUND_ALLOW_PRIVATE).
@@ -79,157 +81,38 @@ type Config struct {
 
 // Defaults are the values used for variables that are unset.
 func Defaults() Config {
-	return Config{
-		HTTPAddr:              ":8686",
-		ExposeGUIAPI:          true,
-		DataDir:               "./data",
-		SQLiteSync:            "full",
-		TrackMaxBodyBytes:     1 << 20,
-		TrackMaxEvents:        100,
-		LogLevel:              slog.LevelInfo,
-		TokenTTL:              8 * time.Hour,
-		ShutdownTimeout:       15 * time.Second,
-		RedisPort:             6379,
-		ElasticIndexPrefix:    "thamesthrive",
-		ElasticShards:         1,
-		LoginMaxAttempts:      10,
-		LoginWindow:           15 * time.Minute,
-		TLSReloadInterval:     5 * time.Second,
-		RunWorkers:            "auto",
-		WorkerHTTPAddr:        ":8687",
-		DeliveryLease:         2 * time.Minute,
-		DeliveryMaxAge:        24 * time.Hour,
-		DeliveryBackoff:       time.Second,
-		DestinationPauseAfter: 100,
+	var c Config
+	for _, v := range vars {
+		if v.def != nil {
+			v.def(&c)
+		}
 	}
+	return c
 }
 
 // Load reads the configuration from getenv (os.Getenv in production, a map in tests).
+// The first variable that does not parse stops it, in the order of the table.
 func Load(getenv func(string) string) (Config, error) {
 	c := Defaults()
 	p := parser{getenv: getenv}
-	p.str("HTTP_ADDR", &c.HTTPAddr)
-	p.boolean("EXPOSE_GUI_API", &c.ExposeGUIAPI)
-	p.cidrs("TRUSTED_NETWORKS", &c.TrustedNetworks)
-	p.str("DATA_DIR", &c.DataDir)
-	p.str("SQLITE_SYNC", &c.SQLiteSync)
-	p.str("INSTALLATION_TOKEN", &c.InstallationToken)
-	p.size("TRACK_MAX_BODY_BYTES", &c.TrackMaxBodyBytes)
-	p.integer("TRACK_MAX_EVENTS", &c.TrackMaxEvents)
-	p.float("TRACK_RATE_LIMIT", &c.TrackRateLimit)
-	p.integer("TRACK_RATE_BURST", &c.TrackRateBurst)
-	p.list("MERGE_KEYS", &c.MergeKeys)
-	p.boolean("OUTBOUND_ALLOW_PRIVATE", &c.OutboundAllowPrivate)
-	p.level("LOGGING_LEVEL", &c.LogLevel)
-	p.duration("TOKEN_TTL", &c.TokenTTL)
-	p.str("TLS_CERT_FILE", &c.TLSCertFile)
-	p.str("TLS_KEY_FILE", &c.TLSKeyFile)
-	p.boolean("PPROF", &c.Pprof)
-	p.duration("SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
-	p.list("ELASTIC_HOST", &c.ElasticHosts)
-	p.str("REDIS_HOST", &c.RedisHost)
-	p.integer("REDIS_PORT", &c.RedisPort)
-	p.str("ELASTIC_HTTP_AUTH_USERNAME", &c.ElasticUsername)
-	p.str("ELASTIC_HTTP_AUTH_PASSWORD", &c.ElasticPassword)
-	p.str("ELASTIC_API_KEY", &c.ElasticAPIKey)
-	p.str("ELASTIC_CA_FILE", &c.ElasticCAFile)
-	p.str("ELASTIC_INDEX_PREFIX", &c.ElasticIndexPrefix)
-	p.integer("ELASTIC_SHARDS", &c.ElasticShards)
-	p.integer("ELASTIC_REPLICAS", &c.ElasticReplicas)
-	p.str("REDIS_PASSWORD", &c.RedisPassword)
-	p.str("REDIS_MASTER_NAME", &c.RedisMasterName)
-	p.cidrs("TRUSTED_PROXIES", &c.TrustedProxies)
-	p.list("GUI_API_CORS_ORIGINS", &c.CORSOrigins)
-	p.key("SECRETS_KEY", &c.SecretsKey)
-	p.integer("LOGIN_MAX_ATTEMPTS", &c.LoginMaxAttempts)
-	p.duration("LOGIN_WINDOW", &c.LoginWindow)
-	p.duration("TLS_RELOAD_INTERVAL", &c.TLSReloadInterval)
-	p.str("RUN_WORKERS", &c.RunWorkers)
-	p.str("WORKER_HTTP_ADDR", &c.WorkerHTTPAddr)
-	p.duration("DELIVERY_LEASE", &c.DeliveryLease)
-	p.duration("DELIVERY_MAX_AGE", &c.DeliveryMaxAge)
-	p.duration("DELIVERY_BACKOFF", &c.DeliveryBackoff)
-	p.integer("DESTINATION_PAUSE_AFTER", &c.DestinationPauseAfter)
-	if p.err != nil {
-		return Config{}, p.err
+	for _, v := range vars {
+		v.parse(&p, v.Name, &c)
+		if p.err != nil {
+			return Config{}, p.err
+		}
 	}
 	return c, c.Validate()
 }
 
-// Validate checks values that parse but make no sense together or alone.
+// Validate checks values that parse but make no sense together or alone; it reports
+// the first variable at fault, in the order of the table.
 func (c Config) Validate() error {
-	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
-		return fmt.Errorf("HTTP_ADDR: %q is not host:port", c.HTTPAddr)
-	}
-	if _, _, err := net.SplitHostPort(c.WorkerHTTPAddr); err != nil {
-		return fmt.Errorf("WORKER_HTTP_ADDR: %q is not host:port", c.WorkerHTTPAddr)
-	}
-	if c.DataDir == "" {
-		return fmt.Errorf("DATA_DIR: must not be empty")
-	}
-	for _, k := range c.MergeKeys {
-		if !domain.ValidKeyPath(k) {
-			return fmt.Errorf("MERGE_KEYS: %q is not a dotted path of a-z, 0-9 and _", k)
+	for _, v := range vars {
+		if v.check != nil {
+			if err := v.check(&c); err != nil {
+				return err
+			}
 		}
-	}
-	if c.SQLiteSync != "full" && c.SQLiteSync != "normal" {
-		return fmt.Errorf("SQLITE_SYNC: %q is not one of full, normal", c.SQLiteSync)
-	}
-	if c.TrackMaxBodyBytes < 1024 {
-		return fmt.Errorf("TRACK_MAX_BODY_BYTES: %d is below the minimum of 1024", c.TrackMaxBodyBytes)
-	}
-	if c.TrackMaxEvents < 1 || c.TrackMaxEvents > 10000 {
-		return fmt.Errorf("TRACK_MAX_EVENTS: %d is outside 1..10000", c.TrackMaxEvents)
-	}
-	if c.TokenTTL < time.Minute {
-		return fmt.Errorf("TOKEN_TTL: %s is below the minimum of 1m", c.TokenTTL)
-	}
-	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
-		return fmt.Errorf("TLS_CERT_FILE and TLS_KEY_FILE: set both or neither")
-	}
-	if c.InstallationToken != "" && len(c.InstallationToken) < 8 {
-		return fmt.Errorf("INSTALLATION_TOKEN: must be at least 8 characters")
-	}
-	for _, o := range c.CORSOrigins {
-		u, err := url.Parse(o)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil {
-			return fmt.Errorf("GUI_API_CORS_ORIGINS: %q is not an origin such as https://admin.example.com", o)
-		}
-	}
-	if c.LoginMaxAttempts < 2 {
-		return fmt.Errorf("LOGIN_MAX_ATTEMPTS: %d is below the minimum of 2", c.LoginMaxAttempts)
-	}
-	if c.LoginWindow < time.Second {
-		return fmt.Errorf("LOGIN_WINDOW: %s is below the minimum of 1s", c.LoginWindow)
-	}
-	if c.TLSReloadInterval < 0 {
-		return fmt.Errorf("TLS_RELOAD_INTERVAL: must not be negative (0 turns polling off)")
-	}
-	if c.ElasticShards < 1 || c.ElasticShards > 1024 {
-		return fmt.Errorf("ELASTIC_SHARDS: %d is outside 1..1024", c.ElasticShards)
-	}
-	if c.ElasticReplicas < 0 || c.ElasticReplicas > 16 {
-		return fmt.Errorf("ELASTIC_REPLICAS: %d is outside 0..16", c.ElasticReplicas)
-	}
-	switch strings.ToLower(c.RunWorkers) {
-	case "auto", "yes", "no":
-	default:
-		return fmt.Errorf("RUN_WORKERS: %q is not one of auto, yes, no", c.RunWorkers)
-	}
-	if c.DeliveryLease < time.Second {
-		return fmt.Errorf("DELIVERY_LEASE: %s is below the minimum of 1s", c.DeliveryLease)
-	}
-	if c.DeliveryMaxAge < time.Second {
-		return fmt.Errorf("DELIVERY_MAX_AGE: %s is below the minimum of 1s", c.DeliveryMaxAge)
-	}
-	if c.DeliveryBackoff < 10*time.Millisecond || c.DeliveryBackoff > time.Hour {
-		return fmt.Errorf("DELIVERY_BACKOFF: %s is outside 10ms..1h", c.DeliveryBackoff)
-	}
-	if c.DestinationPauseAfter < 0 {
-		return fmt.Errorf("DESTINATION_PAUSE_AFTER: must not be negative (0 never pauses)")
-	}
-	if c.RedisPort < 1 || c.RedisPort > 65535 {
-		return fmt.Errorf("REDIS_PORT: %d is not a port", c.RedisPort)
 	}
 	return nil
 }

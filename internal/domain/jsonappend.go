@@ -2,6 +2,8 @@ package domain
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -490,10 +492,14 @@ func appendValue(b []byte, v any) ([]byte, error) {
 	return append(b, j...), nil
 }
 
+// ErrNotFinite is returned when a document holds a number JSON cannot carry (an
+// infinity or NaN, such as a sum that overflowed): such a document is never stored.
+var ErrNotFinite = errors.New("number is not finite")
+
 // appendFloat formats f as encoding/json does for float64.
 func appendFloat(b []byte, f float64) ([]byte, error) {
 	if math.IsInf(f, 0) || math.IsNaN(f) {
-		return nil, &json.UnsupportedValueError{Str: strconv.FormatFloat(f, 'g', -1, 64)}
+		return nil, fmt.Errorf("%w: %s", ErrNotFinite, strconv.FormatFloat(f, 'g', -1, 64))
 	}
 	abs := math.Abs(f)
 	format := byte('f')

@@ -3,9 +3,7 @@ package httpapi
 import (
 	"context"
 	"errors"
-	"net/netip"
 	"net/url"
-	"strings"
 
 	"github.com/thamesthrive/thamesthrive/internal/domain"
 	"github.com/thamesthrive/thamesthrive/internal/netguard"
@@ -73,25 +71,15 @@ func checkFilter(d *domain.Destination) error {
 	return nil
 }
 
-// checkOutboundURL refuses a URL whose host is a literal address (or localhost) that
-// guard refuses to dial. Names are resolved, and checked again, when calls are made.
+// checkOutboundURL refuses a URL whose host guard refuses (netguard.CheckHost: localhost
+// names and literal addresses in any spelling). Names are resolved, and checked again,
+// when calls are made.
 func checkOutboundURL(field, raw string, guard *netguard.Guard) error {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return invalid(field, "is not a URL")
 	}
-	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		if guard.AllowsPrivate() {
-			return nil
-		}
-		return invalid(field, host+" is a loopback name: outbound calls to loopback, private and link-local addresses are refused (set OUTBOUND_ALLOW_PRIVATE=yes to allow them)")
-	}
-	ip, err := netip.ParseAddr(strings.Trim(host, "[]"))
-	if err != nil {
-		return nil // a name
-	}
-	if err := guard.Check(ip.WithZone("")); err != nil {
+	if err := guard.CheckHost(u.Hostname()); err != nil {
 		return invalid(field, err.Error())
 	}
 	return nil

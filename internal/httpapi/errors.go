@@ -58,8 +58,11 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		if !ok {
 			status = http.StatusInternalServerError
 		}
-		if status >= 500 {
-			s.log.Warn("request_unavailable", "path", r.URL.Path, "status", status, "error", pe.Error(), "cause", causeOf(pe))
+		switch {
+		case status == http.StatusServiceUnavailable:
+			s.unavail.log(s.log, r.URL.Path, pe.Error(), pe.Err) // rate-limited: every request fails alike
+		case status >= 500:
+			s.log.Error("request_failed", "path", r.URL.Path, "status", status, "error", pe.Error(), "cause", causeOf(pe))
 		}
 		if pe.RetryAfter > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(int(pe.RetryAfter.Seconds()+0.999)))
@@ -79,7 +82,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, auth.ErrInstalled):
 		writeError(w, http.StatusConflict, "", "ThamesThrive is already installed")
 	case errors.Is(err, storage.ErrUnavailable):
-		s.log.Warn("storage_unavailable", "path", r.URL.Path, "error", err)
+		s.unavail.log(s.log, r.URL.Path, "storage unavailable", err)
 		w.Header().Set("Retry-After", "1")
 		writeError(w, http.StatusServiceUnavailable, "", "storage unavailable; retry later")
 	default:

@@ -103,7 +103,7 @@ func TestTrackUnavailableLogsItsCause(t *testing.T) {
 	if got := rec.Body.String(); got != `{"status":503,"error":"storage cannot accept the request now; retry later"}` {
 		t.Fatalf("body = %s", got)
 	}
-	if l := logs.String(); !strings.Contains(l, "request_unavailable") || !strings.Contains(l, errDiskFull.Error()) {
+	if l := logs.String(); !strings.Contains(l, "service_unavailable") || !strings.Contains(l, errDiskFull.Error()) {
 		t.Fatalf("the log does not carry the cause:\n%s", l)
 	}
 }

@@ -20,6 +20,7 @@ func (s *Server) workflowRoutes() {
 	register(s, s.ruleResource())
 	register(s, s.flowResource())
 	register(s, s.nodeResource())
+	s.flowEditorRoutes()
 	tag := []string{"flows"}
 	idp := []Param{{Name: "id", In: "path", Description: "id of the flow"}}
 	verp := append(idp, Param{Name: "version", In: "path", Type: "integer", Description: "a deployed version"})

@@ -205,7 +205,7 @@ func TestWorkflowRoutesAreDocumented(t *testing.T) {
 	b, _ := json.Marshal(doc)
 	paths := decodeBody(t, b)["paths"].(map[string]any)
 	for _, p := range []string{"/api/v1/rules", "/api/v1/flows/{id}", "/api/v1/flow-nodes", "/api/v1/flows/{id}/deploy",
-		"/api/v1/flows/{id}/versions/{version}/restore", "/api/v1/flows/{id}/debug", "/api/v1/flows/{id}/runs", "/api/v1/resources"} {
+		"/api/v1/flows/{id}/versions/{version}/restore", "/api/v1/flows/{id}/debug", "/api/v1/flows/{id}/runs", "/api/v1/resources", "/api/v1/flow-nodes/{type}/check"} {
 		if paths[p] == nil {
 			t.Errorf("%s is not in the OpenAPI document", p)
 		}

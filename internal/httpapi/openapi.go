@@ -407,9 +407,32 @@ func (g *schemaGen) operation(method, path string, d Doc, p perm, authed bool) m
 	}
 	if path == "/track" || strings.HasPrefix(path, "/collect/") {
 		responses["429"] = errResponse("too many requests from this address; retry after Retry-After seconds")
+		if method != http.MethodOptions {
+			responses["401"] = errResponse("the source is unknown, disabled, or of another type")
+			responses["403"] = errResponse("the Origin is not allowed for the source")
+			responses["413"] = errResponse("the body is larger than TRACK_MAX_BODY_BYTES")
+		}
 	}
+	for code, desc := range extraResponses[method+" "+path] {
+		responses[code] = errResponse(desc)
+	}
+	if strings.Contains(path, "{version}") {
+		responses["400"] = errResponse("the version is not a positive whole number")
+	}
+	// Any route may find storage unavailable, and any request may meet the process's
+	// connection or in-flight body bound (docs/reliability.md).
+	responses["503"] = errResponse("storage unavailable or the server busy; retry after Retry-After seconds")
 	op["responses"] = responses
 	return op
+}
+
+// extraResponses are error statuses of single routes that the rules in operation do
+// not derive.
+var extraResponses = map[string]map[string]string{
+	"POST /api/v1/auth/token":       {"401": "wrong username or password"},
+	"POST /api/v1/install":          {"403": "wrong installation token"},
+	"POST /api/v1/conditions/check": {"404": "a profile or event named in the request does not exist"},
+	"DELETE /api/v1/users/{id}":     {"409": "the last enabled admin cannot be deleted"},
 }
 
 func paramSchema(p Param) map[string]any {
@@ -574,6 +597,9 @@ func (g *schemaGen) fields(t reflect.Type, props map[string]any, depth map[strin
 		if strings.Contains(opts, "string") && (ft.Kind() >= reflect.Int && ft.Kind() <= reflect.Float64) {
 			sch = map[string]any{"type": "string"}
 		}
+		if !strings.Contains(opts, "omitempty") && encodesNull(ft) {
+			sch = orNull(sch)
+		}
 		extra := map[string]any{}
 		if f.Tag.Get(secrets.Tag) == "true" {
 			extra["format"] = "password"
@@ -599,6 +625,39 @@ func (g *schemaGen) fields(t reflect.Type, props map[string]any, depth map[strin
 		}
 		props[name] = sch
 	}
+}
+
+// encodesNull reports whether a field of type t is written as JSON null when it is
+// unset: nil maps, slices and pointers, and zero domain.Time (an unset time, such as the
+// last visit of a first-time visitor). The document says so rather than promising an
+// object or a string that the answer does not always hold.
+func encodesNull(t reflect.Type) bool {
+	switch t {
+	case domainTime:
+		return true
+	case rawJSON, timeType:
+		return false
+	}
+	switch t.Kind() {
+	case reflect.Map, reflect.Pointer:
+		return true
+	case reflect.Slice:
+		return t.Elem().Kind() != reflect.Uint8
+	}
+	return false
+}
+
+// orNull widens a schema to also allow null (JSON Schema 2020-12, as OpenAPI 3.1 uses).
+func orNull(sch map[string]any) map[string]any {
+	if typ, ok := sch["type"].(string); ok {
+		out := maps.Clone(sch)
+		out["type"] = []any{typ, "null"}
+		return out
+	}
+	if len(sch) == 0 {
+		return sch // any value, null included
+	}
+	return map[string]any{"anyOf": []any{sch, map[string]any{"type": "null"}}}
 }
 
 // sortedKeys is used by tests and docs to walk the document in a stable order.

@@ -5,6 +5,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -30,6 +31,9 @@ type Options struct {
 	ExposeGUIAPI bool
 	// MaxBodyBytes bounds collector request bodies.
 	MaxBodyBytes int64
+	// MaxBodyBytesInFlight bounds the request-body bytes held at once (limits.go;
+	// 0: DefaultMaxBodyBytesInFlight).
+	MaxBodyBytesInFlight int64
 	// Pprof serves /debug/pprof/ (for profiling; never expose it publicly).
 	Pprof bool
 	// TrackRateLimit caps collector requests per second per client address (0: no
@@ -83,6 +87,8 @@ type Server struct {
 	metrics *metrics
 	mux     *http.ServeMux
 	limiter RateLimiter
+	unavail unavailableLog // why 503s are answered (errors.go)
+	bodies  bodyBudget     // request-body bytes held at once (limits.go)
 	// apiRoutes records every GUI API route with its roles (see handle).
 	apiRoutes []route
 	// meta records every route with its documentation (see openapi.go).
@@ -93,6 +99,7 @@ type Server struct {
 func New(opt Options, deps Deps) *Server {
 	s := &Server{opt: opt, deps: deps, log: deps.Logger, mux: http.NewServeMux()}
 	s.metrics = newMetrics(deps.Registry)
+	s.bodies.limit = cmp.Or(opt.MaxBodyBytesInFlight, DefaultMaxBodyBytesInFlight)
 	switch {
 	case deps.RateLimiter != nil:
 		s.limiter = deps.RateLimiter
@@ -181,6 +188,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r, ok = s.secure(sw, r); !ok {
 		return
 	}
+	release, ok := s.admitBody(sw, r)
+	if !ok {
+		return
+	}
+	defer release()
 	s.mux.ServeHTTP(sw, r)
 }
 

@@ -159,6 +159,9 @@ func (s *Server) collectProperties(w http.ResponseWriter, r *http.Request, q url
 			if err != nil {
 				return nil, &pipeline.Error{Kind: pipeline.Invalid, Field: "body", Message: "is not a valid form"}
 			}
+			if err := collector.CheckValues("body", form, s.deps.Collector.Limits()); err != nil {
+				return nil, err
+			}
 			addValues(props, form)
 		default:
 			if err := collector.DecodeProperties(body, s.deps.Collector.Limits(), &props); err != nil {
@@ -167,6 +170,9 @@ func (s *Server) collectProperties(w http.ResponseWriter, r *http.Request, q url
 		}
 	}
 	if len(props) == 0 {
+		if err := collector.CheckValues("query", q, s.deps.Collector.Limits()); err != nil {
+			return nil, err
+		}
 		addValues(props, q)
 	}
 	return props, nil

@@ -155,10 +155,8 @@ func (g *Guard) Client(timeout time.Duration, maxRedirects int) *http.Client {
 			}
 			// Literal addresses are refused here already, with a clear error; names
 			// are checked when dialled.
-			if ip, err := netip.ParseAddr(req.URL.Hostname()); err == nil {
-				if err := g.Check(ip); err != nil {
-					return fmt.Errorf("redirect to %s: %w", req.URL.Host, err)
-				}
+			if err := g.CheckHost(req.URL.Hostname()); err != nil {
+				return fmt.Errorf("redirect to %s: %w", req.URL.Host, err)
 			}
 			return nil
 		},

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/thamesthrive/thamesthrive/internal/cache"
 	"github.com/thamesthrive/thamesthrive/internal/domain"
 	"github.com/thamesthrive/thamesthrive/internal/netguard"
 	"github.com/thamesthrive/thamesthrive/internal/pipeline"
@@ -60,9 +61,7 @@ type Engine struct {
 	sec   SecretOpener
 	runs  *RunLog
 
-	rulesMu   sync.RWMutex
-	rules     *ruleIndex
-	rulesLoad sync.Mutex
+	rules *cache.Value[*ruleIndex]
 
 	flowsMu   sync.RWMutex
 	flows     map[string]*flowEntry
@@ -95,8 +94,11 @@ func New(cfg Config, deps Deps) (*Engine, error) {
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{cfg: cfg, store: deps.Store, reg: deps.Registry, guard: deps.Outbound, log: deps.Logger, sec: deps.Secrets,
-		runs: NewRunLog(cfg.RunsPerFlow, cfg.RunLogFlows), flows: map[string]*flowEntry{}}, nil
+	e := &Engine{cfg: cfg, store: deps.Store, reg: deps.Registry, guard: deps.Outbound, log: deps.Logger, sec: deps.Secrets,
+		runs: NewRunLog(cfg.RunsPerFlow, cfg.RunLogFlows), flows: map[string]*flowEntry{}}
+	e.rules = cache.New(cache.Config{TTL: cfg.CacheTTL, OnStale: func(err error) { e.log.Warn("rules_reload_failed", "error", err) }},
+		e.loadRules)
+	return e, nil
 }
 
 // Registry returns the node registry in use.
@@ -157,9 +159,8 @@ func (e *Engine) ValidateRule(ctx context.Context, r *domain.Rule) error {
 
 // ruleIndex holds the enabled rules by event type.
 type ruleIndex struct {
-	byType  map[string][]*compiledRule
-	byID    map[string]*compiledRule
-	expires time.Time
+	byType map[string][]*compiledRule
+	byID   map[string]*compiledRule
 }
 
 type compiledRule struct {
@@ -169,40 +170,18 @@ type compiledRule struct {
 }
 
 // InvalidateRules makes the next request reload the rules.
-func (e *Engine) InvalidateRules() {
-	e.rulesMu.Lock()
-	if e.rules != nil {
-		cp := *e.rules
-		cp.expires = time.Time{}
-		e.rules = &cp
-	}
-	e.rulesMu.Unlock()
-}
+func (e *Engine) InvalidateRules() { e.rules.Invalidate() }
 
-func (e *Engine) ruleIndex(ctx context.Context) (*ruleIndex, error) {
-	e.rulesMu.RLock()
-	idx := e.rules
-	e.rulesMu.RUnlock()
-	if idx != nil && time.Now().Before(idx.expires) {
-		return idx, nil
-	}
-	e.rulesLoad.Lock()
-	defer e.rulesLoad.Unlock()
-	e.rulesMu.RLock()
-	idx = e.rules
-	e.rulesMu.RUnlock()
-	if idx != nil && time.Now().Before(idx.expires) {
-		return idx, nil
-	}
+func (e *Engine) ruleIndex(ctx context.Context) (*ruleIndex, error) { return e.rules.Get(ctx) }
+
+// loadRules reads and compiles the rules, reusing the compiled rules of idx whose
+// version did not change.
+func (e *Engine) loadRules(ctx context.Context, idx *ruleIndex, _ bool) (*ruleIndex, error) {
 	ents, _, err := e.store.Entities().List(ctx, domain.EntityRule, storage.ListOptions{})
 	if err != nil {
-		if idx != nil {
-			e.log.Warn("rules_reload_failed", "error", err)
-			return idx, nil
-		}
 		return nil, fmt.Errorf("loading rules: %w", err)
 	}
-	next := &ruleIndex{byType: map[string][]*compiledRule{}, byID: map[string]*compiledRule{}, expires: time.Now().Add(e.cfg.CacheTTL)}
+	next := &ruleIndex{byType: map[string][]*compiledRule{}, byID: map[string]*compiledRule{}}
 	for _, ent := range ents {
 		if idx != nil {
 			if old := idx.byID[ent.ID]; old != nil && old.version == ent.Version {
@@ -232,9 +211,6 @@ func (e *Engine) ruleIndex(ctx context.Context) (*ruleIndex, error) {
 			return rs[i].rule.ID < rs[j].rule.ID
 		})
 	}
-	e.rulesMu.Lock()
-	e.rules = next
-	e.rulesMu.Unlock()
 	return next, nil
 }
 
@@ -246,7 +222,11 @@ func (idx *ruleIndex) add(cr *compiledRule) {
 	}
 }
 
-// flowEntry caches the production program of one flow.
+// flowEntry caches the production program of one flow. Deployed flows keep their own
+// map rather than internal/cache because programs are reference-counted (a replaced
+// program is cleaned up only once the runs using it end, which needs the acquire
+// under the map's lock); the policy is the same: a failed reload keeps serving the
+// previous program and is retried after CacheTTL.
 type flowEntry struct {
 	prog    *Program // nil: nothing to run (no flow, disabled, never deployed, broken)
 	flowVer int64

@@ -54,7 +54,7 @@ func start(t *testing.T, dataDir string, env ...string) *server {
 func (s *server) launch() {
 	s.t.Helper()
 	s.Process = testserver.Start(s.t, append([]string{"PATH=" + os.Getenv("PATH"), "HTTP_ADDR=127.0.0.1:0", "DATA_DIR=" + s.DataDir,
-		"INSTALLATION_TOKEN=" + installToken, "LOGGING_LEVEL=info"}, s.env...))
+		"INSTALLATION_TOKEN=" + installToken, "LOGGING_LEVEL=info", "TRACK_RATE_LIMIT=0"}, s.env...))
 }
 
 // kill stops the process with SIGKILL: nothing gets flushed or finished.

@@ -5,6 +5,7 @@
 //   THAMESTHRIVE_BIN=../bin/thamesthrive node e2e/run.mjs [screenshot-dir]
 import { spawn } from 'node:child_process'
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { createServer as createHTTPServer } from 'node:http'
 import { tmpdir } from 'node:os'
@@ -97,7 +98,7 @@ async function main() {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync'],
   })
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, baseURL: base })
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, baseURL: base, acceptDownloads: true })
   const page = await ctx.newPage()
   watch(page)
 
@@ -196,6 +197,11 @@ async function main() {
   await page.getByRole('heading', { name: 'Timeline' }).waitFor()
   await page.getByText('2 sessions, 4 events').waitFor()
   await shot('profile-timeline')
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export (download)' }).click()])
+  assert.equal(download.suggestedFilename(), 'profile-ann-1.json')
+  const exported = JSON.parse(await readFile(await download.path(), 'utf8'))
+  assert.equal(exported.profile.id, 'ann-1')
+  assert.equal(exported.events.length, 4)
   await page.setViewportSize({ width: 390, height: 844 })
   await shot('profile-phone')
   assert.ok((await page.evaluate(() => document.documentElement.scrollWidth)) <= 390, 'the page scrolls sideways at 390 px')
@@ -260,8 +266,11 @@ async function main() {
   await page.getByRole('table', { name: 'Recent delivery attempts' }).getByText(/dead/).first().waitFor()
 
   // 10. The dashboard with data, at desktop and phone widths.
+  const def = await call('POST', '/api/v1/report-definitions', { name: 'Events by source', kind: 'events-breakdown', params: { by: 'source', range: '24h' } }, admin)
+  assert.equal(def.status, 201, JSON.stringify(def.body))
   await page.goto('/gui/')
   await page.getByRole('region', { name: 'Top event types' }).getByText('page-view').waitFor()
+  await page.getByRole('region', { name: 'Events by source' }).getByText('website').waitFor()
   await shot('dashboard')
   await page.setViewportSize({ width: 390, height: 844 })
   await shot('dashboard-phone')

@@ -9,11 +9,11 @@ import (
 	"net/netip"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/oschwald/maxminddb-golang/v2"
 
+	"github.com/thamesthrive/thamesthrive/internal/cache"
 	"github.com/thamesthrive/thamesthrive/internal/useragent"
 	"github.com/thamesthrive/thamesthrive/internal/workflow"
 )
@@ -169,51 +169,43 @@ func (n *GeoIP) Run(_ context.Context, x *workflow.Exec, _ workflow.Input) ([]wo
 	return workflow.Emit(workflow.DefaultPort, v), nil
 }
 
-// dbCache shares open databases between flows, by path, and reopens a file that
-// changed. Readers are memory-mapped and unmapped by the garbage collector once no
-// flow uses them, so replacing one never pulls it from under a running lookup.
-type dbCache struct {
-	mu  sync.Mutex
-	dbs map[string]*dbEntry
-}
+// databases shares open databases between flows, by path, and reopens a file that
+// changed (checked at most every 10 s; internal/cache's policy: a file that cannot be
+// read keeps serving what was open). Readers are memory-mapped and unmapped by the
+// garbage collector once no flow uses them, so replacing one never pulls it from under
+// a running lookup.
+var databases = dbCache{m: cache.NewMap(cache.Config{TTL: 10 * time.Second}, 0, openDatabase)}
+
+type dbCache struct{ m *cache.Map[string, *dbEntry] }
 
 type dbEntry struct {
-	r       *maxminddb.Reader
-	mod     time.Time
-	size    int64
-	checked time.Time
+	r    *maxminddb.Reader
+	mod  time.Time
+	size int64
 }
 
-var databases = &dbCache{dbs: map[string]*dbEntry{}}
-
-func (c *dbCache) get(path string) (*maxminddb.Reader, error) {
-	now := time.Now()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e := c.dbs[path]
-	if e != nil && now.Sub(e.checked) < 10*time.Second {
-		return e.r, nil
+func (c dbCache) get(path string) (*maxminddb.Reader, error) {
+	e, err := c.m.Get(context.Background(), path)
+	if err != nil {
+		return nil, err
 	}
+	return e.r, nil
+}
+
+// openDatabase opens path unless it is prev's file unchanged.
+func openDatabase(_ context.Context, path string, prev *dbEntry, ok bool) (*dbEntry, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		if e != nil {
-			return e.r, nil // keep serving what was open
-		}
 		return nil, fmt.Errorf("cannot open the database: %w", err)
 	}
-	if e != nil && st.ModTime().Equal(e.mod) && st.Size() == e.size {
-		e.checked = now
-		return e.r, nil
+	if ok && st.ModTime().Equal(prev.mod) && st.Size() == prev.size {
+		return prev, nil
 	}
 	r, err := maxminddb.Open(path)
 	if err != nil {
-		if e != nil {
-			return e.r, nil
-		}
 		return nil, fmt.Errorf("cannot open the database: %w", err)
 	}
-	c.dbs[path] = &dbEntry{r: r, mod: st.ModTime(), size: st.Size(), checked: now}
-	return r, nil
+	return &dbEntry{r: r, mod: st.ModTime(), size: st.Size()}, nil
 }
 
 var (

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/thamesthrive/thamesthrive/internal/cache"
 	"github.com/thamesthrive/thamesthrive/internal/domain"
 	"github.com/thamesthrive/thamesthrive/internal/query"
 	"github.com/thamesthrive/thamesthrive/internal/query/esdsl"
@@ -18,12 +19,12 @@ import (
 
 // Searches translate the condition with esdsl, which needs the mapped kind of every
 // field it compares (a number never equals a keyword "5"). Mappings grow as documents
-// bring new fields, so the kinds of each index kind are cached and fetched again when a
-// condition names a field the cache does not know (at most once a second).
+// bring new fields, so the kinds of each index kind are cached (internal/cache: a failed
+// fetch keeps the known kinds) and fetched again when a condition names a field the
+// cache does not know (at most once a second).
 type kindsCache struct {
-	mu      sync.Mutex
-	kinds   map[string]esdsl.Kinds
-	fetched map[string]time.Time
+	once sync.Once
+	m    *cache.Map[string, esdsl.Kinds]
 }
 
 func (s *Store) kindsFor(ctx context.Context, kind string, where query.Expr) (esdsl.Kinds, error) {
@@ -35,21 +36,25 @@ func (s *Store) kindsFor(ctx context.Context, kind string, where query.Expr) (es
 		return true
 	})
 	kc := &s.kinds
-	kc.mu.Lock()
-	defer kc.mu.Unlock()
-	if kc.kinds == nil {
-		kc.kinds, kc.fetched = map[string]esdsl.Kinds{}, map[string]time.Time{}
+	kc.once.Do(func() {
+		kc.m = cache.NewMap(cache.Config{}, 0, func(ctx context.Context, kind string, _ esdsl.Kinds, _ bool) (esdsl.Kinds, error) {
+			return s.fetchKinds(ctx, kind)
+		})
+	})
+	cached, err := kc.m.Get(ctx, kind)
+	if err != nil {
+		return nil, err
 	}
-	cached, ok := kc.kinds[kind]
-	stale := !ok
 	for _, f := range fields {
 		if _, known := cached[f]; !known {
-			stale = true
+			return kc.m.Refresh(ctx, kind, time.Second)
 		}
 	}
-	if !stale || ok && time.Since(kc.fetched[kind]) < time.Second {
-		return cached, nil
-	}
+	return cached, nil
+}
+
+// fetchKinds reads the mapped kinds of kind's indices.
+func (s *Store) fetchKinds(ctx context.Context, kind string) (esdsl.Kinds, error) {
 	var res map[string]json.RawMessage
 	if err := s.c.doJSON(ctx, http.MethodGet, "/"+s.names.alias(kind)+"/_mapping", nil, &res); err != nil {
 		return nil, fmt.Errorf("reading mapping of %s: %w: %w", s.names.alias(kind), storage.ErrUnavailable, err)
@@ -66,7 +71,6 @@ func (s *Store) kindsFor(ctx context.Context, kind string, where query.Expr) (es
 			}
 		}
 	}
-	kc.kinds[kind], kc.fetched[kind] = merged, time.Now()
 	return merged, nil
 }
 

@@ -45,6 +45,12 @@ type Config struct {
 	// (FindByKey); Open makes sure each has its index, so that the first look-up does
 	// not build it while commits wait.
 	KeyPaths []string
+	// Shared opens the store without taking the data directory's lock, beside a
+	// process that holds it: for short-lived admin commands (create-user,
+	// reset-password) that change a few configuration rows. SQLite's own file locking
+	// keeps their writes safe; what the lock prevents — two processes each running the
+	// pipeline with its own caches and in-process locks over one file — does not arise.
+	Shared bool
 	// OnBatch, if set, is called after each group commit with the number of Commit
 	// calls it served and the number of new events it stored (for metrics).
 	OnBatch func(commits, events int)
@@ -59,6 +65,7 @@ type Store struct {
 	stop   chan struct{}
 	done   chan struct{}
 	closed sync.Once
+	lock   *dirLock // DATA_DIR/LOCK, held from Open to Close
 
 	upsertProfile, upsertSession, insertEvent *sql.Stmt // on the writer
 	moveSession                               *sql.Stmt // on the writer
@@ -143,7 +150,28 @@ func Open(cfg Config) (*Store, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("creating data directory: %w", err)
 	}
+	var lock *dirLock
+	if !cfg.Shared {
+		var err error
+		if lock, err = lockDir(cfg.Dir); err != nil {
+			return nil, err
+		}
+	}
+	s, err := open(cfg, sync)
+	if err != nil {
+		lock.release()
+		return nil, err
+	}
+	s.lock = lock
+	return s, nil
+}
+
+// open opens the database of a data directory whose lock the caller holds.
+func open(cfg Config, sync string) (*Store, error) {
 	path := filepath.Join(cfg.Dir, FileName)
+	if err := checkFile(path); err != nil {
+		return nil, err
+	}
 	dsn := func(extra ...string) string {
 		q := url.Values{}
 		for _, p := range append([]string{"journal_mode(WAL)", "synchronous(" + sync + ")", "busy_timeout(10000)", "foreign_keys(on)"}, extra...) {
@@ -173,7 +201,7 @@ func Open(cfg Config) (*Store, error) {
 	w.SetConnMaxLifetime(0)
 	if err := migrate(w); err != nil {
 		w.Close()
-		return nil, fmt.Errorf("migrating %s: %w", path, err)
+		return nil, classify(path, fmt.Errorf("migrating %s: %w", path, err))
 	}
 	r, err := sql.Open("sqlite", dsn("cache_size(-2000)", "query_only(1)"))
 	if err != nil {
@@ -196,7 +224,7 @@ func Open(cfg Config) (*Store, error) {
 		if *p.dst, err = w.Prepare(p.q); err != nil {
 			w.Close()
 			r.Close()
-			return nil, fmt.Errorf("preparing statement: %w", err)
+			return nil, classify(path, fmt.Errorf("preparing statement: %w", err))
 		}
 	}
 	for _, p := range []struct {
@@ -210,7 +238,7 @@ func Open(cfg Config) (*Store, error) {
 		if *p.dst, err = r.Prepare(p.q); err != nil {
 			w.Close()
 			r.Close()
-			return nil, fmt.Errorf("preparing statement: %w", err)
+			return nil, classify(path, fmt.Errorf("preparing statement: %w", err))
 		}
 	}
 	s.multi[profilesTable][1], s.multi[eventsTable][1] = s.upsertProfile, s.insertEvent
@@ -223,7 +251,7 @@ func Open(cfg Config) (*Store, error) {
 		if err := s.indexKey(context.Background(), path); err != nil {
 			w.Close()
 			r.Close()
-			return nil, err
+			return nil, classify(s.path(), err)
 		}
 	}
 	go s.writer()
@@ -267,6 +295,7 @@ func (s *Store) Close() error {
 		close(s.stop)
 		<-s.done
 		err = errors.Join(s.w.Close(), s.r.Close())
+		s.lock.release()
 	})
 	return err
 }
@@ -467,7 +496,7 @@ func (s *Store) flush(all []*commitReq) {
 	if len(batch) > 0 {
 		stored, err := s.write(batch)
 		if err != nil {
-			err = fmt.Errorf("writing batch: %w: %w", storage.ErrUnavailable, err)
+			err = fmt.Errorf("writing batch: %w: %w", storage.ErrUnavailable, writeError(s.cfg.Dir, err))
 		} else {
 			if s.cfg.OnBatch != nil {
 				s.cfg.OnBatch(len(batch), stored)

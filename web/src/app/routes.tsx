@@ -26,7 +26,8 @@ const Audit = lazy(() => import('../pages/admin/Audit'))
 const Jobs = lazy(() => import('../pages/admin/Jobs'))
 const System = lazy(() => import('../pages/admin/System'))
 const Account = lazy(() => import('../pages/admin/Account'))
-const FlowList = lazy(() => import('../pages/flows/FlowList'))
+const FlowsList = lazy(() => import('../flows/FlowsList'))
+const FlowEditor = lazy(() => import('../flows/FlowEditor'))
 
 export const routes: RouteDef[] = [
   { path: '/', perm: null, component: Dashboard, nav: { label: 'Dashboard', group: 'Insight' } },
@@ -38,7 +39,8 @@ export const routes: RouteDef[] = [
   { path: '/events/:id', perm: 'data-read', component: EventPage },
   { path: '/config/:kind', perm: null, component: ResourceList },
   { path: '/config/:kind/:id', perm: null, component: ResourceEdit },
-  { path: '/flows', perm: 'flows', component: FlowList, nav: { label: 'Flows', group: 'Automation' } },
+  { path: '/flows', perm: 'flows', component: FlowsList, nav: { label: 'Flows', group: 'Automation' } },
+  { path: '/flows/:id', perm: 'flows', component: FlowEditor },
   { path: '/users', perm: 'users', component: Users, nav: { label: 'Users', group: 'Admin' } },
   { path: '/audit', perm: 'audit', component: Audit, nav: { label: 'Audit log', group: 'Admin' } },
   { path: '/jobs', perm: 'jobs', component: Jobs, nav: { label: 'Jobs', group: 'Admin' } },

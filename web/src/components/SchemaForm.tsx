@@ -209,9 +209,10 @@ function TagsInput({
   id: string
 }) {
   const [text, setText] = useState(value.join(', '))
+  // Only a change of value from outside (a reload, a merge) rewrites the text; what the
+  // user is typing (a trailing comma, spaces) stays as typed.
   useEffect(() => {
     if (split(text).join('\u0000') !== value.join('\u0000')) setText(value.join(', '))
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [value])
   return <input {...p} type="text" value={text} readOnly={readOnly} placeholder="comma-separated" onChange={(e) => {
     setText(e.target.value)

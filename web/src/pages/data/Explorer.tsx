@@ -43,7 +43,7 @@ const columns: Record<Kind, Column<Doc>[]> = {
 const examples: Record<Kind, string> = {
   profiles: 'data.contact.email.main == "ann@example.com" OR stats.visits > 3',
   sessions: 'device.type == "mobile"',
-  events: 'type == "page-view" AND metadata.time.insert > now-1d',
+  events: 'type == "page-view" AND metadata.time.insert > now.offset("-1d")',
 }
 
 function str(v: unknown): ReactNode {

@@ -1,0 +1,154 @@
+package e2e
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestSoak drives /track at a fixed rate for SOAK_MINUTES minutes (skipped when unset;
+// `make soak` runs 30, .ci/run 3) and reports per minute the server's RSS, goroutines,
+// open files and p99 latency. They must stay flat: the last minute's RSS within 1.5x of
+// the second minute's (the first is warm-up), goroutines and open files within 2x plus a
+// margin, and no answer other than 200.
+func TestSoak(t *testing.T) {
+	minutes, _ := strconv.Atoi(os.Getenv("SOAK_MINUTES"))
+	if minutes < 2 {
+		t.Skip("set SOAK_MINUTES (at least 2) to run the soak: make soak")
+	}
+	rate := 200.0 // requests per second
+	if r, err := strconv.ParseFloat(os.Getenv("SOAK_RATE"), 64); err == nil && r > 0 {
+		rate = r
+	}
+	s := start(t, "")
+	s.source("web")
+	pid := s.Cmd.Process.Pid
+
+	type minute struct {
+		n, bad          int
+		p99             time.Duration
+		rssMB           float64
+		goroutines, fds int
+	}
+	var (
+		mu   sync.Mutex
+		lat  []time.Duration
+		bad  int
+		seq  atomic.Int64
+		rows []minute
+	)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 64) // at most 64 requests in flight: an open loop with a bound
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(time.Duration(float64(time.Second) / rate))
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			select {
+			case sem <- struct{}{}:
+			default:
+				mu.Lock()
+				bad++ // the server fell behind by 64 requests
+				mu.Unlock()
+				continue
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				n := seq.Add(1)
+				body := fmt.Sprintf(`{"source":{"id":"web"},"profile":{"id":"soak-%d"},"session":{"id":"soak-s-%d"},"events":[{"type":"page-view","properties":{"n":%d}}]}`, n%5000, n%5000, n)
+				t0 := time.Now()
+				resp, err := client.Post(s.URL+"/track", "application/json", strings.NewReader(body))
+				d := time.Since(t0)
+				ok := err == nil && resp.StatusCode == http.StatusOK
+				if err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+				mu.Lock()
+				lat = append(lat, d)
+				if !ok {
+					bad++
+				}
+				mu.Unlock()
+			}()
+		}
+	}()
+	for m := 1; m <= minutes; m++ {
+		time.Sleep(time.Minute)
+		mu.Lock()
+		l, b := lat, bad
+		lat, bad = nil, 0
+		mu.Unlock()
+		slices.Sort(l)
+		row := minute{n: len(l), bad: b, rssMB: procStatusMB(pid, "VmRSS:"), goroutines: goroutines(t, s.URL), fds: openFiles(pid)}
+		if len(l) > 0 {
+			row.p99 = l[len(l)*99/100]
+		}
+		rows = append(rows, row)
+		t.Logf("minute %2d: %6d requests, %d not 200, p99 %v, RSS %.0f MB, %d goroutines, %d open files",
+			m, row.n, row.bad, row.p99.Round(time.Microsecond), row.rssMB, row.goroutines, row.fds)
+	}
+	close(stop)
+	wg.Wait()
+	first, last := rows[1], rows[len(rows)-1]
+	for _, r := range rows {
+		if r.bad > 0 {
+			t.Errorf("a minute had %d answers other than 200 (or requests the server fell behind on)", r.bad)
+		}
+	}
+	if last.rssMB > 1.5*first.rssMB || last.goroutines > 2*first.goroutines+50 || last.fds > 2*first.fds+20 {
+		t.Errorf("not flat: minute 2 %+v, last minute %+v", first, last)
+	}
+}
+
+func procStatusMB(pid int, key string) float64 {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == key {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+func openFiles(pid int) int {
+	ents, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	return len(ents)
+}
+
+// goroutines reads go_goroutines from /metrics.
+func goroutines(t *testing.T, base string) int {
+	resp, err := client.Get(base + "/metrics")
+	if err != nil {
+		t.Logf("metrics: %v", err)
+		return 0
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "go_goroutines "); ok {
+			n, _ := strconv.ParseFloat(v, 64)
+			return int(n)
+		}
+	}
+	return 0
+}
