@@ -228,3 +228,22 @@ func TestWorkerKill9(t *testing.T) {
 		len(acked), keys, extra, rc.total.Load())
 	_ = w2
 }
+
+// TestServeRunsWorkersWhenTold: with RUN_WORKERS=yes a production `serve` sweeps and
+// delivers itself, no worker process needed.
+func TestServeRunsWorkersWhenTold(t *testing.T) {
+	c := newClusterEnv(t, 1, "OUTBOUND_ALLOW_PRIVATE=yes", "RUN_WORKERS=yes")
+	c.source(c.replicas[0], "web")
+	const dest = "it-serve"
+	rc := newReceiver(t, dest)
+	c.hookDestination(dest, rc.srv.URL+"/hook", 4)
+	time.Sleep(time.Second)
+	acked := c.track(100, "se", nil)
+	if len(acked) != 100 {
+		t.Fatalf("%d of 100 events acknowledged", len(acked))
+	}
+	waitDelivered(t, rc, dest, acked, time.Minute)
+	if keys, _ := rc.duplicates(); keys > 0 || len(rc.bad) > 0 {
+		t.Errorf("%d repeated, bad keys %v", keys, rc.bad)
+	}
+}
