@@ -44,6 +44,11 @@
 #   SERVER_ENV="A=1 B=2"  extra environment for the server (it otherwise starts with a clean
 #                      environment, so a stray variable in your shell cannot change the figures)
 #   SERVER_CPU=0 LOADGEN_CPU=1   the CPUs to pin to
+#   MIX=both           uniform (the mix of step 5), sessions (visitors of Zipf-like popularity
+#                      making 3–8 page views per session, minutes apart on a simulated clock
+#                      carried in each event's time.create, returning over 30 simulated days,
+#                      10% of sessions signing in; see internal/loadtest/sessions.go), or both:
+#                      the whole run (fresh server, warm-up, loops, baseline, report) once per mix
 #   RESULTS_DIR=bench-results    where results go
 #   KEEP_WORKDIR=1     keep the temp directory (data, logs, intermediate JSON) for inspection
 set -euo pipefail
@@ -51,6 +56,22 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
+MIX="${MIX:-both}"
+case "$MIX" in
+uniform | sessions) ;;
+both)
+	status=0
+	for m in uniform sessions; do
+		echo "bench: === MIX=$m ===" >&2
+		MIX=$m bash "${BASH_SOURCE[0]}" || status=$?
+	done
+	exit "$status"
+	;;
+*)
+	echo "bench: MIX must be uniform, sessions or both, not '$MIX'" >&2
+	exit 1
+	;;
+esac
 WARMUP="${WARMUP:-100000}"
 DURATION="${DURATION:-20s}"
 CONCURRENCY="${CONCURRENCY:-32}"
@@ -191,7 +212,7 @@ if ! lg warmup -url "$URL" -source "$SOURCE_ID" -n "$WARMUP" -c "$CONCURRENCY" \
 fi
 
 log "driving /track: closed loop for $DURATION, then open loop at half its rate for $DURATION"
-lg run -label track -url "$URL" -source "$SOURCE_ID" -pairs "$WORK/pairs.tsv" -duration "$DURATION" \
+lg run -label track -mix "$MIX" -url "$URL" -source "$SOURCE_ID" -pairs "$WORK/pairs.tsv" -duration "$DURATION" \
 	-c "$CONCURRENCY" -pid "$SERVER_PID" -clk-tck "$CLK_TCK" "${CPU_ARGS[@]}" -pprof-dir "$WORK/pprof" \
 	-token-file "$WORK/token" -out "$WORK/track.json" || HARNESS_FAILED="the /track run failed"
 
@@ -217,7 +238,7 @@ log "starting the baseline on $BURL"
 env -i PATH="$PATH" GOMAXPROCS=1 "${PIN_SERVER[@]}" "$WORK/loadgen" baseline -addr "127.0.0.1:$BPORT" >"$WORK/baseline.log" 2>&1 &
 BASELINE_PID=$!
 lg wait -url "$BURL" -timeout 30s || die "the baseline did not start: $(cat "$WORK/baseline.log")"
-lg run -label baseline -url "$BURL" -source "$SOURCE_ID" -pairs "$WORK/pairs.tsv" -duration "$DURATION" \
+lg run -label baseline -mix "$MIX" -url "$BURL" -source "$SOURCE_ID" -pairs "$WORK/pairs.tsv" -duration "$DURATION" \
 	-c "$CONCURRENCY" -pid "$BASELINE_PID" -clk-tck "$CLK_TCK" "${CPU_ARGS[@]}" -out "$WORK/baseline.json" ||
 	HARNESS_FAILED="the baseline run failed"
 stop "$BASELINE_PID"
@@ -235,7 +256,7 @@ done
 [ -s "$WORK/server.log" ] && cp "$WORK/server.log" "$RESULTS_DIR/$TS.server.log"
 echo
 REPORT_STATUS=0
-"$WORK/loadgen" report "${REPORT_ARGS[@]}" "${STORED_ARGS[@]}" -backend "$BACKEND" -warmup-n "$WARMUP" \
+"$WORK/loadgen" report -mix "$MIX" "${REPORT_ARGS[@]}" "${STORED_ARGS[@]}" -backend "$BACKEND" -warmup-n "$WARMUP" \
 	-duration "$DURATION" -c "$CONCURRENCY" -pinning "$PINNING" -server-exit "$SERVER_EXIT" \
 	-server-stop-seconds "$SERVER_STOP_SECONDS" ${FIXTURES:+-fixtures "$FIXTURES"} -out "$OUT" || REPORT_STATUS=$?
 if [ -n "$HARNESS_FAILED" ]; then
