@@ -283,7 +283,7 @@ func cmdRun(args []string) error {
 		reqs, st, err = loadtest.BuildSessionPool(mix, loadtest.DefaultSessionShape(time.Now()), pairs, *poolSize)
 		if *label != "baseline" {
 			notes = append(notes, fmt.Sprintf("session mix: %d requests in %d sessions of %d visitors (%.1f%% of sessions from the top 1%% of visitors), %d sign-ins, %d sessions with a new session id",
-			len(reqs), st.Sessions, st.Visitors, 100*st.TopShare, st.SignIns, st.NewSessionIDs))
+				len(reqs), st.Sessions, st.Visitors, 100*st.TopShare, st.SignIns, st.NewSessionIDs))
 		}
 	default:
 		return fmt.Errorf("-mix %q: want uniform or sessions", *mixName)
