@@ -41,6 +41,12 @@
 #                      apart: the nothing-lost check compares the /track events only. With
 #                      BACKEND=elastic it takes the server's own counter less the internal
 #                      events counted through the search API.
+#                      With BACKEND=elastic the run also prints the CPU-µs per /track request
+#                      of the search and Redis processes (their pids from
+#                      $SERVICES_STATE_DIR/<service>/pid, default /tmp/thamesthrive-services)
+#                      next to serve's, their peak RSS, and the cluster's work per request
+#                      (_nodes/stats indexing, GETs, searches, refreshes, bulk operations;
+#                      Redis commands), over both loops; <time>.cluster.json keeps them.
 #   SERVER_ENV="A=1 B=2"  extra environment for the server (it otherwise starts with a clean
 #                      environment, so a stray variable in your shell cannot change the figures)
 #   SERVER_CPU=0 LOADGEN_CPU=1   the CPUs to pin to
@@ -211,11 +217,23 @@ if ! lg warmup -url "$URL" -source "$SOURCE_ID" -n "$WARMUP" -c "$CONCURRENCY" \
 	HARNESS_FAILED="the warm-up fell short"
 fi
 
+# With BACKEND=elastic: what the search and Redis processes spend per /track request, from
+# /proc/<pid>/stat of the pids scripts/services keeps under SERVICES_STATE_DIR, and the
+# cluster's own counters (_nodes/stats, Redis INFO), snapshotted around the /track loops.
+cluster_snap() {
+	[ "$BACKEND" = elastic ] || return 0
+	"$WORK/loadgen" cluster snap -serve-pid "$SERVER_PID" -state "${SERVICES_STATE_DIR:-${TMPDIR:-/tmp}/thamesthrive-services}" \
+		-elastic "$ELASTIC_HOST" ${REDIS_HOST:+-redis "$REDIS_HOST:${REDIS_PORT:-6379}"} -out "$WORK/cluster-$1.json" ||
+		log "could not take the cluster snapshot '$1'"
+}
+
+cluster_snap before
 log "driving /track: closed loop for $DURATION, then open loop at half its rate for $DURATION"
 lg run -label track -mix "$MIX" -url "$URL" -source "$SOURCE_ID" -pairs "$WORK/pairs.tsv" -duration "$DURATION" \
 	-c "$CONCURRENCY" -pid "$SERVER_PID" -clk-tck "$CLK_TCK" "${CPU_ARGS[@]}" -pprof-dir "$WORK/pprof" \
 	-token-file "$WORK/token" -out "$WORK/track.json" || HARNESS_FAILED="the /track run failed"
 
+cluster_snap after
 log "stopping the server (SIGTERM)"
 stop "$SERVER_PID"
 SERVER_EXIT=$STOP_CODE SERVER_STOP_SECONDS=$STOP_SECONDS SERVER_KILLED=$STOP_KILLED
@@ -259,6 +277,11 @@ REPORT_STATUS=0
 "$WORK/loadgen" report -mix "$MIX" "${REPORT_ARGS[@]}" "${STORED_ARGS[@]}" -backend "$BACKEND" -warmup-n "$WARMUP" \
 	-duration "$DURATION" -c "$CONCURRENCY" -pinning "$PINNING" -server-exit "$SERVER_EXIT" \
 	-server-stop-seconds "$SERVER_STOP_SECONDS" ${FIXTURES:+-fixtures "$FIXTURES"} -out "$OUT" || REPORT_STATUS=$?
+if [ "$BACKEND" = elastic ] && [ -s "$WORK/cluster-before.json" ] && [ -s "$WORK/cluster-after.json" ] && [ -s "$WORK/track.json" ]; then
+	"$WORK/loadgen" cluster report -before "$WORK/cluster-before.json" -after "$WORK/cluster-after.json" \
+		-track "$WORK/track.json" -clk-tck "$CLK_TCK" -out "$RESULTS_DIR/$TS.cluster.json" ||
+		log "could not report the cluster's share"
+fi
 if [ -n "$HARNESS_FAILED" ]; then
 	log "$HARNESS_FAILED"
 	exit 1
