@@ -195,6 +195,14 @@ if [ -n "${SERVER_ENV:-}" ]; then
 	read -r -a EXTRA <<<"$SERVER_ENV"
 	SERVER_VARS+=("${EXTRA[@]}")
 fi
+if [ "$BACKEND" = elastic ]; then
+	# A fresh set of indices per run (so that counts through the search API are this run's),
+	# created as an operator does before the first serve.
+	SERVER_VARS+=(ELASTIC_INDEX_PREFIX="bench-$(date +%s)-$RANDOM"
+		SECRETS_KEY="${SECRETS_KEY:-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')}")
+	env -i "${SERVER_VARS[@]}" "$WORK/thamesthrive" migrate >"$WORK/migrate.log" 2>&1 ||
+		die "thamesthrive migrate failed: $(tail -n 5 "$WORK/migrate.log")"
+fi
 log "starting the server ($BACKEND) on $URL"
 env -i "${SERVER_VARS[@]}" "${PIN_SERVER[@]}" "$WORK/thamesthrive" serve >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
