@@ -9,7 +9,7 @@ FUZZTIME  ?= 15s
 
 .PHONY: all build run test test-race fuzz vet generate services-up services-down test-integration bench bench-scale clean \
 	image image-check test-deploy test-topology gui test-gui gui-screenshots \
-	test-abuse schemathesis vulncheck soak
+	test-abuse schemathesis vulncheck soak tracker tracker-check test-collect
 
 all: build
 
@@ -42,6 +42,23 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzTrack$$' -fuzztime $(FUZZTIME) ./internal/httpapi
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/query
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeDoc$$' -fuzztime $(FUZZTIME) ./internal/domain
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/segmentio
+
+# The browser tracker: tracker/src/tracker.ts -> tracker/dist/tracker.min.js (committed,
+# embedded in the binary). Needs node and npm; the versions are pinned by package-lock.json.
+tracker:
+	cd tracker && npm ci --no-audit --no-fund --ignore-scripts && npm run build
+
+# Fails when the committed tracker build differs from a fresh one.
+tracker-check: tracker
+	@git diff --exit-code -- tracker/dist || { echo "tracker/dist is stale: run make tracker and commit it"; exit 1; }
+
+# The collection surfaces against the real binary: real Segment and RudderStack SDKs
+# from npm, and Chromium (Debian's /usr/bin/chromium) driving /tracker.js and
+# analytics-next. Needs node, npm and chromium.
+test-collect: tracker-check
+	CGO_ENABLED=0 $(GO) build -o tracker/test/.bin/thamesthrive ./cmd/thamesthrive
+	cd tracker && THAMESTHRIVE_BIN=$$PWD/test/.bin/thamesthrive npm test
 
 services-up:
 	@bash scripts/services/up.sh

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -129,6 +130,9 @@ func (c *Collector) Track(ctx context.Context, src *domain.Source, req *TrackReq
 	if req.Session != nil {
 		sid = req.Session.ID
 	}
+	if resp, err := c.replayed(ctx, req); resp != nil || err != nil {
+		return resp, err
+	}
 	// A session id generated here is new: no store lookup can find it.
 	var sess *domain.Session
 	generated := sid == ""
@@ -146,16 +150,23 @@ func (c *Collector) Track(ctx context.Context, src *domain.Source, req *TrackReq
 			return nil, unavailable(err)
 		}
 	}
-	pid := ""
+	// A profile id the client chose is adopted for a new profile only from trusted
+	// (server-side) sources and from routes that derived it themselves; a browser gets
+	// a server-made id instead of an unknown one, so it can neither choose nor forge ids.
+	pid, adopt := "", src.Trusted || req.ServerIDs
 	switch {
 	case sess != nil:
-		pid = sess.Profile.ID
-	case req.Profile != nil:
+		pid, adopt = sess.Profile.ID, true
+	case req.Profile != nil && req.Profile.ID != "":
 		pid = req.Profile.ID
+	default:
+		// A visitor referred by a link Tracardi's tracker patched (trackExternalLinks):
+		// the referred profile, when it exists.
+		pid = referredProfile(req.Context)
 	}
 	w := &pipeline.Work{Source: src, Session: sess, Now: now, Response: map[string]any{}, UX: []any{}}
 	defer w.Done()
-	unlockProfile, err := c.lockProfile(ctx, pid, w)
+	unlockProfile, err := c.lockProfile(ctx, pid, w, adopt)
 	if err != nil {
 		return nil, err
 	}
@@ -186,6 +197,11 @@ func (c *Collector) Track(ctx context.Context, src *domain.Source, req *TrackReq
 	resp := &TrackResponse{Events: make([]string, 0, len(req.Events)), Errors: []string{}}
 	if err := c.buildEvents(ctx, req, meta, w, resp); err != nil {
 		return nil, err
+	}
+	if req.Apply != nil && len(w.Events) > 0 {
+		// Not for a retry whose events were all received: it was applied then, and the
+		// profile may have changed since.
+		req.Apply(w.Profile)
 	}
 	for _, st := range c.stages {
 		if err := st.Process(ctx, w); err != nil {
@@ -229,7 +245,7 @@ func (c *Collector) Track(ctx context.Context, src *domain.Source, req *TrackReq
 
 // lockProfile locks and loads the profile pid (creating it when missing or empty),
 // following merge tombstones to the surviving profile.
-func (c *Collector) lockProfile(ctx context.Context, pid string, w *pipeline.Work) (func(), error) {
+func (c *Collector) lockProfile(ctx context.Context, pid string, w *pipeline.Work, adopt bool) (func(), error) {
 	if pid == "" {
 		// A freshly generated UUIDv7 cannot be stored yet: skip the lookup.
 		pid = pipeline.NewID()
@@ -252,6 +268,9 @@ func (c *Collector) lockProfile(ctx context.Context, pid string, w *pipeline.Wor
 			return nil, unavailable(err)
 		}
 		switch {
+		case p == nil && !adopt && hops == 0:
+			unlock()
+			return c.lockProfile(ctx, "", w, false)
 		case p == nil:
 			w.Profile = domain.NewProfile(pid, w.Now)
 			w.NewProfile = true
@@ -430,7 +449,7 @@ func (c *Collector) Mutate(ctx context.Context, profileID string, fn func(w *pip
 	if p == nil {
 		return fmt.Errorf("profile %q: %w", profileID, storage.ErrNotFound)
 	}
-	unlock, err := c.lockProfile(ctx, profileID, w)
+	unlock, err := c.lockProfile(ctx, profileID, w, true)
 	if err != nil {
 		return err
 	}
@@ -465,4 +484,73 @@ func (c *Collector) forgetProfiles(w *pipeline.Work) {
 	for _, p := range w.ExtraProfiles {
 		c.profiles.Remove(p.ID)
 	}
+}
+
+// referredProfile is the profile id a Tracardi-patched link carried: context.tracardi.pass
+// (its tracker's body) or __tr_pid in the page URL.
+func referredProfile(ctx map[string]any) string {
+	if v, ok := domain.GetPath(ctx, "tracardi.pass.profile"); ok {
+		switch x := v.(type) {
+		case string:
+			return x
+		case map[string]any:
+			if id, ok := x["id"].(string); ok {
+				return id
+			}
+		}
+	}
+	if raw, ok := domain.GetPath(ctx, "page.url"); ok {
+		if s, ok := raw.(string); ok && strings.Contains(s, "__tr_pid=") {
+			if u, err := url.Parse(s); err == nil {
+				return u.Query().Get("__tr_pid")
+			}
+		}
+	}
+	return ""
+}
+
+// replayed answers a retry that names no profile or session and whose events (all with
+// client ids) were all received already: it creates nothing and answers the ids those
+// events were stored with (following merges). nil, nil: not such a retry.
+func (c *Collector) replayed(ctx context.Context, req *TrackRequest) (*TrackResponse, error) {
+	if (req.Session != nil && req.Session.ID != "") || (req.Profile != nil && req.Profile.ID != "") {
+		return nil, nil
+	}
+	ids := make([]string, 0, len(req.Events))
+	for i := range req.Events {
+		if req.Events[i].ID == "" {
+			return nil, nil
+		}
+		ids = append(ids, req.Events[i].ID)
+	}
+	stored, err := c.store.Events().Existing(ctx, ids)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	for _, id := range ids {
+		if !stored[id] {
+			return nil, nil
+		}
+	}
+	ev, err := c.store.Events().Get(ctx, ids[0])
+	if err != nil {
+		return nil, nil // deleted meanwhile: process it as new
+	}
+	pid := ev.Profile.ID
+	for hops := 0; hops < 16; hops++ {
+		p, err := c.loadProfile(ctx, pid)
+		if err != nil {
+			return nil, unavailable(err)
+		}
+		if p == nil || !p.Merged() {
+			break
+		}
+		pid = p.Metadata.MergedInto
+	}
+	resp := &TrackResponse{Profile: IDRef{ID: pid}, Session: IDRef{ID: ev.Session.ID}, Events: ids,
+		UX: []any{}, Response: map[string]any{}, Errors: []string{}, Warnings: []string{}}
+	for _, id := range ids {
+		resp.Warnings = append(resp.Warnings, fmt.Sprintf("event %q was already received; it was not processed again", id))
+	}
+	return resp, nil
 }

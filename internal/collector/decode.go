@@ -20,6 +20,14 @@ type TrackRequest struct {
 	Properties map[string]any `json:"properties"`
 	Options    TrackOptions   `json:"options"`
 	Events     []TrackEvent   `json:"events"`
+	// Apply, set by routes that translate other protocols (the Segment-compatible /v1
+	// routes), changes the locked profile after the events are built and before the
+	// stages run (e.g. sets the merge key a Segment userId stands for); not when every
+	// event of the request was already received.
+	Apply func(p *domain.Profile) `json:"-"`
+	// ServerIDs says the profile id was made by the server (derived by a route from
+	// the client's own ids): an unknown one is created as it is, whatever the source.
+	ServerIDs bool `json:"-"`
 }
 
 // IDRef is {"id": "..."}.

@@ -45,6 +45,7 @@ func copies(pairs ...string) []Copy {
 var signIn = copies(
 	"email.main", "contact.email.main", "email.private", "contact.email.private", "email.business", "contact.email.business",
 	"firstname", "pii.firstname", "lastname", "pii.lastname", "login", "identifier.token",
+	"pk", "identifier.pk", // Tracardi's sign-in primary key
 )
 
 // BuiltinEventTypes are the event types every installation knows (PRODUCT.md section 4).

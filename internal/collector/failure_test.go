@@ -39,7 +39,7 @@ func newFlakyCollector(t *testing.T) (*collector.Collector, *flakyStore) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { inner.Close() })
-	doc, _ := json.Marshal(domain.Source{Meta: domain.Meta{ID: "web", Name: "Web", Enabled: true}, Type: domain.SourceREST})
+	doc, _ := json.Marshal(domain.Source{Meta: domain.Meta{ID: "web", Name: "Web", Enabled: true}, Type: domain.SourceREST, Trusted: true})
 	if _, err := inner.Entities().Put(context.Background(), &storage.Entity{Kind: domain.EntitySource, ID: "web", Doc: doc}, 0); err != nil {
 		t.Fatal(err)
 	}

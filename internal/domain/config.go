@@ -17,6 +17,18 @@ type Source struct {
 	Meta
 	Type           string   `json:"type"`
 	AllowedOrigins []string `json:"allowed_origins"`
+	// WriteKey names this source on the Segment-compatible /v1 routes (Basic-auth
+	// username or "writeKey" in the body). Generated when left empty; not a secret: it
+	// is shipped in web pages, as Segment's is.
+	WriteKey string `json:"write_key"`
+	// AllowedHeaders are request headers a browser may send to this source's routes
+	// besides the defaults (Content-Type, Authorization, X-Timestamp…), answered to CORS
+	// preflights that name the source (/collect/{type}/{source}).
+	AllowedHeaders []string `json:"allowed_headers,omitempty"`
+	// Trusted marks a server-side integration: its client-chosen profile and session
+	// ids are kept, and the Segment context.ip is taken as the visitor's address.
+	// Browser sources (the default) get server-made ids.
+	Trusted bool `json:"trusted"`
 }
 
 // Source types.

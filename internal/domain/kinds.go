@@ -18,6 +18,7 @@ const (
 	EntityDestination      = "destination"       // Destination
 	EntityDestinationState = "destination-state" // id: destination id; paused or not (internal/worker)
 	EntityConsentType      = "consent-type"      // ConsentType
+	EntityLink             = "link"              // Link (tracked links, /redirect/{id})
 	EntityReportDefinition = "report-definition" // ReportDefinition
 	EntityJob              = "job"               // background job record
 	EntityAudit            = "audit"             // audit-log entry

@@ -38,6 +38,7 @@ const (
 	permRules        perm = "rules"
 	permSegments     perm = "segments"
 	permConsentTypes perm = "consent-types"
+	permLinks        perm = "links"
 	permReports      perm = "reports"
 	permReadData     perm = "data-read"
 	permDeleteData   perm = "data-delete"
@@ -68,6 +69,7 @@ var permissionTable = []permRow{
 	{permRules, []string{domain.RoleAdmin, domain.RoleMarketer}, "rules (which events start which flows)"},
 	{permSegments, []string{domain.RoleAdmin, domain.RoleMarketer}, "segments"},
 	{permConsentTypes, []string{domain.RoleAdmin, domain.RoleDeveloper, domain.RoleMarketer}, "consent types"},
+	{permLinks, []string{domain.RoleAdmin, domain.RoleDeveloper, domain.RoleMarketer}, "tracked links (/redirect/{id})"},
 	{permReports, []string{domain.RoleAdmin, domain.RoleMarketer}, "reports"},
 	{permReadData, []string{domain.RoleAdmin, domain.RoleMarketer}, "profiles, sessions, events: get, search, export"},
 	{permDeleteData, []string{domain.RoleAdmin}, "profiles, sessions, events: delete (erasure)"},

@@ -41,6 +41,7 @@ var pipelineStatus = map[pipeline.ErrorKind]int{
 	pipeline.Forbidden:       http.StatusForbidden,
 	pipeline.Rejected:        http.StatusUnprocessableEntity,
 	pipeline.Unavailable:     http.StatusServiceUnavailable,
+	pipeline.Unsupported:     http.StatusUnsupportedMediaType,
 }
 
 // fail maps an error from any layer to its status: the one place where error classes

@@ -29,7 +29,7 @@ import (
 // covers every kind, and a kind it does not know is a 500, not a panic.
 func TestEveryPipelineErrorKindHasAStatus(t *testing.T) {
 	want := map[pipeline.ErrorKind]int{pipeline.Invalid: 400, pipeline.TooLarge: 413, pipeline.Unauthenticated: 401,
-		pipeline.Forbidden: 403, pipeline.Rejected: 422, pipeline.Unavailable: 503, pipeline.ErrorKind(99): 500}
+		pipeline.Forbidden: 403, pipeline.Rejected: 422, pipeline.Unavailable: 503, pipeline.Unsupported: 415, pipeline.ErrorKind(99): 500}
 	s := &Server{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	for kind, status := range want {
 		t.Run(kind.String(), func(t *testing.T) {
@@ -81,7 +81,7 @@ func TestTrackUnavailableLogsItsCause(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	doc, _ := json.Marshal(domain.Source{Meta: domain.Meta{ID: "web", Name: "Web", Enabled: true}, Type: domain.SourceREST})
+	doc, _ := json.Marshal(domain.Source{Meta: domain.Meta{ID: "web", Name: "Web", Enabled: true}, Type: domain.SourceREST, Trusted: true})
 	if _, err := store.Entities().Put(context.Background(), &storage.Entity{Kind: domain.EntitySource, ID: "web", Doc: doc}, 0); err != nil {
 		t.Fatal(err)
 	}

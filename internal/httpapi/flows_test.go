@@ -140,7 +140,7 @@ func TestFlowsAndRulesAPI(t *testing.T) {
 		{"delete flow", "DELETE", "/api/v1/flows/big-spender", admin, nil, 204, nil},
 		{"versions gone", "GET", "/api/v1/flows/big-spender/versions", admin, nil, 404, nil},
 	}
-	if rec := a.do("POST", "/api/v1/event-sources", admin, map[string]any{"id": "web", "name": "Web"}); rec.Code != http.StatusCreated {
+	if rec := a.do("POST", "/api/v1/event-sources", admin, map[string]any{"id": "web", "name": "Web", "trusted": true}); rec.Code != http.StatusCreated {
 		t.Fatalf("creating the source: %d %s", rec.Code, rec.Body)
 	}
 	for _, st := range steps {

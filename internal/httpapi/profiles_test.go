@@ -10,7 +10,7 @@ import (
 func TestProfileListsAndMethods(t *testing.T) {
 	a := newAccessServer(t, Options{ExposeGUIAPI: true})
 	admin, marketer, dev := a.tokens["admin"], a.tokens["marketer"], a.tokens["developer"]
-	if rec := a.do("POST", "/api/v1/event-sources", admin, map[string]any{"id": "web", "name": "Web", "type": "rest"}); rec.Code != 201 {
+	if rec := a.do("POST", "/api/v1/event-sources", admin, map[string]any{"id": "web", "name": "Web", "type": "rest", "trusted": true}); rec.Code != 201 {
 		t.Fatalf("creating a source: %d %s", rec.Code, rec.Body)
 	}
 	for i, p := range []string{"p-1", "p-1", "p-2"} {

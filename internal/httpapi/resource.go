@@ -91,10 +91,12 @@ func (r Resource[T, PT]) decodeStored(ent *storage.Entity) (PT, error) {
 	return v, nil
 }
 
-// decode reads a request body; fields left out keep the defaults (enabled: true).
-func (r Resource[T, PT]) decode(w http.ResponseWriter, req *http.Request) (PT, error) {
+// decode reads a request body; fields left out keep the defaults (enabled: true, and
+// id: the id of the path for an update, so that Validate knows which entity it checks).
+func (r Resource[T, PT]) decode(w http.ResponseWriter, req *http.Request, id string) (PT, error) {
 	v := PT(new(T))
 	v.GetMeta().Enabled = true
+	v.GetMeta().ID = id
 	if err := decodeJSON(w, req, v); err != nil {
 		return nil, err
 	}
@@ -151,7 +153,7 @@ func (r Resource[T, PT]) store(s *Server, w http.ResponseWriter, req *http.Reque
 
 func (r Resource[T, PT]) create(s *Server) http.HandlerFunc {
 	return func(w http.ResponseWriter, req *http.Request) {
-		v, err := r.decode(w, req)
+		v, err := r.decode(w, req, "")
 		if err != nil {
 			s.fail(w, req, err)
 			return
@@ -179,7 +181,7 @@ func (r Resource[T, PT]) update(s *Server) http.HandlerFunc {
 			s.fail(w, req, err)
 			return
 		}
-		v, err := r.decode(w, req)
+		v, err := r.decode(w, req, id)
 		if err != nil {
 			s.fail(w, req, err)
 			return

@@ -20,6 +20,7 @@ import (
 	"github.com/thamesthrive/thamesthrive/internal/collector"
 	"github.com/thamesthrive/thamesthrive/internal/netguard"
 	"github.com/thamesthrive/thamesthrive/internal/secrets"
+	"github.com/thamesthrive/thamesthrive/internal/segmentio"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 	"github.com/thamesthrive/thamesthrive/internal/worker"
 	"github.com/thamesthrive/thamesthrive/internal/workflow"
@@ -92,14 +93,19 @@ type Server struct {
 	// apiRoutes records every GUI API route with its roles (see handle).
 	apiRoutes []route
 	// meta records every route with its documentation (see openapi.go).
-	meta routeMeta
+	meta    routeMeta
+	tracker *trackerFile
+	segment *segmentio.Service
 }
 
 // New builds the handler tree.
 func New(opt Options, deps Deps) *Server {
-	s := &Server{opt: opt, deps: deps, log: deps.Logger, mux: http.NewServeMux()}
+	s := &Server{opt: opt, deps: deps, log: deps.Logger, mux: http.NewServeMux(), tracker: newTrackerFile()}
 	s.metrics = newMetrics(deps.Registry)
 	s.bodies.limit = cmp.Or(opt.MaxBodyBytesInFlight, DefaultMaxBodyBytesInFlight)
+	if deps.Collector != nil {
+		s.segment = segmentio.New(deps.Collector, deps.Store)
+	}
 	switch {
 	case deps.RateLimiter != nil:
 		s.limiter = deps.RateLimiter
@@ -129,6 +135,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /collect/{event_type}/{source_id}", s.collect)
 	m.HandleFunc("POST /collect/{event_type}/{source_id}", s.collect)
 	m.HandleFunc("OPTIONS /collect/{event_type}/{source_id}", s.preflight)
+	s.collectorRoutes(m)
 	if !s.opt.ExposeGUIAPI {
 		return
 	}
@@ -142,6 +149,7 @@ func (s *Server) routes() {
 	register(s, s.sourceResource())
 	register(s, s.consentTypeResource())
 	register(s, s.destinationResource())
+	register(s, s.linkResource())
 	s.deliveryRoutes()
 	s.workflowRoutes()
 	s.userRoutes()
@@ -200,17 +208,35 @@ type statusWriter struct {
 	http.ResponseWriter
 	status int
 	wrote  bool
+	// swallow drops the plain-text body of the mux's own 404 and 405 answers, which
+	// WriteHeader replaced with the JSON error shape.
+	swallow bool
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if !w.wrote {
 		w.status, w.wrote = code, true
+		h := w.Header()
+		if (code == http.StatusNotFound || code == http.StatusMethodNotAllowed) && h.Get("Content-Type") == "text/plain; charset=utf-8" {
+			// The mux's own answer (http.Error): give it the one JSON error shape.
+			msg := "no such route"
+			if code == http.StatusMethodNotAllowed {
+				msg = "method not allowed on this route; allowed: " + h.Get("Allow")
+			}
+			h.Del("X-Content-Type-Options")
+			writeError(w.ResponseWriter, code, "", msg)
+			w.swallow = true
+			return
+		}
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
 	w.wrote = true
+	if w.swallow {
+		return len(b), nil
+	}
 	return w.ResponseWriter.Write(b)
 }
 

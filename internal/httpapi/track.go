@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 
 	"github.com/thamesthrive/thamesthrive/internal/collector"
@@ -69,7 +70,7 @@ func (s *Server) preflight(w http.ResponseWriter, r *http.Request) {
 	cors(w, r.Header.Get("Origin"))
 	h := w.Header()
 	h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
-	h.Set("Access-Control-Allow-Headers", "Content-Type, Authorization")
+	h.Set("Access-Control-Allow-Headers", s.allowedHeaders(r))
 	h.Set("Access-Control-Max-Age", "86400")
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -78,13 +79,29 @@ func (s *Server) track(w http.ResponseWriter, r *http.Request) {
 	if s.rateLimited(w, r) {
 		return
 	}
+	c := s.deps.Collector
+	var req *collector.TrackRequest
+	if enc := r.Header.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "identity") {
+		// gzip (bounded after decompression) or 415; the plain body keeps the pooled path.
+		body, err := readEncodedBody(w, r, s.opt.MaxBodyBytes)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		req, err = collector.DecodeTrack(body, c.Limits())
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.runTrack(w, r, collector.RouteTrack, req)
+		return
+	}
 	buf, err := readBody(w, r, s.opt.MaxBodyBytes)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	c := s.deps.Collector
-	req, err := collector.DecodeTrack(buf.Bytes(), c.Limits())
+	req, err = collector.DecodeTrack(buf.Bytes(), c.Limits())
 	bufPool.Put(buf)
 	if err != nil {
 		s.fail(w, r, err)
@@ -190,4 +207,23 @@ func addValues(dst map[string]any, v url.Values) {
 		}
 		dst[k] = arr
 	}
+}
+
+// defaultAllowedHeaders are the request headers a CORS preflight allows when the
+// source names none: what the trackers send (Tracardi's sends X-Timestamp on every
+// call; Segment's and RudderStack's libraries send Authorization and Content-Type).
+const defaultAllowedHeaders = "Content-Type, Authorization, X-Timestamp, X-Requested-With, Content-Encoding"
+
+// allowedHeaders answers a preflight with the headers the event source allows: its
+// allowed_headers (on /collect, where the path names it) on top of the defaults.
+func (s *Server) allowedHeaders(r *http.Request) string {
+	id := r.PathValue("source_id")
+	if id == "" || s.deps.Sources == nil {
+		return defaultAllowedHeaders
+	}
+	src, err := s.deps.Sources.Get(r.Context(), id)
+	if err != nil || len(src.AllowedHeaders) == 0 {
+		return defaultAllowedHeaders
+	}
+	return defaultAllowedHeaders + ", " + strings.Join(src.AllowedHeaders, ", ")
 }

@@ -187,7 +187,7 @@ func TestMapperInPipeline(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	put(domain.EntitySource, "web", domain.Source{Meta: domain.Meta{ID: "web", Name: "Web", Enabled: true}, Type: domain.SourceREST})
+	put(domain.EntitySource, "web", domain.Source{Meta: domain.Meta{ID: "web", Name: "Web", Enabled: true}, Type: domain.SourceREST, Trusted: true})
 	// sign-in's built-in rules fill data.contact.email.main; the mapping reads it back
 	// from event data, which exists only after them.
 	put(domain.EntityEventType, "sign-in", domain.EventType{Meta: domain.Meta{ID: "sign-in", Name: "Sign in", Enabled: true},

@@ -25,10 +25,12 @@ const (
 	// Unavailable: a dependency (the store, a lock) cannot serve the request now; the
 	// client should retry after RetryAfter. Nothing of the request was stored.
 	Unavailable
+	// Unsupported: the request's media type or content encoding is not one accepted.
+	Unsupported
 )
 
 var kindNames = [...]string{Invalid: "invalid", TooLarge: "too_large", Unauthenticated: "unauthenticated",
-	Forbidden: "forbidden", Rejected: "rejected", Unavailable: "unavailable"}
+	Forbidden: "forbidden", Rejected: "rejected", Unavailable: "unavailable", Unsupported: "unsupported"}
 
 func (k ErrorKind) String() string {
 	if k > 0 && int(k) < len(kindNames) {

@@ -41,7 +41,7 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	doc, _ := json.Marshal(domain.Source{Meta: domain.Meta{ID: "web", Name: "Web", Enabled: true}, Type: domain.SourceREST})
+	doc, _ := json.Marshal(domain.Source{Meta: domain.Meta{ID: "web", Name: "Web", Enabled: true}, Type: domain.SourceREST, Trusted: true})
 	if _, err := store.Entities().Put(context.Background(), &storage.Entity{Kind: domain.EntitySource, ID: "web", Doc: doc}, 0); err != nil {
 		t.Fatal(err)
 	}

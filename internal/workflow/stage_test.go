@@ -37,7 +37,7 @@ func newFixture(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{t: t, ctx: context.Background(), store: store, e: e}
-	f.put(domain.EntitySource, "web", domain.Source{Meta: domain.Meta{ID: "web", Name: "Web", Enabled: true}, Type: "rest"})
+	f.put(domain.EntitySource, "web", domain.Source{Meta: domain.Meta{ID: "web", Name: "Web", Enabled: true}, Type: "rest", Trusted: true})
 	return f
 }
 
@@ -148,7 +148,7 @@ func TestStageRunsDeployedFlowsForMatchingRules(t *testing.T) {
 
 func TestStageRuleFilters(t *testing.T) {
 	f := newFixture(t)
-	f.put(domain.EntitySource, "app", domain.Source{Meta: domain.Meta{ID: "app", Name: "App", Enabled: true}})
+	f.put(domain.EntitySource, "app", domain.Source{Meta: domain.Meta{ID: "app", Name: "App", Enabled: true}, Trusted: true})
 	f.flow("f1", true, g([]string{"s:start", `set:set-data{"set": {"profile@traits.hit": "{{flow@rule_id}}"}}`}, "s>set"))
 	f.deploy("f1")
 	f.rule("only-app", "purchase", "app", "", "f1", true)

@@ -95,7 +95,9 @@ func (s *server) adminToken() string {
 // source creates an enabled REST source with the given id.
 func (s *server) source(id string, extra ...map[string]any) {
 	s.t.Helper()
-	body := map[string]any{"id": id, "name": "Source " + id, "type": "rest", "enabled": true}
+	// Trusted: these tests choose profile ids as a server-side integration does (an
+	// untrusted browser source gets server-made ids instead; tracardi_test.go).
+	body := map[string]any{"id": id, "name": "Source " + id, "type": "rest", "enabled": true, "trusted": true}
 	for _, e := range extra {
 		for k, v := range e {
 			body[k] = v
