@@ -231,10 +231,17 @@ fi
 cluster_snap() {
 	[ "$BACKEND" = elastic ] || return 0
 	"$WORK/loadgen" cluster snap -serve-pid "$SERVER_PID" -state "${SERVICES_STATE_DIR:-${TMPDIR:-/tmp}/thamesthrive-services}" \
-		-elastic "$ELASTIC_HOST" ${REDIS_HOST:+-redis "$REDIS_HOST:${REDIS_PORT:-6379}"} -out "$WORK/cluster-$1.json" ||
+		-elastic "$ELASTIC_HOST" ${REDIS_HOST:+-redis "$REDIS_HOST:${REDIS_PORT:-6379}"} -serve-url "$URL" -out "$WORK/cluster-$1.json" ||
 		log "could not take the cluster snapshot '$1'"
 }
 
+if [ "$BACKEND" = elastic ]; then
+	# an idle stretch first: what the processes spend with no requests (JVM, refreshes,
+	# Redis's cron) is measured and taken off the per-request figures
+	cluster_snap idle-before
+	sleep "${IDLE_SECONDS:-5}"
+	cluster_snap idle-after
+fi
 cluster_snap before
 log "driving /track: closed loop for $DURATION, then open loop at half its rate for $DURATION"
 lg run -label track -mix "$MIX" -url "$URL" -source "$SOURCE_ID" -pairs "$WORK/pairs.tsv" -duration "$DURATION" \
@@ -287,7 +294,8 @@ REPORT_STATUS=0
 	-server-stop-seconds "$SERVER_STOP_SECONDS" ${FIXTURES:+-fixtures "$FIXTURES"} -out "$OUT" || REPORT_STATUS=$?
 if [ "$BACKEND" = elastic ] && [ -s "$WORK/cluster-before.json" ] && [ -s "$WORK/cluster-after.json" ] && [ -s "$WORK/track.json" ]; then
 	"$WORK/loadgen" cluster report -before "$WORK/cluster-before.json" -after "$WORK/cluster-after.json" \
-		-track "$WORK/track.json" -clk-tck "$CLK_TCK" -out "$RESULTS_DIR/$TS.cluster.json" ||
+		-track "$WORK/track.json" -clk-tck "$CLK_TCK" -out "$RESULTS_DIR/$TS.cluster.json" \
+		-idle-before "$WORK/cluster-idle-before.json" -idle-after "$WORK/cluster-idle-after.json" ||
 		log "could not report the cluster's share"
 fi
 if [ -n "$HARNESS_FAILED" ]; then

@@ -27,7 +27,10 @@ type clusterSnap struct {
 	PIDs   map[string]int                  `json:"pids"`
 	Search map[string]float64              `json:"search,omitempty"` // summed over nodes
 	Redis  map[string]float64              `json:"redis,omitempty"`
-	Notes  []string                        `json:"notes,omitempty"`
+	// Serve is the store's own metrics from serve's /metrics: its group-committed writes
+	// (one _bulk request each on this backend) and the Commit calls they carried.
+	Serve map[string]float64 `json:"serve,omitempty"`
+	Notes []string           `json:"notes,omitempty"`
 }
 
 // searchCounters are the _nodes/stats fields worth a per-request figure: what each /track
@@ -87,6 +90,7 @@ func clusterSnapCmd(args []string) error {
 	state := fs.String("state", os.Getenv("SERVICES_STATE_DIR"), "scripts/services state directory (holds <service>/pid)")
 	elastic := fs.String("elastic", os.Getenv("ELASTIC_HOST"), "search cluster URL")
 	redisAddr := fs.String("redis", "", "Redis host:port")
+	serveURL := fs.String("serve-url", "", "serve's base URL, for the store's own metrics on /metrics")
 	out := fs.String("out", "-", "where to write the snapshot")
 	fs.Parse(args)
 
@@ -120,6 +124,14 @@ func clusterSnapCmd(args []string) error {
 			s.Redis = m
 		} else {
 			s.Notes = append(s.Notes, "redis INFO: "+err.Error())
+		}
+	}
+	if *serveURL != "" {
+		s.Serve = map[string]float64{}
+		for _, m := range []string{"thamesthrive_store_write_batch_size_sum", "thamesthrive_store_write_batch_size_count", "thamesthrive_events_stored_total"} {
+			if v, ok := readCounter(*serveURL, m); ok {
+				s.Serve[m] = v
+			}
 		}
 	}
 	return writeJSON(*out, s)
@@ -208,6 +220,8 @@ func clusterReportCmd(args []string) error {
 	before := fs.String("before", "", "snapshot before the /track loops")
 	after := fs.String("after", "", "snapshot after them")
 	track := fs.String("track", "", "the run's result (run -out), for the number of requests")
+	idle0 := fs.String("idle-before", "", "snapshot at the start of an idle stretch before the loops (optional)")
+	idle1 := fs.String("idle-after", "", "snapshot at its end: the processes' idle CPU rate is then subtracted")
 	clk := fs.Int("clk-tck", 100, "kernel clock ticks per second")
 	out := fs.String("out", "", "also write the figures as JSON here")
 	fs.Parse(args)
@@ -222,6 +236,12 @@ func clusterReportCmd(args []string) error {
 		}
 	}
 	rep := clusterFigures(b, a, &rf, *clk)
+	if *idle0 != "" && *idle1 != "" {
+		var i0, i1 clusterSnap
+		if readJSON(*idle0, &i0) == nil && readJSON(*idle1, &i1) == nil {
+			rep.subtractIdle(i0, i1, *clk)
+		}
+	}
 	fmt.Print(rep.markdown())
 	if *out != "" {
 		return writeJSON(*out, rep)
@@ -237,12 +257,17 @@ type clusterRow struct {
 }
 
 type clusterReport struct {
-	Requests   int64              `json:"requests"`
-	Seconds    float64            `json:"seconds"`
-	CPUPerReq  map[string]float64 `json:"cpu_us_per_request"` // serve, search, redis
-	PeakRSSMiB map[string]float64 `json:"peak_rss_mib"`
-	Rows       []clusterRow       `json:"rows"`
-	Notes      []string           `json:"notes,omitempty"`
+	// IdleCPUPerReq is what each process spent per second while nothing was sent,
+	// scaled to the window and divided by its requests; CPUPerReq is net of it when an
+	// idle stretch was measured (IdleSubtracted).
+	IdleCPUPerReq  map[string]float64 `json:"idle_cpu_us_per_request,omitempty"`
+	IdleSubtracted bool               `json:"idle_subtracted,omitempty"`
+	Requests       int64              `json:"requests"`
+	Seconds        float64            `json:"seconds"`
+	CPUPerReq      map[string]float64 `json:"cpu_us_per_request"` // serve, search, redis
+	PeakRSSMiB     map[string]float64 `json:"peak_rss_mib"`
+	Rows           []clusterRow       `json:"rows"`
+	Notes          []string           `json:"notes,omitempty"`
 }
 
 // clusterFigures divides what the processes and the cluster did between two snapshots by the
@@ -280,6 +305,20 @@ func clusterFigures(b, a clusterSnap, rf *loadtest.RunFile, clk int) clusterRepo
 		}
 		r.Rows = append(r.Rows, clusterRow{What: c.label, Total: va - vb, PerReq: (va - vb) / float64(r.Requests)})
 	}
+	for _, c := range []struct{ key, label string }{
+		{"thamesthrive_store_write_batch_size_count", "store writes (one _bulk each)"},
+		{"thamesthrive_store_write_batch_size_sum", "Commit calls carried by them"},
+	} {
+		vb, okb := b.Serve[c.key]
+		va, oka := a.Serve[c.key]
+		if okb && oka {
+			r.Rows = append(r.Rows, clusterRow{What: c.label, Total: va - vb, PerReq: (va - vb) / float64(r.Requests)})
+		}
+	}
+	if n := a.Serve["thamesthrive_store_write_batch_size_count"] - b.Serve["thamesthrive_store_write_batch_size_count"]; n > 0 {
+		sz := (a.Serve["thamesthrive_store_write_batch_size_sum"] - b.Serve["thamesthrive_store_write_batch_size_sum"]) / n
+		r.Notes = append(r.Notes, fmt.Sprintf("mean bulk size: %.1f Commit calls per store write", sz))
+	}
 	for _, c := range redisCounters {
 		vb, okb := b.Redis[c.key]
 		va, oka := a.Redis[c.key]
@@ -288,6 +327,27 @@ func clusterFigures(b, a clusterSnap, rf *loadtest.RunFile, clk int) clusterRepo
 		}
 	}
 	return r
+}
+
+// subtractIdle takes off each process's idle CPU rate (between i0 and i1) over the window.
+func (r *clusterReport) subtractIdle(i0, i1 clusterSnap, clk int) {
+	secs := i1.Time.Sub(i0.Time).Seconds()
+	if secs <= 0 || r.Requests == 0 {
+		return
+	}
+	r.IdleCPUPerReq = map[string]float64{}
+	for name, v := range r.CPUPerReq {
+		p0, p1 := i0.Procs[name], i1.Procs[name]
+		if p0 == nil || p1 == nil || i0.PIDs[name] != i1.PIDs[name] {
+			continue
+		}
+		rate := float64(p1.CPUTicks-p0.CPUTicks) / float64(clk) / secs // CPU-s per s
+		idle := rate * r.Seconds * 1e6 / float64(r.Requests)
+		r.IdleCPUPerReq[name] = idle
+		r.CPUPerReq[name] = max(0, v-idle)
+	}
+	r.IdleSubtracted = true
+	r.Notes = append(r.Notes, fmt.Sprintf("CPU net of each process's idle rate, measured over %.1f s with no requests before the loops (the idle share per request is in the JSON)", secs))
 }
 
 func (r clusterReport) markdown() string {
