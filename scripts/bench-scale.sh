@@ -17,6 +17,7 @@
 #   BACKEND=embedded   or elastic (ELASTIC_HOST from `make services-up`; a fresh index
 #                      prefix per run, created with `thamesthrive migrate`)
 #   WORKERS=4 BATCH=200   concurrent Commit calls, profiles per Commit
+#   EVENTS_PER_COMMIT=2000   events per Commit at most (one _bulk request on OpenSearch)
 #   SAMPLES=200        look-ups per measurement (searches: SAMPLES/20)
 #   DATA_DIR=          keep the embedded data here (default: a temp directory, removed)
 #   SKIP_LOAD=1        with DATA_DIR: measure the data an earlier run loaded
@@ -30,6 +31,7 @@ EVENTS="${EVENTS:-10000000}"
 BACKEND="${BACKEND:-embedded}"
 WORKERS="${WORKERS:-4}"
 BATCH="${BATCH:-200}"
+EVENTS_PER_COMMIT="${EVENTS_PER_COMMIT:-2000}"
 SAMPLES="${SAMPLES:-200}"
 RESULTS_DIR="${RESULTS_DIR:-$ROOT/bench-results}"
 log() { echo "bench-scale: $*" >&2; }
@@ -60,7 +62,7 @@ esac
 
 mkdir -p "$RESULTS_DIR"
 OUT="$RESULTS_DIR/$(date -u +%Y%m%dT%H%M%SZ).scale.json"
-ARGS=(-profiles "$PROFILES" -events "$EVENTS" -workers "$WORKERS" -batch "$BATCH" -samples "$SAMPLES"
+ARGS=(-profiles "$PROFILES" -events "$EVENTS" -workers "$WORKERS" -batch "$BATCH" -events-per-commit "$EVENTS_PER_COMMIT" -samples "$SAMPLES"
 	-bin "$WORK/thamesthrive" -clk-tck "$(getconf CLK_TCK 2>/dev/null || echo 100)" -out "$OUT")
 [ -n "${SKIP_LOAD:-}" ] && ARGS+=(-skip-load)
 log "loading $PROFILES profiles and $EVENTS events ($BACKEND), then measuring"

@@ -42,6 +42,7 @@ type scaleSpec struct {
 	Days             int
 	EraseEvents      int
 	Batch            int // profiles per Commit (and their events)
+	EventsPerCommit  int // events per Commit at most
 	Workers          int
 	Seed             uint64
 	Now              time.Time
@@ -188,6 +189,7 @@ func cmdScale(args []string) error {
 	fs.IntVar(&sp.EraseEvents, "erase-events", 1000, "events of the profile that is erased")
 	fs.IntVar(&sp.Batch, "batch", 200, "profiles per Commit (with their sessions and events)")
 	fs.IntVar(&sp.Workers, "workers", 4, "concurrent Commit calls")
+	fs.IntVar(&sp.EventsPerCommit, "events-per-commit", 2000, "events per Commit at most (one _bulk request on OpenSearch)")
 	fs.Uint64Var(&sp.Seed, "seed", 1, "random seed")
 	skipLoad := fs.Bool("skip-load", false, "measure data loaded by an earlier run")
 	bin := fs.String("bin", "", "thamesthrive binary: also measure serve's start-up and a segment re-evaluation")
@@ -195,7 +197,7 @@ func cmdScale(args []string) error {
 	out := fs.String("out", "", "write the results as JSON here")
 	clk := fs.Int("clk-tck", 100, "kernel clock ticks per second")
 	fs.Parse(args)
-	if sp.Profiles < 2 || sp.Events < int64(sp.EraseEvents) || sp.Batch < 1 || sp.Workers < 1 {
+	if sp.Profiles < 2 || sp.Events < int64(sp.EraseEvents) || sp.Batch < 1 || sp.Workers < 1 || sp.EventsPerCommit < 1 {
 		return errors.New("need -profiles ≥ 2, -events ≥ -erase-events, -batch and -workers ≥ 1")
 	}
 	sp.Now = time.Now().UTC().Truncate(time.Second)
@@ -258,6 +260,7 @@ func scaleLoad(ctx context.Context, store storage.Store, sp scaleSpec, res *scal
 	var once sync.Once
 	var wg sync.WaitGroup
 	lastLog := atomic.Int64{}
+	var retries atomic.Int64
 	for range sp.Workers {
 		wg.Go(func() {
 			for {
@@ -267,19 +270,30 @@ func scaleLoad(ctx context.Context, store storage.Store, sp scaleSpec, res *scal
 				}
 				to := min(from+int64(sp.Batch), sp.Profiles)
 				b := sp.batchFor(from, to)
-				// events in commits of at most 5,000, the profiles and sessions with the first
+				// events in commits of at most EventsPerCommit, the profiles and sessions with
+				// the first; a commit the store could not take is retried (upserts, and
+				// inserts that skip stored ids, so a retry cannot double anything)
+				k := sp.EventsPerCommit
 				evs := b.Events
-				b.Events = evs[:min(len(evs), 5000)]
+				b.Events = evs[:min(len(evs), k)]
 				evs = evs[len(b.Events):]
 				for {
-					if err := store.Commit(ctx, b); err != nil {
+					var err error
+					for try := range 6 {
+						if err = store.Commit(ctx, b); err == nil || !errors.Is(err, storage.ErrUnavailable) || ctx.Err() != nil {
+							break
+						}
+						retries.Add(1)
+						time.Sleep(time.Duration(1<<try) * time.Second)
+					}
+					if err != nil {
 						once.Do(func() { firstErr = err })
 						return
 					}
 					if len(evs) == 0 {
 						break
 					}
-					b = &storage.Batch{Events: evs[:min(len(evs), 5000)]}
+					b = &storage.Batch{Events: evs[:min(len(evs), k)]}
 					evs = evs[len(b.Events):]
 				}
 				d := done.Add(to - from)
@@ -298,6 +312,9 @@ func scaleLoad(ctx context.Context, store storage.Store, sp scaleSpec, res *scal
 		return err
 	}
 	after, _ := loadtest.ReadProc(0)
+	if n := retries.Load(); n > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("the store refused %d commits during the load (retried)", n))
+	}
 	res.Loaded = true
 	res.LoadSeconds = time.Since(t0).Seconds()
 	res.LoadCPUSecs = float64(after.CPUTicks-before.CPUTicks) / float64(clk)
