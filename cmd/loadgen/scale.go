@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -161,6 +162,7 @@ type scaleResult struct {
 	Profiles      int64             `json:"profiles"`
 	Events        int64             `json:"events"`
 	DiskBytes     int64             `json:"disk_bytes"`
+	IndexBytes    map[string]int64  `json:"index_bytes,omitempty"` // OpenSearch: per index
 	Timings       []timing          `json:"timings"`
 	Segment       *segmentRun       `json:"segment,omitempty"`
 	StartupSecs   float64           `json:"startup_seconds,omitempty"`
@@ -232,9 +234,14 @@ func cmdScale(args []string) error {
 	}
 	if res.Backend == "embedded" {
 		res.DiskBytes = dirBytes(cfg.DataDir)
-	} else if m, err := nodesStats(cfg.ElasticHosts[0]); err == nil {
-		res.DiskBytes = int64(m["store_bytes"])
-		res.Notes = append(res.Notes, "bytes on disk: the whole cluster's store (_nodes/stats), with every index in it")
+	} else if by, err := indexBytes(cfg.ElasticHosts[0], cfg.ElasticIndexPrefix); err == nil {
+		res.IndexBytes = by
+		for _, v := range by {
+			res.DiskBytes += v
+		}
+		res.Notes = append(res.Notes, "bytes on disk: the store size of this run's indices ("+cfg.ElasticIndexPrefix+"-*, primaries and replicas) from _stats/store")
+	} else {
+		res.Notes = append(res.Notes, "bytes on disk: "+err.Error())
 	}
 	if *bin != "" {
 		if err := scaleServe(ctx, *bin, res, *clk); err != nil {
@@ -415,6 +422,45 @@ func scaleMeasure(ctx context.Context, store storage.Store, sp scaleSpec, res *s
 	return nil
 }
 
+// indexBytes is the store size of each index named prefix-*.
+func indexBytes(host, prefix string) (map[string]int64, error) {
+	resp, err := apiClient.Get(strings.TrimRight(host, "/") + "/" + url.PathEscape(prefix) + "-*/_stats/store")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return nil, fmt.Errorf("_stats/store: status %d", resp.StatusCode)
+	}
+	var doc struct {
+		Indices map[string]struct {
+			Total struct {
+				Store struct {
+					Size int64 `json:"size_in_bytes"`
+				} `json:"store"`
+			} `json:"total"`
+		} `json:"indices"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+		return nil, err
+	}
+	out := map[string]int64{}
+	for name, ix := range doc.Indices {
+		out[name] = ix.Total.Store.Size
+	}
+	return out, nil
+}
+
+// kindBytes sums index sizes whose name holds kind (events, profiles, sessions).
+func kindBytes(by map[string]int64, kind string) (n int64, ok bool) {
+	for name, v := range by {
+		if strings.Contains(name, kind) {
+			n, ok = n+v, true
+		}
+	}
+	return
+}
+
 func dirBytes(dir string) int64 {
 	var n int64
 	filepath.Walk(dir, func(_ string, info os.FileInfo, err error) error {
@@ -556,6 +602,13 @@ func (r *scaleResult) markdown() string {
 		w("| bytes on disk | %.1f MB | | |\n", float64(r.DiskBytes)/1e6)
 		w("| bytes on disk per event (all bytes ÷ events) | %.0f | | |\n", float64(r.DiskBytes)/float64(r.Events))
 		w("| bytes on disk per profile (all bytes ÷ profiles) | %.0f | | |\n", float64(r.DiskBytes)/float64(r.Profiles))
+		if ev, ok := kindBytes(r.IndexBytes, "event"); ok {
+			w("| bytes per event in the event indices | %.0f | | |\n", float64(ev)/float64(r.Events))
+		}
+		if pr, ok := kindBytes(r.IndexBytes, "profile"); ok {
+			se, _ := kindBytes(r.IndexBytes, "session")
+			w("| bytes per profile in the profile and session indices | %.0f | | |\n", float64(pr+se)/float64(r.Profiles))
+		}
 	}
 	for _, t := range r.Timings {
 		target, ok := "", true
