@@ -54,6 +54,7 @@ elastic)
 		ELASTIC_INDEX_PREFIX="${ELASTIC_INDEX_PREFIX:-scale-$(date +%s)-$RANDOM}"
 		SECRETS_KEY="${SECRETS_KEY:-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')}")
 	[ -n "${REDIS_HOST:-}" ] && VARS+=(REDIS_HOST="$REDIS_HOST" REDIS_PORT="${REDIS_PORT:-6379}")
+	[ -n "${SERVICES_STATE_DIR:-}" ] && VARS+=(SERVICES_STATE_DIR="$SERVICES_STATE_DIR") # the search server's pid, for its CPU
 	env -i "${VARS[@]}" "$WORK/thamesthrive" migrate >"$WORK/migrate.log" 2>&1 ||
 		{ log "migrate failed: $(tail -n 5 "$WORK/migrate.log")"; exit 1; }
 	;;

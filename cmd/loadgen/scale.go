@@ -174,16 +174,16 @@ type scaleResult struct {
 }
 
 type segmentRun struct {
-	Profiles    int64   `json:"profiles"`
-	Seconds     float64 `json:"seconds"`
-	CPUSeconds  float64 `json:"cpu_seconds"`
-	PerSecCPU   float64 `json:"profiles_per_cpu_second"`
-	JobStatus   string  `json:"job_status"`
+	Profiles   int64   `json:"profiles"`
+	Seconds    float64 `json:"seconds"`
+	CPUSeconds float64 `json:"cpu_seconds"`
+	PerSecCPU  float64 `json:"profiles_per_cpu_second"`
+	JobStatus  string  `json:"job_status"`
 	// SearchCPUSeconds is the search server's CPU over the job (BACKEND=elastic, when its
 	// pid is found under SERVICES_STATE_DIR); PerSecAllCPU counts it with serve's.
 	SearchCPUSeconds float64 `json:"search_cpu_seconds,omitempty"`
 	PerSecAllCPU     float64 `json:"profiles_per_cpu_second_with_search,omitempty"`
-	EnteredOnes int64   `json:"entered"`
+	EnteredOnes      int64   `json:"entered"`
 }
 
 func cmdScale(args []string) error {
