@@ -7,7 +7,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X github.com/thamesthrive/thamesthrive/internal/app.Version=$(VERSION)
 FUZZTIME  ?= 15s
 
-.PHONY: all build run test test-race fuzz vet generate services-up services-down test-integration bench clean \
+.PHONY: all build run test test-race fuzz vet generate services-up services-down test-integration bench bench-scale clean \
 	image image-check test-deploy test-topology gui test-gui gui-screenshots \
 	test-abuse schemathesis vulncheck soak tracker tracker-check test-collect
 
@@ -71,6 +71,9 @@ test-integration:
 
 bench:
 	@bash scripts/bench.sh
+
+bench-scale:
+	@bash scripts/bench-scale.sh
 
 # Abusive clients held longer than in `make test`: 200 slow-header connections for 30 s,
 # 64 concurrent 1 MB bodies (docs/reliability.md).

@@ -41,9 +41,20 @@
 #                      apart: the nothing-lost check compares the /track events only. With
 #                      BACKEND=elastic it takes the server's own counter less the internal
 #                      events counted through the search API.
+#                      With BACKEND=elastic the run also prints the CPU-µs per /track request
+#                      of the search and Redis processes (their pids from
+#                      $SERVICES_STATE_DIR/<service>/pid, default /tmp/thamesthrive-services)
+#                      next to serve's, their peak RSS, and the cluster's work per request
+#                      (_nodes/stats indexing, GETs, searches, refreshes, bulk operations;
+#                      Redis commands), over both loops; <time>.cluster.json keeps them.
 #   SERVER_ENV="A=1 B=2"  extra environment for the server (it otherwise starts with a clean
 #                      environment, so a stray variable in your shell cannot change the figures)
 #   SERVER_CPU=0 LOADGEN_CPU=1   the CPUs to pin to
+#   MIX=both           uniform (the mix of step 5), sessions (visitors of Zipf-like popularity
+#                      making 3–8 page views per session, minutes apart on a simulated clock
+#                      carried in each event's time.create, returning over 30 simulated days,
+#                      10% of sessions signing in; see internal/loadtest/sessions.go), or both:
+#                      the whole run (fresh server, warm-up, loops, baseline, report) once per mix
 #   RESULTS_DIR=bench-results    where results go
 #   KEEP_WORKDIR=1     keep the temp directory (data, logs, intermediate JSON) for inspection
 set -euo pipefail
@@ -51,6 +62,22 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
+MIX="${MIX:-both}"
+case "$MIX" in
+uniform | sessions) ;;
+both)
+	status=0
+	for m in uniform sessions; do
+		echo "bench: === MIX=$m ===" >&2
+		MIX=$m bash "${BASH_SOURCE[0]}" || status=$?
+	done
+	exit "$status"
+	;;
+*)
+	echo "bench: MIX must be uniform, sessions or both, not '$MIX'" >&2
+	exit 1
+	;;
+esac
 WARMUP="${WARMUP:-100000}"
 DURATION="${DURATION:-20s}"
 CONCURRENCY="${CONCURRENCY:-32}"
@@ -168,6 +195,14 @@ if [ -n "${SERVER_ENV:-}" ]; then
 	read -r -a EXTRA <<<"$SERVER_ENV"
 	SERVER_VARS+=("${EXTRA[@]}")
 fi
+if [ "$BACKEND" = elastic ]; then
+	# A fresh set of indices per run (so that counts through the search API are this run's),
+	# created as an operator does before the first serve.
+	SERVER_VARS+=(ELASTIC_INDEX_PREFIX="bench-$(date +%s)-$RANDOM"
+		SECRETS_KEY="${SECRETS_KEY:-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')}")
+	env -i "${SERVER_VARS[@]}" "$WORK/thamesthrive" migrate >"$WORK/migrate.log" 2>&1 ||
+		die "thamesthrive migrate failed: $(tail -n 5 "$WORK/migrate.log")"
+fi
 log "starting the server ($BACKEND) on $URL"
 env -i "${SERVER_VARS[@]}" "${PIN_SERVER[@]}" "$WORK/thamesthrive" serve >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
@@ -190,11 +225,30 @@ if ! lg warmup -url "$URL" -source "$SOURCE_ID" -n "$WARMUP" -c "$CONCURRENCY" \
 	HARNESS_FAILED="the warm-up fell short"
 fi
 
+# With BACKEND=elastic: what the search and Redis processes spend per /track request, from
+# /proc/<pid>/stat of the pids scripts/services keeps under SERVICES_STATE_DIR, and the
+# cluster's own counters (_nodes/stats, Redis INFO), snapshotted around the /track loops.
+cluster_snap() {
+	[ "$BACKEND" = elastic ] || return 0
+	"$WORK/loadgen" cluster snap -serve-pid "$SERVER_PID" -state "${SERVICES_STATE_DIR:-${TMPDIR:-/tmp}/thamesthrive-services}" \
+		-elastic "$ELASTIC_HOST" ${REDIS_HOST:+-redis "$REDIS_HOST:${REDIS_PORT:-6379}"} -serve-url "$URL" -out "$WORK/cluster-$1.json" ||
+		log "could not take the cluster snapshot '$1'"
+}
+
+if [ "$BACKEND" = elastic ]; then
+	# an idle stretch first: what the processes spend with no requests (JVM, refreshes,
+	# Redis's cron) is measured and taken off the per-request figures
+	cluster_snap idle-before
+	sleep "${IDLE_SECONDS:-5}"
+	cluster_snap idle-after
+fi
+cluster_snap before
 log "driving /track: closed loop for $DURATION, then open loop at half its rate for $DURATION"
-lg run -label track -url "$URL" -source "$SOURCE_ID" -pairs "$WORK/pairs.tsv" -duration "$DURATION" \
+lg run -label track -mix "$MIX" -url "$URL" -source "$SOURCE_ID" -pairs "$WORK/pairs.tsv" -duration "$DURATION" \
 	-c "$CONCURRENCY" -pid "$SERVER_PID" -clk-tck "$CLK_TCK" "${CPU_ARGS[@]}" -pprof-dir "$WORK/pprof" \
 	-token-file "$WORK/token" -out "$WORK/track.json" || HARNESS_FAILED="the /track run failed"
 
+cluster_snap after
 log "stopping the server (SIGTERM)"
 stop "$SERVER_PID"
 SERVER_EXIT=$STOP_CODE SERVER_STOP_SECONDS=$STOP_SECONDS SERVER_KILLED=$STOP_KILLED
@@ -217,7 +271,7 @@ log "starting the baseline on $BURL"
 env -i PATH="$PATH" GOMAXPROCS=1 "${PIN_SERVER[@]}" "$WORK/loadgen" baseline -addr "127.0.0.1:$BPORT" >"$WORK/baseline.log" 2>&1 &
 BASELINE_PID=$!
 lg wait -url "$BURL" -timeout 30s || die "the baseline did not start: $(cat "$WORK/baseline.log")"
-lg run -label baseline -url "$BURL" -source "$SOURCE_ID" -pairs "$WORK/pairs.tsv" -duration "$DURATION" \
+lg run -label baseline -mix "$MIX" -url "$BURL" -source "$SOURCE_ID" -pairs "$WORK/pairs.tsv" -duration "$DURATION" \
 	-c "$CONCURRENCY" -pid "$BASELINE_PID" -clk-tck "$CLK_TCK" "${CPU_ARGS[@]}" -out "$WORK/baseline.json" ||
 	HARNESS_FAILED="the baseline run failed"
 stop "$BASELINE_PID"
@@ -235,9 +289,15 @@ done
 [ -s "$WORK/server.log" ] && cp "$WORK/server.log" "$RESULTS_DIR/$TS.server.log"
 echo
 REPORT_STATUS=0
-"$WORK/loadgen" report "${REPORT_ARGS[@]}" "${STORED_ARGS[@]}" -backend "$BACKEND" -warmup-n "$WARMUP" \
+"$WORK/loadgen" report -mix "$MIX" "${REPORT_ARGS[@]}" "${STORED_ARGS[@]}" -backend "$BACKEND" -warmup-n "$WARMUP" \
 	-duration "$DURATION" -c "$CONCURRENCY" -pinning "$PINNING" -server-exit "$SERVER_EXIT" \
 	-server-stop-seconds "$SERVER_STOP_SECONDS" ${FIXTURES:+-fixtures "$FIXTURES"} -out "$OUT" || REPORT_STATUS=$?
+if [ "$BACKEND" = elastic ] && [ -s "$WORK/cluster-before.json" ] && [ -s "$WORK/cluster-after.json" ] && [ -s "$WORK/track.json" ]; then
+	"$WORK/loadgen" cluster report -before "$WORK/cluster-before.json" -after "$WORK/cluster-after.json" \
+		-track "$WORK/track.json" -clk-tck "$CLK_TCK" -out "$RESULTS_DIR/$TS.cluster.json" \
+		-idle-before "$WORK/cluster-idle-before.json" -idle-after "$WORK/cluster-idle-after.json" ||
+		log "could not report the cluster's share"
+fi
 if [ -n "$HARNESS_FAILED" ]; then
 	log "$HARNESS_FAILED"
 	exit 1

@@ -232,6 +232,7 @@ func cmdRun(args []string) error {
 	openRate := fs.Float64("open-rate", 0, "open-loop requests per second (default: half the closed loop's 200s per second)")
 	poolSize := fs.Int("pool", 50000, "distinct precomputed requests")
 	seed := fs.Uint64("seed", 1, "random seed of the mix")
+	mixName := fs.String("mix", "uniform", "uniform (80% returning page-views, 15% new visitors, 5% sign-ins, visitors drawn uniformly) or sessions (3–8 page views per session minutes apart on a simulated clock, Zipf popularity, 10% of sessions sign in)")
 	pid := fs.Int("pid", 0, "target process id, for its CPU and memory accounting")
 	clk := fs.Int("clk-tck", 100, "kernel clock ticks per second (getconf CLK_TCK)")
 	pprofDir := fs.String("pprof-dir", "", "fetch CPU and allocation profiles during the closed loop into this directory")
@@ -272,14 +273,28 @@ func cmdRun(args []string) error {
 	}
 	mix := loadtest.DefaultMix(*source, host)
 	mix.Seed = *seed
-	reqs, err := loadtest.BuildPool(mix, pairs, *poolSize)
+	var reqs []loadtest.Request
+	var notes []string
+	switch *mixName {
+	case "uniform":
+		reqs, err = loadtest.BuildPool(mix, pairs, *poolSize)
+	case "sessions":
+		var st loadtest.SessionStats
+		reqs, st, err = loadtest.BuildSessionPool(mix, loadtest.DefaultSessionShape(time.Now()), pairs, *poolSize)
+		if *label != "baseline" {
+			notes = append(notes, fmt.Sprintf("session mix: %d requests in %d sessions of %d visitors (%.1f%% of sessions from the top 1%% of visitors), %d sign-ins, %d sessions with a new session id",
+				len(reqs), st.Sessions, st.Visitors, 100*st.TopShare, st.SignIns, st.NewSessionIDs))
+		}
+	default:
+		return fmt.Errorf("-mix %q: want uniform or sessions", *mixName)
+	}
 	if err != nil {
 		return err
 	}
 	if *openConc <= 0 {
 		*openConc = *conc
 	}
-	rf := &loadtest.RunFile{Label: *label, URL: *base, Pool: len(reqs), Pairs: len(pairs), Seed: *seed}
+	rf := &loadtest.RunFile{Label: *label, URL: *base, Pool: len(reqs), Pairs: len(pairs), Seed: *seed, Mix: *mixName, Notes: notes}
 	ctx, stop := signalContext()
 	defer stop()
 

@@ -37,6 +37,8 @@ func main() {
 		"report":   cmdReport,
 		"freeport": cmdFreePort,
 		"wait":     cmdWait,
+		"cluster":  cmdCluster, // hidden: bench.sh measures the cluster's share with BACKEND=elastic
+		"scale":    cmdScale,   // make bench-scale (scripts/bench-scale.sh)
 		"countdb":  cmdCountDB, // hidden: bench.sh counts stored rows after the server stopped
 	}
 	cmd, ok := cmds[os.Args[1]]

@@ -40,9 +40,13 @@ func cmdReport(args []string) error {
 	killed := fs.Bool("server-killed", false, "the server had to be killed")
 	out := fs.String("out", "", "write the JSON report here; profiles are copied beside it")
 	fixtures := fs.String("fixtures", "", "the fixtures directory the run was set up with: checks that each left something in the database")
+	mixName := fs.String("mix", "uniform", "the mix the run drove: uniform or sessions")
 	fs.Parse(args)
 
-	mix := "80% returning page-view, 15% new visitor, 5% sign-in"
+	mix := "uniform: 80% returning page-view, 15% new visitor, 5% sign-in"
+	if *mixName == "sessions" {
+		mix = "sessions: returning visitors of Zipf-like popularity, 3–8 page views per session minutes apart (simulated clock in time.create), 10% of sessions sign in"
+	}
 	var exp []expectation
 	if *fixtures != "" {
 		var err error

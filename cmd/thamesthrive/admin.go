@@ -40,12 +40,16 @@ func healthcheck(args []string) int {
 	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
 	ready := fs.Bool("ready", false, "ask /readyz (storage reachable) instead of /healthz (process alive)")
 	timeout := fs.Duration("timeout", 3*time.Second, "how long to wait for the answer")
+	wrk := fs.Bool("worker", false, "ask the local `thamesthrive worker` (on WORKER_HTTP_ADDR) instead of serve (on HTTP_ADDR)")
 	if fs.Parse(args) != nil || fs.NArg() > 0 {
 		return 2
 	}
 	cfg, ok := loadConfig()
 	if !ok {
 		return 2
+	}
+	if *wrk {
+		cfg.HTTPAddr = cfg.WorkerHTTPAddr
 	}
 	path := "/healthz"
 	if *ready {

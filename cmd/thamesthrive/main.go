@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
@@ -15,13 +16,14 @@ const usage = `usage: thamesthrive <command>
 
 commands:
   serve     run the API: collector (/track), GUI API (/api/v1/) and ops routes
+  worker    run the background work of the production backend (destination delivery)
   migrate   create or upgrade the storage schema (Elasticsearch/OpenSearch indices)
   backup <file>   copy the embedded store to a new file, also while serve runs
   restore <file>  replace the embedded store with a backup (serve must be stopped)
   version   print the version
 
 admin commands (docs/deployment.md):
-  healthcheck [-ready]                          exit 0 when the local serve answers /healthz (/readyz)
+  healthcheck [-ready] [-worker]                exit 0 when the local serve (worker) answers /healthz (/readyz)
   create-user -username U -roles R[,R] [-name N] [-password-env VAR]
   reset-password -username U [-enable] [-password-env VAR]
             the password comes from standard input (no echo on a terminal) or VAR
@@ -48,6 +50,21 @@ func main() {
 		if err := app.Serve(context.Background(), cfg, log, os.Stdout); err != nil {
 			log.Error("serve_failed", "error", err.Error())
 			fmt.Fprintf(os.Stderr, "thamesthrive: %v\n", err)
+			os.Exit(1)
+		}
+	case "worker":
+		cfg, err := config.Load(os.Getenv)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "thamesthrive: configuration: %v\n", err)
+			os.Exit(2)
+		}
+		log := app.NewLogger(os.Stderr, cfg.LogLevel)
+		if err := app.Work(context.Background(), cfg, log); err != nil {
+			log.Error("worker_failed", "error", err.Error())
+			fmt.Fprintf(os.Stderr, "thamesthrive: worker: %v\n", err)
+			if errors.Is(err, app.ErrWorkerEmbedded) {
+				os.Exit(2)
+			}
 			os.Exit(1)
 		}
 	case "migrate":

@@ -489,8 +489,13 @@ func checkPod(t *testing.T, comp string, spec corev1.PodSpec, known map[string]b
 				t.Errorf("%s: probe scheme %q with TLS_CERT_FILE %v", comp, p.HTTPGet.Scheme, https)
 			}
 		}
-		if len(c.Ports) != 1 || c.Ports[0].ContainerPort != 8686 || c.Ports[0].Name != "http" {
-			t.Errorf("%s: ports %+v, want http 8686", comp, c.Ports)
+		// serve listens on HTTP_ADDR (:8686), `thamesthrive worker` on WORKER_HTTP_ADDR (:8687).
+		port := int32(8686)
+		if comp == "worker" {
+			port = 8687
+		}
+		if len(c.Ports) != 1 || c.Ports[0].ContainerPort != port || c.Ports[0].Name != "http" {
+			t.Errorf("%s: ports %+v, want http %d", comp, c.Ports, port)
 		}
 	}
 	mounts := map[string]bool{}

@@ -90,7 +90,8 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 		return storeAdvice(err)
 	}
 	defer store.Close()
-	queue, deliveryLog, hasQueue := workBackend(store)
+	work := openWork(cfg, store, coord)
+	hasQueue := work != nil
 	store = coord.wrap(store)
 
 	installToken := cfg.InstallationToken
@@ -157,7 +158,7 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 	defer jobRunner.Close()
 	var deliveries *worker.Admin
 	if hasQueue {
-		deliveries = &worker.Admin{Queue: queue, Log: deliveryLog, Entities: store.Entities()}
+		deliveries = &worker.Admin{Queue: work.queue, Log: work.log, Entities: store.Entities()}
 	}
 	api := httpapi.New(httpapi.Options{ExposeGUIAPI: cfg.ExposeGUIAPI, MaxBodyBytes: cfg.TrackMaxBodyBytes, Pprof: cfg.Pprof,
 		MaxBodyBytesInFlight: cfg.MaxBodyBytesInFlight,
@@ -169,7 +170,7 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 			RateLimiter: coord.rateLimiter(cfg), DestinationsChanged: planner.Invalidate, Deliveries: deliveries})
 	stopWorkers := func() {}
 	if hasQueue && runWorkers(cfg) {
-		if stopWorkers, err = startWorkers(cfg, log, reg, store, queue, deliveryLog, secretBox, outbound); err != nil {
+		if stopWorkers, err = startWorkers(cfg, log, reg, store, work, secretBox, outbound); err != nil {
 			return err
 		}
 	}

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"time"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -14,19 +14,36 @@ import (
 	"github.com/thamesthrive/thamesthrive/internal/netguard"
 	"github.com/thamesthrive/thamesthrive/internal/secrets"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
+	"github.com/thamesthrive/thamesthrive/internal/storage/elastic"
+	"github.com/thamesthrive/thamesthrive/internal/storage/redis"
 	"github.com/thamesthrive/thamesthrive/internal/storage/sqlite"
 	"github.com/thamesthrive/thamesthrive/internal/worker"
 )
 
-// workBackend is the queue and delivery log of the store's backend, or false when it
-// has none.
-func workBackend(store storage.Store) (worker.Queue, storage.DeliveryLog, bool) {
-	if s, ok := store.(*sqlite.Store); ok {
-		// Deliveries are retried by age (DELIVERY_MAX_AGE), not by count; the count
-		// only stops an item whose worker keeps dying while it holds it.
-		return s.Queue(sqlite.QueueOptions{Lease: 2 * time.Minute, MaxDeliveries: 1000}), s.DeliveryLog(), true
+// workBackend is the work queue of a backend: the queue, the delivery log and, on the
+// production store, the outbox the workers sweep into the queue.
+type workBackend struct {
+	queue  worker.Queue
+	log    storage.DeliveryLog
+	outbox storage.Outbox // nil on the embedded store: its queue is in the same file
+}
+
+// openWork returns the store's work queue, or nil when it has none: the production
+// store without Redis (the queue is a Redis stream).
+func openWork(cfg config.Config, store storage.Store, coord *coordination) *workBackend {
+	// Deliveries are retried by age (DELIVERY_MAX_AGE), not by count; the count only
+	// stops an item whose worker keeps dying while it holds it.
+	switch s := store.(type) {
+	case *sqlite.Store:
+		return &workBackend{queue: s.Queue(sqlite.QueueOptions{Lease: cfg.DeliveryLease, MaxDeliveries: 1000}), log: s.DeliveryLog()}
+	case *elastic.Store:
+		if coord.client == nil {
+			return nil
+		}
+		return &workBackend{queue: coord.client.Queue(redis.QueueOptions{Lease: cfg.DeliveryLease, MaxDeliveries: 1000}),
+			log: coord.client.DeliveryLog(0), outbox: s.Outbox()}
 	}
-	return nil, nil, false
+	return nil
 }
 
 // runWorkers says whether serve runs the workers in its own process (RUN_WORKERS).
@@ -48,25 +65,40 @@ func workerConfig(cfg config.Config) worker.Config {
 	return worker.Config{MaxAge: cfg.DeliveryMaxAge, Backoff: cfg.DeliveryBackoff, PauseAfter: pause}
 }
 
-// startWorkers runs the workers until the returned stop is called; stop waits for the
-// deliveries in flight.
-func startWorkers(cfg config.Config, log *slog.Logger, reg prometheus.Registerer, store storage.Store, q worker.Queue,
-	dlog storage.DeliveryLog, box *secrets.Box, guard *netguard.Guard) (stop func(), err error) {
-	w, err := worker.New(workerConfig(cfg), worker.Deps{Queue: q, Log: dlog, Entities: store.Entities(), Secrets: box,
+// startWorkers runs the workers (and, on the production store, the outbox sweeper)
+// until the returned stop is called; stop waits for the deliveries in flight.
+func startWorkers(cfg config.Config, log *slog.Logger, reg prometheus.Registerer, store storage.Store, wb *workBackend,
+	box *secrets.Box, guard *netguard.Guard) (stop func(), err error) {
+	w, err := worker.New(workerConfig(cfg), worker.Deps{Queue: wb.queue, Log: wb.log, Entities: store.Entities(), Secrets: box,
 		Sender: delivery.NewSender(guard), Logger: log, Registry: reg})
 	if err != nil {
 		return nil, fmt.Errorf("starting the workers: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
 	go func() {
-		defer close(done)
+		defer wg.Done()
 		w.Run(ctx)
 	}()
-	log.Info("workers_started")
+	if wb.outbox != nil {
+		mover, ok := wb.queue.(worker.Mover)
+		if !ok {
+			cancel()
+			wg.Wait()
+			return nil, fmt.Errorf("starting the workers: the queue cannot take swept work")
+		}
+		sw := worker.NewSweeper(wb.outbox, mover, log, reg)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sw.Run(ctx)
+		}()
+	}
+	log.Info("workers_started", "sweeper", wb.outbox != nil)
 	return func() {
 		cancel()
-		<-done
+		wg.Wait()
 		log.Info("workers_stopped")
 	}, nil
 }

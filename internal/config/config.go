@@ -58,6 +58,8 @@ type Config struct {
 	// Workers (docs/workers.md). RunWorkers is auto (serve runs them on the embedded
 	// store only), yes or no.
 	RunWorkers            string
+	WorkerHTTPAddr        string        // the ops routes of `thamesthrive worker`
+	DeliveryLease         time.Duration // how long a worker holds a queue item before others may take it
 	DeliveryMaxAge        time.Duration
 	DeliveryBackoff       time.Duration
 	DestinationPauseAfter int

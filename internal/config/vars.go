@@ -211,6 +211,26 @@ var vars = []Var{
 			}
 			return fmt.Errorf("RUN_WORKERS: %q is not one of auto, yes, no", c.RunWorkers)
 		}},
+	{Name: "WORKER_HTTP_ADDR", Default: "`:8687`",
+		Doc:   "listen address of `thamesthrive worker`'s ops routes (`/healthz`, `/readyz`, `/metrics`; HTTPS with `TLS_CERT_FILE`): its own default, so that a worker and `serve` can share a host; `thamesthrive healthcheck -worker` asks it ([workers.md](workers.md))",
+		parse: bind((*parser).str, func(c *Config) *string { return &c.WorkerHTTPAddr }),
+		def:   func(c *Config) { c.WorkerHTTPAddr = ":8687" },
+		check: func(c *Config) error {
+			if _, _, err := net.SplitHostPort(c.WorkerHTTPAddr); err != nil {
+				return fmt.Errorf("WORKER_HTTP_ADDR: %q is not host:port", c.WorkerHTTPAddr)
+			}
+			return nil
+		}},
+	{Name: "DELIVERY_LEASE", Default: "`2m`",
+		Doc:   "how long a delivery taken from the queue stays reserved for its worker: a worker that died (`kill -9`) loses its items to the others after this (at least `1s`; keep it above the destinations' timeouts, at most 60 s, or a slow delivery may be sent twice)",
+		parse: bind((*parser).duration, func(c *Config) *time.Duration { return &c.DeliveryLease }),
+		def:   func(c *Config) { c.DeliveryLease = 2 * time.Minute },
+		check: func(c *Config) error {
+			if c.DeliveryLease < time.Second {
+				return fmt.Errorf("DELIVERY_LEASE: %s is below the minimum of 1s", c.DeliveryLease)
+			}
+			return nil
+		}},
 	{Name: "DELIVERY_MAX_AGE", Default: "`24h`",
 		Doc:   "how long a failing destination delivery is retried before it becomes a dead letter (at least `1s`)",
 		parse: bind((*parser).duration, func(c *Config) *time.Duration { return &c.DeliveryMaxAge }),

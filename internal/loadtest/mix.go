@@ -11,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Kind is the kind of visit a request stands for.
@@ -184,8 +185,9 @@ type visit struct {
 	kind    Kind
 	pair    Pair
 	email   string
-	variant uint64 // picks page, browser, screen… deterministically
-	events  int    // page-views for a new visitor; 0 means 1
+	variant uint64    // picks page, browser, screen… deterministically
+	events  int       // page-views for a new visitor; 0 means 1
+	at      time.Time // the event's time.create (the session mix's simulated clock); zero: none
 }
 
 // The JSON shapes of PRODUCT.md section 4, only as far as the harness fills them.
@@ -239,6 +241,10 @@ type (
 		Options    struct {
 			Save bool `json:"save"`
 		} `json:"options"`
+		Time *eventTimes `json:"time,omitempty"`
+	}
+	eventTimes struct {
+		Create string `json:"create"`
 	}
 )
 
@@ -313,6 +319,11 @@ func (m Mix) body(v visit) ([]byte, error) {
 			e := trackEvent{Type: "page-view", Properties: map[string]any{}}
 			e.Options.Save = true
 			b.Events = append(b.Events, e)
+		}
+	}
+	if !v.at.IsZero() {
+		for i := range b.Events {
+			b.Events[i].Time = &eventTimes{Create: v.at.UTC().Format(time.RFC3339Nano)}
 		}
 	}
 	return json.Marshal(b)

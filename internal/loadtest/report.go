@@ -25,6 +25,7 @@ type RunFile struct {
 	Pool       int     `json:"pool"`
 	Pairs      int     `json:"pairs"`
 	Seed       uint64  `json:"seed"`
+	Mix        string  `json:"mix,omitempty"` // uniform or sessions
 	Closed     *Result `json:"closed"`
 	Open       *Result `json:"open,omitempty"`
 	PeakRSSKiB int64   `json:"peak_rss_kib,omitempty"`

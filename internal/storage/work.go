@@ -52,3 +52,14 @@ type DeliveryLog interface {
 	// SetLast records a delivery for subject, unless a later version is recorded.
 	SetLast(ctx context.Context, destination, subject, version, hash string) error
 }
+
+// Outbox is the production store's side of the hand-off to the queue: work items
+// committed with the documents that caused them, waiting to be moved into the queue
+// by a worker's sweeper (docs/architecture.md, "Background work"). The embedded
+// store needs none: its queue is in the same file.
+type Outbox interface {
+	// Pending returns up to limit waiting items, oldest first.
+	Pending(ctx context.Context, limit int) ([]*WorkItem, error)
+	// Remove deletes items that were moved into the queue; unknown ids are ignored.
+	Remove(ctx context.Context, ids []string) error
+}

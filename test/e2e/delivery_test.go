@@ -178,15 +178,21 @@ func TestDeliveryRetriesDeadLettersReplay(t *testing.T) {
 		!strings.HasSuffix(first["id"].(string), ":crm") || !strings.Contains(first["body"].(string), `"n":`) {
 		t.Fatalf("dead letters: %v", dead)
 	}
-	log := s.auth("GET", base+"/deliveries?limit=100", nil).JSON(t)
-	outcomes := map[string]int{}
-	for _, it := range log["items"].([]any) {
-		a := it.(map[string]any)
-		outcomes[a["outcome"].(string)]++
-		if a["outcome"] == "failed" && a["status"] != float64(500) {
-			t.Errorf("failed attempt without the status: %v", a)
+	// The delivery log is written beside the dead letter, not in the same step: the
+	// third "dead" entry may follow the status by a moment.
+	var outcomes map[string]int
+	waitFor(t, 10*time.Second, "three dead entries in the delivery log", func() bool {
+		log := s.auth("GET", base+"/deliveries?limit=100", nil).JSON(t)
+		outcomes = map[string]int{}
+		for _, it := range log["items"].([]any) {
+			a := it.(map[string]any)
+			outcomes[a["outcome"].(string)]++
+			if a["outcome"] == "failed" && a["status"] != float64(500) {
+				t.Errorf("failed attempt without the status: %v", a)
+			}
 		}
-	}
+		return outcomes["dead"] >= 3
+	})
 	if outcomes["failed"] < 3 || outcomes["dead"] != 3 {
 		t.Errorf("delivery log outcomes %v", outcomes)
 	}

@@ -93,6 +93,12 @@ var (
 // ELASTIC_HOST and REDIS_HOST are set. The indices and Redis keys are removed at the end.
 func newCluster(t *testing.T, n int) *cluster {
 	t.Helper()
+	return newClusterEnv(t, n)
+}
+
+// newClusterEnv is newCluster with extra variables for every process.
+func newClusterEnv(t *testing.T, n int, extra ...string) *cluster {
+	t.Helper()
 	es, redisHost := os.Getenv("ELASTIC_HOST"), os.Getenv("REDIS_HOST")
 	if es == "" || redisHost == "" {
 		t.Skip("ELASTIC_HOST and REDIS_HOST must be set (scripts/test-integration.sh starts both)")
@@ -106,6 +112,7 @@ func newCluster(t *testing.T, n int) *cluster {
 		"ELASTIC_API_KEY=" + os.Getenv("ELASTIC_API_KEY"),
 		"SECRETS_KEY=" + strings.Repeat("ab", 32), "INSTALLATION_TOKEN=" + installToken, "LOGGING_LEVEL=info",
 		"HTTP_ADDR=127.0.0.1:0", "TRACK_RATE_LIMIT=0", "PPROF=" + os.Getenv("INTEGRATION_PPROF")}
+	c.env = append(c.env, extra...)
 	migrate := exec.Command(bin, "migrate")
 	migrate.Env = c.env
 	if out, err := migrate.CombinedOutput(); err != nil {

@@ -98,8 +98,15 @@ func (p *Process) ExitErr() error { <-p.done; return p.err }
 // killed when the test ends.
 func Start(t testing.TB, env []string) *Process {
 	t.Helper()
+	return StartCommand(t, "serve", env)
+}
+
+// StartCommand runs `thamesthrive <command>` (serve, or worker with
+// WORKER_HTTP_ADDR=127.0.0.1:0) like Start; URL is the address it logs as listening.
+func StartCommand(t testing.TB, command string, env []string) *Process {
+	t.Helper()
 	p := &Process{Stdout: &SyncBuffer{}, Stderr: &SyncBuffer{}, done: make(chan struct{})}
-	cmd := exec.Command(Binary(t), "serve")
+	cmd := exec.Command(Binary(t), command)
 	cmd.Env = env
 	pr, pw := io.Pipe()
 	cmd.Stdout = p.Stdout

@@ -7,7 +7,6 @@ package topology
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -384,42 +383,21 @@ func peakRSS(t *testing.T, pid int) int64 {
 	return 0
 }
 
-// startWorker runs `thamesthrive worker` with the deployment's environment. It reports
-// false when this binary has no worker subcommand yet.
-func startWorker(t *testing.T, d *deployment) bool {
+// startWorker runs `thamesthrive worker` with the deployment's environment, its ops
+// routes on a free port, and checks that it is ready.
+func startWorker(t *testing.T, d *deployment) *testserver.Process {
 	t.Helper()
-	cmd := exec.Command(testserver.Binary(t), "worker")
-	cmd.Env = append(d.env, "DATA_DIR="+t.TempDir())
-	out := &testserver.SyncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	w := testserver.StartCommand(t, "worker", append(d.env, "DATA_DIR="+t.TempDir(), "WORKER_HTTP_ADDR=127.0.0.1:0"))
+	if r, err := testserver.Send(w.URL, "GET", "/readyz", nil); err != nil || r.Status != http.StatusOK {
+		t.Fatalf("worker /readyz: %v %+v", err, r)
 	}
-	exited := make(chan struct{})
-	var err error
-	go func() { err = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
-	})
-	select {
-	case <-exited:
-		var exit *exec.ExitError
-		if errors.As(err, &exit) && strings.Contains(out.String(), `unknown command "worker"`) {
-			return false
-		}
-		t.Fatalf("worker exited at start: %v\n%s", err, out)
-	case <-time.After(3 * time.Second): // running
-	}
-	return true
+	return w
 }
 
 // workerDelivers: an event collected by a collector reaches a webhook destination,
 // delivered by the worker process (collector and GUI run with RUN_WORKERS=no).
 func workerDelivers(t *testing.T, d *deployment) {
-	if !startWorker(t, d) {
-		t.Skip("SKIPPED: this build has no `thamesthrive worker` subcommand (docs/workers.md, Production: not built yet); the worker part of the topology is not checked")
-	}
+	startWorker(t, d)
 	got := make(chan string, 100)
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)

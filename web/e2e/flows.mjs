@@ -214,14 +214,18 @@ async function main() {
   await shot('deployed-with-rule')
 
   // 8. A matching event over HTTP puts the profile in the segment.
-  const track = (profile, price) =>
-    call('POST', '/track', { source: { id: 'shop' }, profile: { id: profile }, session: { id: profile + '-s' }, events: [{ type: 'purchase', properties: { price } }] })
-  assert.equal((await track('ann', 150)).status, 200)
-  assert.equal((await track('bob', 20)).status, 200)
-  await page.goto('/gui/profiles/ann')
+  // New visitors get server-made ids (a client cannot choose them).
+  const track = async (price) => {
+    const r = await call('POST', '/track', { source: { id: 'shop' }, events: [{ type: 'purchase', properties: { price } }] })
+    assert.equal(r.status, 200, JSON.stringify(r.body))
+    return r.body.profile.id
+  }
+  const annId = await track(150)
+  const bobId = await track(20)
+  await page.goto('/gui/profiles/' + annId)
   await page.getByRole('region', { name: 'Segments' }).getByText('big-spender').waitFor()
   await shot('profile-in-segment')
-  const bob = (await call('GET', '/api/v1/profiles/bob', undefined, admin)).body
+  const bob = (await call('GET', '/api/v1/profiles/' + bobId, undefined, admin)).body
   assert.ok(!(bob.segments ?? []).includes('big-spender'))
 
   // 9. Debug the draft with a stored event: the trace is drawn on the nodes.

@@ -29,7 +29,7 @@ const (
 )
 
 // singleKinds are the kinds stored in one index each (one document per id).
-var singleKinds = []string{kindProfiles, kindSessions, kindEntities, kindKeys}
+var singleKinds = []string{kindProfiles, kindSessions, kindEntities, kindKeys, kindOutbox}
 
 func allKinds() []string { return append([]string{kindEvents}, singleKinds...) }
 
@@ -80,6 +80,8 @@ func mapping(kind string) map[string]any {
 		m = map[string]any{"dynamic": "strict", "_meta": m["_meta"]}
 		props = map[string]any{"kind": keyword(), "id": keyword(), "version": map[string]any{"type": "long"},
 			"updated": keyword(), "doc": unindexedObject()}
+	case kindOutbox:
+		return outboxMapping(m["_meta"])
 	case kindKeys:
 		m = map[string]any{"dynamic": "strict", "_meta": m["_meta"]}
 		props = map[string]any{"path": keyword(), "value": map[string]any{"type": "keyword", "index": false},
@@ -104,7 +106,7 @@ func (s *Store) template(kind string) map[string]any {
 		"mapping.total_fields.limit": 10000,
 		"mapping.ignore_malformed":   true,
 	}
-	if kind == kindEntities || kind == kindKeys {
+	if kind == kindEntities || kind == kindKeys || kind == kindOutbox {
 		settings["number_of_shards"] = 1
 	}
 	return map[string]any{

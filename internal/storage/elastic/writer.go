@@ -121,6 +121,16 @@ func (s *Store) encode(b *storage.Batch) (*commitReq, error) {
 		// Create-only: an event id stored already is kept as it was (idempotent retries).
 		add(&item{kind: kindEvents, op: "create", index: s.names.eventIndex(t), id: e.ID, source: doc, obj: e})
 	}
+	// The transactional outbox: the work items go in the same _bulk request, and the
+	// commit succeeds only when they are stored too (outbox.go).
+	now := time.Now()
+	for _, w := range b.Work {
+		it, err := s.outboxItem(w, now)
+		if err != nil {
+			return nil, err
+		}
+		add(it)
+	}
 	return req, nil
 }
 
@@ -244,7 +254,7 @@ func (s *Store) flush(reqs []*commitReq) {
 					touched[p.it.kind] = true
 					if r.Status < 300 && (p.it.kind == kindProfiles || p.it.kind == kindSessions) {
 						fresh = append(fresh, storage.CachedDoc{Key: cacheKey(p.it.kind, p.it.id), SeqNo: r.SeqNo, Term: r.PrimaryTerm, Source: p.it.source})
-					} else if r.Status == http.StatusConflict && p.it.kind != kindEvents {
+					} else if r.Status == http.StatusConflict && p.it.kind != kindEvents && p.it.kind != kindOutbox {
 						stale = append(stale, cacheKey(p.it.kind, p.it.id))
 					}
 					if retry, err := s.itemDone(p.it, r); retry {
@@ -346,7 +356,7 @@ func (s *Store) itemDone(it *item, r bulkResult) (retry bool, err error) {
 			s.keysDone.Add(it.key, struct{}{})
 		}
 		return false, nil
-	case r.Status == http.StatusConflict && it.kind == kindEvents:
+	case r.Status == http.StatusConflict && (it.kind == kindEvents || it.kind == kindOutbox):
 		return false, nil // stored already: the id is the idempotency key
 	case r.Status == http.StatusConflict:
 		return false, fmt.Errorf("%s %q was changed by another writer since it was read: %w", strings.TrimSuffix(it.kind, "s"), it.id, storage.ErrConflict)

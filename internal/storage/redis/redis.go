@@ -11,6 +11,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"runtime"
 	"strings"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -59,6 +60,11 @@ func New(cfg Config) (*Client, error) {
 			opts.Password = cfg.Password
 		}
 	}
+	// Every queue consumer holds a connection while its XREADGROUP blocks (up to the
+	// queue's Poll), and a worker runs one consumer per unit of each destination's
+	// concurrency: the default pool (10 per CPU) would make idle destinations' reads
+	// hold up busy ones. Connections are opened only when needed.
+	opts.PoolSize = max(256, 10*runtime.GOMAXPROCS(0))
 	// RESP2: nothing here needs RESP3's push messages, and without them go-redis does
 	// not peek at the socket for pending notifications around commands.
 	opts.Protocol = 2

@@ -303,3 +303,45 @@ func TestNotifyingConformance(t *testing.T) {
 		t.Fatal("the suite changed entities but no change was announced")
 	}
 }
+
+// TestQueuePutOnce: a swept item is queued under its own id once, however often it is
+// put (a second sweep of the same outbox document, or two sweepers racing); a delayed
+// one waits for its delay.
+func TestQueuePutOnce(t *testing.T) {
+	ctx := context.Background()
+	q := client(t).Queue(redis.QueueOptions{Lease: time.Second})
+	items := []*storage.WorkItem{{ID: "e1:d", Topic: "t", Payload: []byte(`1`)}, {ID: "e2:d", Topic: "t", Payload: []byte(`2`)}}
+	for round, want := range []int{2, 0, 0} {
+		n, err := q.Put(ctx, items)
+		if err != nil || n != want {
+			t.Fatalf("round %d: Put = %d, %v; want %d", round, n, err, want)
+		}
+	}
+	if n, err := q.Put(ctx, []*storage.WorkItem{{ID: "e3:d", Topic: "t", Payload: []byte(`3`), Delay: time.Hour}}); n != 1 || err != nil {
+		t.Fatalf("delayed Put = %d, %v", n, err)
+	}
+	if d, _ := q.Depth(ctx, "t"); d != 3 {
+		t.Fatalf("depth %d, want 3 (two due, one delayed)", d)
+	}
+	got := map[string]string{}
+	for range 2 {
+		dctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		j, err := q.Dequeue(dctx, "t")
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[j.ID] = string(j.Payload)
+		if err := q.Ack(ctx, j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got["e1:d"] != "1" || got["e2:d"] != "2" {
+		t.Fatalf("dequeued %v, want the items under their own ids", got)
+	}
+	dctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancel()
+	if j, err := q.Dequeue(dctx, "t"); err == nil {
+		t.Fatalf("dequeued %s: the delayed item (or a repeat) was due", j.ID)
+	}
+}

@@ -2,7 +2,7 @@
 // permission table, as GET /api/v1/me lists them) that shows it in the navigation,
 // and its component, loaded on first visit so that the first screen stays small.
 // A feature with several pages lives in its own folder under pages/ and adds its
-// rows here (the visual flow editor: pages/flows/).
+// rows here (the visual flow editor: flows/).
 import { lazy, type ComponentType, type LazyExoticComponent } from 'react'
 import type { Params } from '../lib/router'
 

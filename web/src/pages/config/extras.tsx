@@ -36,6 +36,7 @@ function Copyable({ label, text }: { label: string; text: string }) {
       </pre>
       <button
         type="button"
+        aria-label={'Copy: ' + label}
         onClick={() =>
           navigator.clipboard?.writeText(text).then(
             () => setCopied(true),
