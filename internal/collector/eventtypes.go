@@ -49,7 +49,7 @@ var signIn = copies(
 	"pk", "identifier.pk", // Tracardi's sign-in primary key
 )
 
-// BuiltinEventTypes are the event types every installation knows (PRODUCT.md section 4).
+// BuiltinEventTypes are the event types every installation knows (docs/tracking.md).
 var BuiltinEventTypes = map[string]*EventType{
 	"page-view": {Type: "page-view", CountsView: true, ToData: copies("id", "page.id", "category", "page.category")},
 	"sign-in":   {Type: "sign-in", ToData: signIn, ProfileData: []string{"contact", "pii", "identifier"}},

@@ -10,7 +10,7 @@ import (
 // maxMergeRecords bounds the merge history kept on a profile.
 const maxMergeRecords = 100
 
-// Merge folds others into survivor following PRODUCT.md section 5: ids are unioned;
+// Merge folds others into survivor (docs/architecture.md, "Identity resolution"): ids are unioned;
 // traits, data and aux take the newer non-empty value (profiles are applied from the
 // least to the most recently updated); stats, counters and interests are summed;
 // segments and consents are unioned (the newer consent wins); times take the extremes.

@@ -20,8 +20,7 @@ import (
 	"github.com/thamesthrive/thamesthrive/internal/workflow"
 )
 
-// catalogue is what the rest of the product relies on (issue 4 and PRODUCT.md
-// section 7).
+// catalogue is what the rest of the product relies on (issue 4 and docs/workflows.md).
 var catalogue = []string{
 	"start", "end", "if", "copy-data", "set-data", "append-data", "delete-data", "increment-counter", "decrement-counter",
 	"add-segment", "remove-segment", "add-interest", "increase-interest", "decrease-interest", "remove-interest", "add-consent",
