@@ -119,7 +119,7 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 	if err != nil {
 		return fmt.Errorf("MERGE_KEYS: %w", err)
 	}
-	// Pipeline stages in PRODUCT.md order: event-to-profile mappings (4, after the
+	// Pipeline stages in the order of docs/architecture.md ("A /track request"): event-to-profile mappings (4, after the
 	// built-in copy rules, so that a mapped key can merge profiles), identity (6), rules
 	// and workflows (7, which may ask for merges, so identity looks again after them),
 	// segmentation (8).

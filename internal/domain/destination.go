@@ -8,7 +8,7 @@ import (
 )
 
 // Destination forwards events and/or profile changes, filtered by a condition and
-// shaped by a template, to a webhook (PRODUCT.md section 9). Destinations are stored
+// shaped by a template, to a webhook (docs/workers.md). Destinations are stored
 // and validated by the API; delivery (the worker, retries, dead letters) is separate.
 type Destination struct {
 	Meta

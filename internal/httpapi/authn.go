@@ -50,8 +50,7 @@ type permRow struct {
 	Scope string
 }
 
-// permissionTable is the one table of who may do what in the GUI API (PRODUCT.md
-// section 10): admin everything; developer sources, event types, flows,
+// permissionTable is the one table of who may do what in the GUI API (docs/security.md): admin everything; developer sources, event types, flows,
 // destinations; marketer segments, rules, flows, reports and reading data; maintainer
 // the system, users' sessions and jobs. Tests walk every registered route against it,
 // and docs/security.md shows it.

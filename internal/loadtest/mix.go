@@ -190,7 +190,7 @@ type visit struct {
 	at      time.Time // the event's time.create (the session mix's simulated clock); zero: none
 }
 
-// The JSON shapes of PRODUCT.md section 4, only as far as the harness fills them.
+// The JSON shapes of docs/tracking.md, only as far as the harness fills them.
 type (
 	idRef struct {
 		ID string `json:"id"`

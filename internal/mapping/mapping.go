@@ -1,5 +1,5 @@
 // Package mapping applies the configurable event-to-profile mappings of event types
-// (PRODUCT.md section 4, step 5): for each event of a type that has them, values of
+// (the profile update step of docs/architecture.md): for each event of a type that has them, values of
 // the event (or its session or profile) are copied onto the profile with one of the
 // operations equals, equals-if-not-exists, append, increment and delete, optionally
 // only when a condition holds. It runs as the first stage of the pipeline, after the

@@ -1,6 +1,6 @@
 // Package query owns ThamesThrive's condition language: the one language
 // used by rules, workflow "if" nodes, segments, destination filters and the
-// GUI's search boxes (PRODUCT.md section 6).
+// GUI's search boxes (docs/conditions.md).
 //
 // The package holds the lexer, the parser, the AST and the printer, and
 // nothing else: evaluation lives in query/eval, SQL generation in

@@ -1,4 +1,4 @@
-// Package segment owns segmentation (PRODUCT.md section 8): it keeps profile.segments
+// Package segment owns segmentation (docs/segments.md): it keeps profile.segments
 // equal to the machine names of the enabled segments whose condition the profile
 // meets. A pipeline stage does it on every /track request (cheaply: segments are
 // compiled once, and skipped when their event types are absent), and a background job

@@ -1,4 +1,4 @@
-// Package workflow owns ThamesThrive's workflows (PRODUCT.md section 7): the registry
+// Package workflow owns ThamesThrive's workflows (docs/workflows.md): the registry
 // of action node types and their config specs, the compilation and validation of flow
 // graphs, their execution with limits and traces, rules that start flows from events
 // (as a pipeline stage of the collector), deployed versions of flows, the debugger and

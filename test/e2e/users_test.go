@@ -85,7 +85,7 @@ func concrete(path string) string { return pathParams.ReplaceAllString(path, "no
 
 // TestUsersRoleWalk walks every GUI API operation of the OpenAPI document as each role
 // and checks 403 against the roles the document (generated from the permission table)
-// lists; a few rows are pinned to PRODUCT.md section 10 so the table cannot drift
+// lists; a few rows are pinned to the role definitions of docs/security.md so the table cannot drift
 // unnoticed.
 func TestUsersRoleWalk(t *testing.T) {
 	s := start(t, "")
@@ -109,7 +109,7 @@ func TestUsersRoleWalk(t *testing.T) {
 	for _, op := range ops {
 		key := op.Method + " " + op.Path
 		if want, ok := pinned[key]; ok && want != nil && strings.Join(want, ",") != strings.Join(op.Roles, ",") {
-			t.Errorf("%s: x-roles %v, PRODUCT.md says %v", key, op.Roles, want)
+			t.Errorf("%s: x-roles %v, the role definitions say %v", key, op.Roles, want)
 		}
 		delete(pinned, key)
 		if !strings.HasPrefix(op.Path, "/api/v1/") || op.Roles == nil {
