@@ -422,10 +422,13 @@ func (g *schemaGen) operation(method, path string, d Doc, p perm, authed bool) m
 // extraResponses are error statuses of single routes that the rules in operation do
 // not derive.
 var extraResponses = map[string]map[string]string{
-	"POST /api/v1/auth/token":       {"401": "wrong username or password"},
-	"POST /api/v1/install":          {"403": "wrong installation token"},
-	"POST /api/v1/conditions/check": {"404": "a profile or event named in the request does not exist"},
-	"DELETE /api/v1/users/{id}":     {"409": "the last enabled admin cannot be deleted"},
+	"POST /api/v1/auth/token":              {"401": "wrong username or password"},
+	"POST /api/v1/install":                 {"403": "wrong installation token"},
+	"POST /api/v1/conditions/check":        {"404": "a profile or event named in the request does not exist"},
+	"DELETE /api/v1/users/{id}":            {"409": "the last enabled admin cannot be deleted"},
+	"GET /v1/projects/{writeKey}/settings": {"401": "the write key names no enabled event source"},
+	"POST /v1/{kind}": {"401": "no write key, or one that names no enabled event source",
+		"413": "a message over 32 KB or a batch over 500 KB", "415": "not JSON or text/plain, or an encoding other than gzip"},
 }
 
 func paramSchema(p Param) map[string]any {
