@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 
@@ -45,25 +46,16 @@ func (s *Server) deliveryAdmin() (*worker.Admin, error) {
 }
 
 func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
-	a, err := s.deliveryAdmin()
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	page, err := pageOf(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	items, total, err := a.Deliveries(r.Context(), r.PathValue("id"), page)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"total": total, "items": items})
+	listPaged(s, w, r, (*worker.Admin).Deliveries)
 }
 
 func (s *Server) listDeadLetters(w http.ResponseWriter, r *http.Request) {
+	listPaged(s, w, r, (*worker.Admin).DeadLetters)
+}
+
+// listPaged answers one page of a destination's delivery log or dead letters.
+func listPaged[T any](s *Server, w http.ResponseWriter, r *http.Request,
+	list func(*worker.Admin, context.Context, string, storage.Page) ([]T, int64, error)) {
 	a, err := s.deliveryAdmin()
 	if err != nil {
 		s.fail(w, r, err)
@@ -74,7 +66,7 @@ func (s *Server) listDeadLetters(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	items, total, err := a.DeadLetters(r.Context(), r.PathValue("id"), page)
+	items, total, err := list(a, r.Context(), r.PathValue("id"), page)
 	if err != nil {
 		s.fail(w, r, err)
 		return
