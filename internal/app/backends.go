@@ -194,8 +194,12 @@ func Migrate(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Wr
 		return s.Close()
 	}
 	ecfg := elasticConfig(cfg, log)
-	if err := elastic.Migrate(ctx, ecfg); err != nil {
+	from, err := elastic.Upgrade(ctx, ecfg)
+	if err != nil {
 		return fmt.Errorf("ELASTIC_HOST: %w", err)
+	}
+	if from > 0 && from < elastic.SchemaVersion {
+		fmt.Fprintf(out, "indices %s-* upgraded from schema version %d: %s\n", ecfg.IndexPrefix, from, strings.Join(elastic.SchemaChanges(from), "; "))
 	}
 	fmt.Fprintf(out, "indices %s-* are at schema version %d\n", ecfg.IndexPrefix, elastic.SchemaVersion)
 	return nil

@@ -367,7 +367,7 @@ start_opensearch() {
     dir=$(fresh_dir "$svc")
     pick_port "$preferred"
     port=$PORT
-    mkdir -p "$dir/tmp"
+    mkdir -p "$dir/tmp" "$dir/snapshots"
     echo "$port" >"$dir/port"
     printf '%s=http://127.0.0.1:%s\n' "$key" "$port" >"$dir/env"
     log "starting $svc on 127.0.0.1:$port (java: $jhome)"
@@ -386,6 +386,7 @@ start_opensearch() {
         -Djava.io.tmpdir="$dir/tmp" \
         -Dthamesthrive.http.port="$port" -Dthamesthrive.base.path="$dir/home" \
         -Dthamesthrive.cluster.name="thamesthrive-test-$svc" \
+        -Dthamesthrive.setting.path.repo="$dir/snapshots" \
         -cp "$cp" io.thamesthrive.services.OpenSearchLauncher \
         </dev/null >"$dir/server.log" 2>&1 9>&- &
     for _ in $(seq 1 50); do [ -s "$dir/pid" ] && break; sleep 0.1; done

@@ -103,8 +103,8 @@ func TestSoak(t *testing.T) {
 			row.p99 = l[len(l)*99/100]
 		}
 		rows = append(rows, row)
-		t.Logf("minute %2d: %6d requests, %d not 200, p99 %v, RSS %.0f MB, %d goroutines, %d open files",
-			m, row.n, row.bad, row.p99.Round(time.Microsecond), row.rssMB, row.goroutines, row.fds)
+		t.Logf("minute %2d: %6d requests, %d not 200, p99 %v, RSS %.0f MB, %d goroutines, %d open files, load %s",
+			m, row.n, row.bad, row.p99.Round(time.Microsecond), row.rssMB, row.goroutines, row.fds, loadAvg())
 	}
 	close(stop)
 	wg.Wait()
@@ -128,6 +128,16 @@ func procStatusMB(pid int, key string) float64 {
 		}
 	}
 	return 0
+}
+
+// loadAvg is the machine's 1-minute load average (/proc/loadavg), logged beside each
+// minute because the figures depend on what else the machine runs.
+func loadAvg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); len(f) > 0 {
+		return f[0]
+	}
+	return "?"
 }
 
 func openFiles(pid int) int {

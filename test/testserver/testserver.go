@@ -30,9 +30,14 @@ var (
 	buildErr  error
 )
 
-// Binary builds cmd/thamesthrive once per test process and returns its path.
+// Binary builds cmd/thamesthrive once per test process and returns its path, or
+// returns $THAMESTHRIVE_TEST_BINARY when set (the binary of an earlier release, to
+// write that release's upgrade fixtures: scripts/elastic-fixture.sh).
 func Binary(t testing.TB) string {
 	t.Helper()
+	if b := os.Getenv("THAMESTHRIVE_TEST_BINARY"); b != "" {
+		return b
+	}
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "thamesthrive-test")
 		if err != nil {

@@ -13,11 +13,17 @@ import (
 	"github.com/thamesthrive/thamesthrive/internal/query/esdsl"
 )
 
-// SchemaVersion is the version of the index layout this binary reads and writes. It is
-// part of every index and template name and is recorded in each mapping's _meta; a
-// change of mapping that existing indices cannot take bumps it, and `thamesthrive
-// migrate` creates the new indices and moves the aliases.
-const SchemaVersion = 1
+// SchemaVersion is the version of the index templates and mappings this binary reads
+// and writes, recorded in the cluster as each template's `version` and `_meta` and in
+// each index's mapping `_meta`. Any change to template() or mapping() bumps it and adds
+// a step to schemaHistory (upgrade.go); `thamesthrive migrate` brings a cluster of any
+// earlier version up to it, and serve and worker refuse another version.
+const SchemaVersion = 2
+
+// indexGeneration is the `vN` in index and template names. It changes only when a new
+// version needs new indices (a mapping existing indices cannot take, so data must be
+// copied); versions that add fields, indices or settings keep the indices they find.
+const indexGeneration = 1
 
 // Index kinds. Each has an alias named <prefix>-<kind> that readers use.
 const (
@@ -40,7 +46,7 @@ func (n names) alias(kind string) string { return n.prefix + "-" + kind }
 
 // index is the concrete index of a single kind, and the name of its template.
 func (n names) index(kind string) string {
-	return fmt.Sprintf("%s-%s-v%d", n.prefix, kind, SchemaVersion)
+	return fmt.Sprintf("%s-%s-v%d", n.prefix, kind, indexGeneration)
 }
 
 // eventIndex is the monthly partition that holds events inserted at t.
@@ -125,40 +131,6 @@ func (s *Store) template(kind string) map[string]any {
 // ErrSchema is returned by Open when the indices are missing or of another version.
 var ErrSchema = errors.New("index schema")
 
-// migrate creates or upgrades templates and indices; it is idempotent and safe to run
-// from several processes at once.
-func (s *Store) migrate(ctx context.Context) error {
-	for _, kind := range allKinds() {
-		v, err := s.aliasVersion(ctx, kind)
-		if err != nil {
-			return err
-		}
-		if v > SchemaVersion {
-			return fmt.Errorf("%w: %s was made by a newer thamesthrive (schema %d, this binary knows %d): upgrade thamesthrive",
-				ErrSchema, s.names.alias(kind), v, SchemaVersion)
-		}
-		if err := s.c.doJSON(ctx, http.MethodPut, "/_index_template/"+s.names.index(kind), s.template(kind), nil); err != nil {
-			return fmt.Errorf("storing index template %s: %w", s.names.index(kind), err)
-		}
-	}
-	for _, kind := range singleKinds {
-		if err := s.createIndex(ctx, s.names.index(kind)); err != nil {
-			return err
-		}
-	}
-	now := time.Now().UTC()
-	for _, t := range []time.Time{now, now.AddDate(0, 1, 0)} {
-		if err := s.createIndex(ctx, s.names.eventIndex(t)); err != nil {
-			return err
-		}
-	}
-	path := "/_cluster/health/" + url.PathEscape(s.names.prefix+"-*") + "?wait_for_status=yellow&timeout=60s"
-	if err := s.c.doJSON(ctx, http.MethodGet, path, nil, nil); err != nil {
-		return fmt.Errorf("waiting for the indices to be allocated: %w", err)
-	}
-	return nil
-}
-
 // createIndex creates an index (its template supplies settings, mappings and alias);
 // one that exists already is fine.
 func (s *Store) createIndex(ctx context.Context, name string) error {
@@ -169,69 +141,6 @@ func (s *Store) createIndex(ctx context.Context, name string) error {
 		return nil
 	}
 	return fmt.Errorf("creating index %s: %w", name, err)
-}
-
-// aliasVersion returns the schema version recorded in the mapping of the indices behind
-// kind's alias: 0 when there are none, the highest when several disagree.
-func (s *Store) aliasVersion(ctx context.Context, kind string) (int, error) {
-	var res map[string]struct {
-		Mappings struct {
-			Meta struct {
-				SchemaVersion int `json:"schema_version"`
-			} `json:"_meta"`
-		} `json:"mappings"`
-	}
-	err := s.c.doJSON(ctx, http.MethodGet, "/"+s.names.alias(kind)+"/_mapping", nil, &res)
-	if statusOf(err) == http.StatusNotFound {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("reading mapping of %s: %w", s.names.alias(kind), err)
-	}
-	v := 0
-	for _, idx := range res {
-		v = max(v, idx.Mappings.Meta.SchemaVersion)
-	}
-	return v, nil
-}
-
-// check verifies that migrate has run for this version.
-func (s *Store) check(ctx context.Context) error {
-	for _, kind := range allKinds() {
-		v, err := s.aliasVersion(ctx, kind)
-		if err != nil {
-			return err
-		}
-		switch {
-		case v == 0:
-			return fmt.Errorf("%w: index %s does not exist: run `thamesthrive migrate` (with the same ELASTIC_* settings) first",
-				ErrSchema, s.names.alias(kind))
-		case v > SchemaVersion:
-			return fmt.Errorf("%w: %s was made by a newer thamesthrive (schema %d, this binary knows %d): upgrade thamesthrive",
-				ErrSchema, s.names.alias(kind), v, SchemaVersion)
-		case v < SchemaVersion:
-			return fmt.Errorf("%w: %s has schema %d, this binary needs %d: run `thamesthrive migrate`",
-				ErrSchema, s.names.alias(kind), v, SchemaVersion)
-		}
-	}
-	var tmpl struct {
-		IndexTemplates []struct {
-			IndexTemplate struct {
-				Meta struct {
-					SchemaVersion int `json:"schema_version"`
-				} `json:"_meta"`
-			} `json:"index_template"`
-		} `json:"index_templates"`
-	}
-	name := s.names.index(kindEvents)
-	err := s.c.doJSON(ctx, http.MethodGet, "/_index_template/"+name, nil, &tmpl)
-	if statusOf(err) == http.StatusNotFound || err == nil && len(tmpl.IndexTemplates) == 0 {
-		return fmt.Errorf("%w: index template %s does not exist: run `thamesthrive migrate` first", ErrSchema, name)
-	}
-	if err != nil {
-		return fmt.Errorf("reading index template %s: %w", name, err)
-	}
-	return nil
 }
 
 // drop deletes every index and template of the prefix (tests only).
