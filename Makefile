@@ -9,7 +9,7 @@ FUZZTIME  ?= 15s
 
 .PHONY: all build run test test-race fuzz vet generate services-up services-down test-integration bench bench-scale clean \
 	image image-check test-deploy test-topology gui test-gui gui-screenshots \
-	test-abuse schemathesis vulncheck soak tracker tracker-check test-collect
+	test-abuse schemathesis vulncheck soak elastic-fixture tracker tracker-check test-collect
 
 all: build
 
@@ -79,6 +79,11 @@ bench-scale:
 # 64 concurrent 1 MB bodies (docs/reliability.md).
 test-abuse:
 	SLOW_CLIENTS_SECONDS=30 $(GO) test -count=1 -v -run 'TestSlowHeaderClients|TestConcurrentLargeBodiesBoundedMemory|TestConnectionLimit|TestDiskFull' ./test/e2e
+
+# The production backend's upgrade fixture of the current schema version (needs
+# ELASTIC_HOST and REDIS_HOST; docs/reliability.md, "Upgrades").
+elastic-fixture:
+	@bash scripts/elastic-fixture.sh $(REV)
 
 # /track at a fixed rate for SOAK_MINUTES (30) minutes; RSS, goroutines, open files and
 # p99 per minute must stay flat (docs/reliability.md). SOAK_RATE: requests per second.
