@@ -13,9 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/google/uuid"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/thamesthrive/thamesthrive/internal/config"
@@ -39,21 +36,12 @@ func Work(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if cfg.RedisHost == "" {
 		return errors.New("REDIS_HOST: `thamesthrive worker` needs Redis: the work queue is a set of Redis streams (docs/workers.md)")
 	}
-	uuid.EnableRandPool()
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	coord, err := openCoordination(ctx, cfg, log)
+	b, err := openBackend(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer coord.Close()
-	store, err := openStore(cfg, newStoreMetrics(reg), log, coord)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	work := openWork(cfg, store, coord)
-	store = coord.wrap(store)
+	defer b.Close()
+	reg, coord, store, work := b.reg, b.coord, b.store, b.work
 	box, err := openSecrets(cfg, log)
 	if err != nil {
 		return err
