@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,12 +30,34 @@ func TestSoak(t *testing.T) {
 	if r, err := strconv.ParseFloat(os.Getenv("SOAK_RATE"), 64); err == nil && r > 0 {
 		rate = r
 	}
-	s := start(t, "")
+	// SOAK_PROFILE_DIR: serve with PPROF=yes and keep heap profiles of minute 2 and of the
+	// last minute there (compare: go tool pprof -base heap-2.pb.gz heap-last.pb.gz).
+	profDir := os.Getenv("SOAK_PROFILE_DIR")
+	var env []string
+	if profDir != "" {
+		env = append(env, "PPROF=yes")
+	}
+	s := start(t, "", env...)
 	s.source("web")
+	saveHeap := func(name string) {
+		if profDir == "" {
+			return
+		}
+		resp, err := client.Get(s.URL + "/debug/pprof/heap?gc=1")
+		if err != nil {
+			t.Logf("heap profile: %v", err)
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if err := os.WriteFile(filepath.Join(profDir, name), b, 0o644); err != nil {
+			t.Logf("heap profile: %v", err)
+		}
+	}
 	pid := s.Cmd.Process.Pid
 
 	type minute struct {
-		n, bad          int
+		n, bad, behind  int
 		p99             time.Duration
 		rssMB           float64
 		goroutines, fds int
@@ -43,6 +66,7 @@ func TestSoak(t *testing.T) {
 		mu   sync.Mutex
 		lat  []time.Duration
 		bad  int
+		skip int // requests not sent: 64 were in flight already
 		seq  atomic.Int64
 		rows []minute
 	)
@@ -64,7 +88,7 @@ func TestSoak(t *testing.T) {
 			case sem <- struct{}{}:
 			default:
 				mu.Lock()
-				bad++ // the server fell behind by 64 requests
+				skip++ // the server fell behind by 64 requests
 				mu.Unlock()
 				continue
 			}
@@ -94,24 +118,30 @@ func TestSoak(t *testing.T) {
 	for m := 1; m <= minutes; m++ {
 		time.Sleep(time.Minute)
 		mu.Lock()
-		l, b := lat, bad
-		lat, bad = nil, 0
+		l, b, sk := lat, bad, skip
+		lat, bad, skip = nil, 0, 0
 		mu.Unlock()
 		slices.Sort(l)
-		row := minute{n: len(l), bad: b, rssMB: procStatusMB(pid, "VmRSS:"), goroutines: goroutines(t, s.URL), fds: openFiles(pid)}
+		row := minute{n: len(l), bad: b, behind: sk, rssMB: procStatusMB(pid, "VmRSS:"), goroutines: goroutines(t, s.URL), fds: openFiles(pid)}
 		if len(l) > 0 {
 			row.p99 = l[len(l)*99/100]
 		}
 		rows = append(rows, row)
-		t.Logf("minute %2d: %6d requests, %d not 200, p99 %v, RSS %.0f MB, %d goroutines, %d open files, load %s",
-			m, row.n, row.bad, row.p99.Round(time.Microsecond), row.rssMB, row.goroutines, row.fds, loadAvg())
+		switch m {
+		case 2:
+			saveHeap("heap-2.pb.gz")
+		case minutes:
+			saveHeap("heap-last.pb.gz")
+		}
+		t.Logf("minute %2d: %6d requests, %d not 200, %d not sent (64 in flight), p99 %v, RSS %.0f MB, %d goroutines, %d open files, load %s",
+			m, row.n, row.bad, row.behind, row.p99.Round(time.Microsecond), row.rssMB, row.goroutines, row.fds, loadAvg())
 	}
 	close(stop)
 	wg.Wait()
 	first, last := rows[1], rows[len(rows)-1]
 	for _, r := range rows {
-		if r.bad > 0 {
-			t.Errorf("a minute had %d answers other than 200 (or requests the server fell behind on)", r.bad)
+		if r.bad > 0 || r.behind > 0 {
+			t.Errorf("a minute had %d answers other than 200 and %d requests the server fell behind on", r.bad, r.behind)
 		}
 	}
 	if last.rssMB > 1.5*first.rssMB || last.goroutines > 2*first.goroutines+50 || last.fds > 2*first.fds+20 {
