@@ -82,12 +82,27 @@ func startWorkers(cfg config.Config, log *slog.Logger, reg prometheus.Registerer
 		defer wg.Done()
 		w.Run(ctx)
 	}()
-	tasks := worker.NewTasks(wb.queue, (&later.Handlers{Pipeline: tp.col, Flows: tp.flows, Store: store,
-		SessionTimeout: cfg.SessionTimeout, Logger: log}).Topics(), log, reg)
-	wg.Add(1)
+	// Time-based work (docs/workers.md, "Time in workflows"): jobs put at most once
+	// per id, on Redis through the same script the sweeper uses.
+	put := func(ctx context.Context, items []*storage.WorkItem) error {
+		return store.Commit(ctx, &storage.Batch{Work: items})
+	}
+	if mover, ok := wb.queue.(worker.Mover); ok && wb.outbox != nil {
+		put = func(ctx context.Context, items []*storage.WorkItem) error { _, err := mover.Put(ctx, items); return err }
+	}
+	lh := &later.Handlers{Pipeline: tp.col, Flows: tp.flows, Store: store, SessionTimeout: cfg.SessionTimeout, Logger: log}
+	topics := lh.Topics()
+	topics[later.TopicScheduleRun] = (&later.ScheduleRuns{Handlers: lh, Queue: put}).Run
+	tasks := worker.NewTasks(wb.queue, topics, log, reg)
+	sched := &later.Scheduler{Entities: store.Entities(), Queue: put, Logger: log}
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		tasks.Run(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		sched.Run(ctx)
 	}()
 	if wb.outbox != nil {
 		mover, ok := wb.queue.(worker.Mover)

@@ -234,3 +234,30 @@ func (p *Program) node(id string) *cnode {
 	}
 	return nil
 }
+
+// RunFlow runs the deployed version of flow id once, from its start nodes, for ev
+// (which is not stored) against w's profile and session, or without a profile when w
+// is nil (a scheduled run with target "once": nothing is stored and nothing can be
+// queued for later). It answers nil, nil when the flow does not run (disabled, never
+// deployed). Scheduled runs use it.
+func (e *Engine) RunFlow(ctx context.Context, w *pipeline.Work, id string, ev *domain.Event) (*Trace, error) {
+	prog, err := e.production(ctx, id)
+	if err != nil || prog == nil {
+		return nil, err
+	}
+	defer prog.release()
+	in := RunInput{Event: ev, Logger: e.log}
+	if w != nil {
+		st := stageStateOf(w)
+		rs := &requestRun{e: e, w: w, depth: st.depth, docs: NewDocs(w.Profile, w.Session, nil)}
+		in.Profile, in.Session, in.Effects, in.docs = w.Profile, w.Session, &workEffects{rs: rs, parent: ev}, rs.docs.forEvent(ev)
+	} else {
+		in.docs = NewDocs(nil, nil, ev)
+	}
+	t := prog.run(ctx, in)
+	if err := errors.Join(in.docs.profile.writeBack(), in.docs.session.writeBack()); err != nil && t.Error == "" {
+		t.Status, t.Error = RunFailed, "applying changes: "+err.Error()
+	}
+	e.runs.Add(t)
+	return t, nil
+}

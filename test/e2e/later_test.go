@@ -199,3 +199,115 @@ func firstItem(res map[string]any) any {
 	}
 	return items[0]
 }
+
+// TestScheduleFires: a schedule with target once fires its flow every 2 s (a webhook
+// to a local receiver), once per due time; disabled, it stops. A schedule over a
+// segment runs the flow for each member, committing their changes. Bad schedules
+// are refused with the field named.
+func TestScheduleFires(t *testing.T) {
+	hook := newHookServer(t)
+	s := start(t, "", "OUTBOUND_ALLOW_PRIVATE=yes")
+	s.source("web")
+	mk := func(id string, nodes ...map[string]any) {
+		var edges []any
+		for i := 1; i < len(nodes); i++ {
+			edges = append(edges, flowEdge(nodes[i-1]["id"].(string), nodes[i]["id"].(string)))
+		}
+		list := make([]any, len(nodes))
+		for i, n := range nodes {
+			list[i] = n
+		}
+		for _, r := range []*response{
+			s.auth("POST", "/api/v1/flows", map[string]any{"id": id, "name": id, "draft": map[string]any{"nodes": list, "edges": edges}}),
+			s.auth("POST", "/api/v1/flows/"+id+"/deploy", nil),
+		} {
+			if r.Status != http.StatusCreated && r.Status != http.StatusOK {
+				t.Fatalf("flow %s: %d %s", id, r.Status, r.Body)
+			}
+		}
+	}
+	mk("ping", node("start", "start", nil), node("call", "webhook", map[string]any{"url": hook.URL + "/tick", "method": "POST", "timeout": "5s",
+		"body": map[string]any{"due": "{{event@properties.due}}", "schedule": "{{event@properties.schedule_id}}"}}))
+	mk("stamp", node("start", "start", nil),
+		node("mark", "set-data", map[string]any{"set": map[string]any{"profile@traits.stamped": "{{event@properties.due}}"}}),
+		node("count", "increment-counter", map[string]any{"counter": "scheduled"}))
+
+	for _, tc := range []struct {
+		name  string
+		body  map[string]any
+		field string
+	}{
+		{"bad cron", map[string]any{"name": "x", "cron": "every day", "flow_id": "ping"}, "cron"},
+		{"time zone", map[string]any{"name": "x", "cron": "CRON_TZ=Europe/London 0 9 * * *", "flow_id": "ping"}, "cron"},
+		{"unknown flow", map[string]any{"name": "x", "cron": "@daily", "flow_id": "nope"}, "flow_id"},
+		{"bad target", map[string]any{"name": "x", "cron": "@daily", "flow_id": "ping", "target": "everyone"}, "target"},
+		{"segment missing", map[string]any{"name": "x", "cron": "@daily", "flow_id": "ping", "target": "segment"}, "segment_id"},
+		{"unknown segment", map[string]any{"name": "x", "cron": "@daily", "flow_id": "ping", "target": "segment", "segment_id": "nope"}, "segment_id"},
+	} {
+		r := s.auth("POST", "/api/v1/schedules", tc.body)
+		if r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), `"field":"`+tc.field+`"`) {
+			t.Errorf("%s: %d %s, want 400 on %s", tc.name, r.Status, r.Body, tc.field)
+		}
+	}
+
+	r := s.auth("POST", "/api/v1/schedules", map[string]any{"id": "every-2s", "name": "Ping", "cron": "@every 2s", "flow_id": "ping"})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("creating the schedule: %d %s", r.Status, r.Body)
+	}
+	created := r.JSON(t)
+	if at(created, "target") != "once" || at(created, "next_run") == nil {
+		t.Errorf("created: %s, want target once and a next_run", r.Body)
+	}
+	waitFor(t, 30*time.Second, "three scheduled pings", func() bool { return len(hook.received()) >= 3 })
+	r = s.auth("PUT", "/api/v1/schedules/every-2s", map[string]any{"name": "Ping", "cron": "@every 2s", "flow_id": "ping", "enabled": false})
+	if r.Status != http.StatusOK || at(r.JSON(t), "next_run") != nil {
+		t.Fatalf("disabling: %d %s", r.Status, r.Body)
+	}
+	time.Sleep(time.Second) // a run queued just before is carried out
+	n := len(hook.received())
+	seen := map[string]bool{}
+	for _, b := range hook.received() {
+		due, _ := b["due"].(string)
+		if due == "" || seen[due] || b["schedule"] != "every-2s" {
+			t.Errorf("ping %v: want a distinct due time of every-2s each", b)
+		}
+		seen[due] = true
+	}
+	time.Sleep(5 * time.Second)
+	if got := len(hook.received()); got != n {
+		t.Errorf("disabled schedule fired again: %d pings, then %d", n, got)
+	}
+
+	// Over a segment's members.
+	r = s.auth("POST", "/api/v1/segments", map[string]any{"id": "visitors", "name": "Visitors", "condition": "stats.views >= 1"})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("segment: %d %s", r.Status, r.Body)
+	}
+	for _, p := range []string{"p-a", "p-b", "p-c"} {
+		s.track(map[string]any{"source": map[string]any{"id": "web"}, "profile": map[string]any{"id": p},
+			"events": []any{map[string]any{"type": "page-view"}}})
+	}
+	s.track(map[string]any{"source": map[string]any{"id": "web"}, "profile": map[string]any{"id": "p-out"},
+		"events": []any{map[string]any{"type": "signup"}}})
+	r = s.auth("POST", "/api/v1/schedules", map[string]any{"id": "stamp", "name": "Stamp", "cron": "@every 3s", "flow_id": "stamp",
+		"target": "segment", "segment_id": "visitors"})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("segment schedule: %d %s", r.Status, r.Body)
+	}
+	waitFor(t, 30*time.Second, "the members stamped", func() bool {
+		for _, p := range []string{"p-a", "p-b", "p-c"} {
+			if at(s.get("/api/v1/profiles/"+p), "traits.stamped") == nil {
+				return false
+			}
+		}
+		return true
+	})
+	s.auth("DELETE", "/api/v1/schedules/stamp", nil)
+	if v := at(s.get("/api/v1/profiles/p-out"), "traits.stamped"); v != nil {
+		t.Errorf("a profile outside the segment was stamped: %v", v)
+	}
+	list := s.get("/api/v1/schedules")
+	if at(list, "total") != 1.0 {
+		t.Errorf("schedules: %v", list)
+	}
+}
