@@ -88,7 +88,10 @@ func startWorkers(cfg config.Config, log *slog.Logger, reg prometheus.Registerer
 		return store.Commit(ctx, &storage.Batch{Work: items})
 	}
 	if mover, ok := wb.queue.(worker.Mover); ok && wb.outbox != nil {
-		put = func(ctx context.Context, items []*storage.WorkItem) error { _, err := mover.Put(ctx, items); return err }
+		put = func(ctx context.Context, items []*storage.WorkItem) error {
+			_, err := mover.Put(ctx, items)
+			return err
+		}
 	}
 	lh := &later.Handlers{Pipeline: tp.col, Flows: tp.flows, Store: store, SessionTimeout: cfg.SessionTimeout, Logger: log}
 	topics := lh.Topics()

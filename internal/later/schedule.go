@@ -185,7 +185,7 @@ func (h *ScheduleRuns) Run(ctx context.Context, job *storage.Job) error {
 		return worker.Permanent(fmt.Errorf("undecodable scheduled run (%v)", err))
 	}
 	ev := &domain.Event{ID: pipeline.NewID(), Type: EventScheduled, Name: "scheduled run",
-		Source: domain.Ref{ID: pipeline.InternalSource},
+		Source:     domain.Ref{ID: pipeline.InternalSource},
 		Properties: map[string]any{"schedule_id": j.Schedule, "due": time.UnixMilli(j.Due).UTC().Format(time.RFC3339Nano)},
 		Traits:     map[string]any{}, Context: map[string]any{}, Tags: domain.Tags{Values: []string{"scheduled"}, Count: 1}}
 	ev.Metadata.Time.Insert, ev.Metadata.Time.Create = domain.Now(), domain.NewTime(time.UnixMilli(j.Due))
