@@ -85,6 +85,10 @@ func (h *Handlers) resume(ctx context.Context, j *storage.Job) error {
 	}
 	return h.process(ctx, "flow_resume", c.ProfileID, c.SessionID, func(w *pipeline.Work) error {
 		t, err := h.Flows.Resume(ctx, w, c)
+		if errors.Is(err, workflow.ErrFlowOff) {
+			h.Logger.Info("flow_resume_dropped", "flow_id", c.FlowID, "key", c.Key, "reason", err.Error())
+			return errNothing
+		}
 		if err != nil {
 			return worker.Permanent(err)
 		}

@@ -171,6 +171,10 @@ func (we *workEffects) Schedule(key string, ev *domain.Event, delay time.Duratio
 	return nil
 }
 
+// ErrFlowOff is Resume's answer for a flow that was deleted or disabled while the run
+// slept: the rest of the run is dropped.
+var ErrFlowOff = errors.New("the flow was deleted or disabled since the run was suspended")
+
 // Resume runs the rest of a suspended run against w (the profile and session as they
 // are now, locked by the caller, who commits w). It answers an error when the run
 // cannot be resumed at all (its flow or version is gone); node failures are in the
@@ -183,6 +187,13 @@ func (e *Engine) Resume(ctx context.Context, w *pipeline.Work, c *Continuation) 
 	if prog == nil || prog.Version != c.Version {
 		if prog != nil {
 			prog.release()
+		}
+		f, err := e.LoadFlow(ctx, c.FlowID)
+		if errors.Is(err, storage.ErrNotFound) || (err == nil && !f.Enabled) {
+			return nil, ErrFlowOff
+		}
+		if err != nil {
+			return nil, err
 		}
 		v, err := e.Version(ctx, c.FlowID, c.Version)
 		if err != nil {
