@@ -48,6 +48,7 @@ func node(id, typ string, config map[string]any) map[string]any {
 // runs after the delay, with the flow's memory and payload of before the sleep, and
 // commits its changes to the profile as it is then.
 func TestSleepResumesAfterKill9(t *testing.T) {
+	t.Parallel() // mostly waiting for due times: overlap with the others
 	s := start(t, "")
 	s.source("shop")
 	deployFlow(t, s, "nurture", "signup",
@@ -88,6 +89,7 @@ func TestSleepResumesAfterKill9(t *testing.T) {
 // TestSleepLimitsAndDebugger: a sleep longer than 90 days is refused when the flow is
 // saved, with the field named; the debugger does not sleep but reports it.
 func TestSleepLimitsAndDebugger(t *testing.T) {
+	t.Parallel() // mostly waiting for due times: overlap with the others
 	s := start(t, "")
 	flow := map[string]any{"id": "too-long", "name": "too long", "draft": map[string]any{
 		"nodes": []any{node("start", "start", nil), node("wait", "sleep", map[string]any{"duration": "2161h"})},
@@ -116,6 +118,7 @@ func TestSleepLimitsAndDebugger(t *testing.T) {
 // TestScheduledEventProcessedLater: a flow schedules a reminder event 2 s ahead; it is
 // stored and processed then, through the pipeline: a rule for its type runs.
 func TestScheduledEventProcessedLater(t *testing.T) {
+	t.Parallel() // mostly waiting for due times: overlap with the others
 	s := start(t, "")
 	s.source("shop")
 	deployFlow(t, s, "remind", "cart-abandoned",
@@ -148,11 +151,12 @@ func TestScheduledEventProcessedLater(t *testing.T) {
 	}
 }
 
-// TestVisitEnded: with SESSION_TIMEOUT=3s, a session whose last request is 3 s old
+// TestVisitEnded: with SESSION_TIMEOUT=4s, a session whose last request is 4 s old
 // ends with one visit-ended event (its views counted) that a rule uses; a session that
 // gets a request before its timeout is not ended then.
 func TestVisitEnded(t *testing.T) {
-	s := start(t, "", "SESSION_TIMEOUT=3s")
+	t.Parallel() // mostly waiting for due times: overlap with the others
+	s := start(t, "", "SESSION_TIMEOUT=4s")
 	s.source("web")
 	deployFlow(t, s, "visit-summary", "visit-ended",
 		node("start", "start", nil),
@@ -167,10 +171,10 @@ func TestVisitEnded(t *testing.T) {
 	view("s-1")
 	view("s-1")
 	time.Sleep(2 * time.Second)
-	view("s-1") // active again before the timeout: it ends 3 s after this one
+	view("s-1") // active again before the timeout: it ends 4 s after this one
 	time.Sleep(2 * time.Second)
 	if sess := s.get("/api/v1/sessions/s-1"); at(sess, "metadata.status") == "ended" {
-		t.Fatalf("session ended 2 s after its last request (timeout 3 s)")
+		t.Fatalf("session ended 2 s after its last request (timeout 4 s)")
 	}
 	waitFor(t, 30*time.Second, "visit-ended", func() bool {
 		return at(s.get("/api/v1/profiles/p-visit"), "traits.last_visit_session") == "s-1"
@@ -205,6 +209,7 @@ func firstItem(res map[string]any) any {
 // segment runs the flow for each member, committing their changes. Bad schedules
 // are refused with the field named.
 func TestScheduleFires(t *testing.T) {
+	t.Parallel() // mostly waiting for due times: overlap with the others
 	hook := newHookServer(t)
 	s := start(t, "", "OUTBOUND_ALLOW_PRIVATE=yes")
 	s.source("web")
