@@ -20,21 +20,14 @@ import (
 
 	_ "github.com/thamesthrive/thamesthrive/internal/actions/all" // the built-in workflow nodes
 	"github.com/thamesthrive/thamesthrive/internal/auth"
-	"github.com/thamesthrive/thamesthrive/internal/collector"
 	"github.com/thamesthrive/thamesthrive/internal/config"
-	"github.com/thamesthrive/thamesthrive/internal/delivery"
-	"github.com/thamesthrive/thamesthrive/internal/domain"
 	"github.com/thamesthrive/thamesthrive/internal/httpapi"
-	"github.com/thamesthrive/thamesthrive/internal/identity"
 	"github.com/thamesthrive/thamesthrive/internal/jobs"
-	"github.com/thamesthrive/thamesthrive/internal/mapping"
 	"github.com/thamesthrive/thamesthrive/internal/netguard"
-	"github.com/thamesthrive/thamesthrive/internal/pipeline"
 	"github.com/thamesthrive/thamesthrive/internal/segment"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 	"github.com/thamesthrive/thamesthrive/internal/storage/sqlite"
 	"github.com/thamesthrive/thamesthrive/internal/worker"
-	"github.com/thamesthrive/thamesthrive/internal/workflow"
 )
 
 // Version is set at build time with -ldflags "-X .../internal/app.Version=…".
@@ -102,42 +95,12 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 		return fmt.Errorf("checking installation: %w", err)
 	}
 
-	sources := collector.NewSourceCache(store.Entities(), 5*time.Second)
-	locker := coord.locker
-	resolver, err := identity.New(identity.Config{Keys: cfg.MergeKeys}, store, locker)
-	if err != nil {
-		return fmt.Errorf("MERGE_KEYS: %w", err)
-	}
-	// Pipeline stages in the order of docs/architecture.md ("A /track request"): event-to-profile mappings (4, after the
-	// built-in copy rules, so that a mapped key can merge profiles), identity (6), rules
-	// and workflows (7, which may ask for merges, so identity looks again after them),
-	// segmentation (8).
-	mapper := mapping.New(mapping.Config{Store: store}, store.Entities(), log)
-	segments := segment.NewEngine(segment.Config{}, store.Entities(), log)
 	outbound := netguard.New(netguard.Config{AllowPrivate: cfg.OutboundAllowPrivate})
-	flows, err := workflow.New(workflow.Config{}, workflow.Deps{Store: store, Logger: log, Secrets: secretBox,
-		Outbound: outbound})
+	tp, err := buildPipeline(cfg, store, coord, log, secretBox, outbound, hasQueue)
 	if err != nil {
 		return err
 	}
-	// The workflow stage runs again last, for the segment-entered and segment-left
-	// events segmentation adds (each pass handles only events added since the last).
-	stages := []pipeline.Stage{mapper, resolver, flows, resolver, segments, flows}
-	// Last: deliveries to destinations are queued with the batch (the outbox).
-	planner := delivery.NewPlanner(store.Entities(), 0, log)
-	if hasQueue {
-		stages = append(stages, planner)
-	}
-	coord.invalidate(sources, map[string]func(){domain.EntityEventType: mapper.Invalidate, domain.EntitySegment: segments.Invalidate,
-		domain.EntityRule: flows.InvalidateRules, domain.EntityFlow: flows.InvalidateFlows, domain.EntityFlowDeployment: flows.InvalidateFlows,
-		domain.EntityDestination: planner.Invalidate})
-	col, err := collector.New(collector.Config{
-		Limits:    collector.Limits{MaxEvents: cfg.TrackMaxEvents},
-		CacheSize: cacheSize(cfg),
-	}, store, locker, sources, stages...)
-	if err != nil {
-		return err
-	}
+	sources, mapper, segments, flows, planner, col := tp.sources, tp.mapper, tp.segments, tp.flows, tp.planner, tp.col
 	jobRunner, err := jobs.NewLocal(ctx, jobs.Config{}, store.Entities(), log, map[string]jobs.Handler{
 		segment.RefreshJob: segment.NewRefresher(store, col, 0).Run,
 	})
@@ -159,7 +122,7 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 			RateLimiter: coord.rateLimiter(cfg), DestinationsChanged: planner.Invalidate, Deliveries: deliveries})
 	stopWorkers := func() {}
 	if hasQueue && runWorkers(cfg) {
-		if stopWorkers, err = startWorkers(cfg, log, reg, store, work, secretBox, outbound); err != nil {
+		if stopWorkers, err = startWorkers(cfg, log, reg, store, work, secretBox, outbound, tp); err != nil {
 			return err
 		}
 	}

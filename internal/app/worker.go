@@ -88,7 +88,12 @@ func Work(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 
 	outbound := netguard.New(netguard.Config{AllowPrivate: cfg.OutboundAllowPrivate})
-	stopWorkers, err := startWorkers(cfg, log, reg, store, work, box, outbound)
+	tp, err := buildPipeline(cfg, store, coord, log, box, outbound, true)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	stopWorkers, err := startWorkers(cfg, log, reg, store, work, box, outbound, tp)
 	if err != nil {
 		ln.Close()
 		return err

@@ -11,6 +11,7 @@ import (
 
 	"github.com/thamesthrive/thamesthrive/internal/config"
 	"github.com/thamesthrive/thamesthrive/internal/delivery"
+	"github.com/thamesthrive/thamesthrive/internal/later"
 	"github.com/thamesthrive/thamesthrive/internal/netguard"
 	"github.com/thamesthrive/thamesthrive/internal/secrets"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
@@ -68,7 +69,7 @@ func workerConfig(cfg config.Config) worker.Config {
 // startWorkers runs the workers (and, on the production store, the outbox sweeper)
 // until the returned stop is called; stop waits for the deliveries in flight.
 func startWorkers(cfg config.Config, log *slog.Logger, reg prometheus.Registerer, store storage.Store, wb *workBackend,
-	box *secrets.Box, guard *netguard.Guard) (stop func(), err error) {
+	box *secrets.Box, guard *netguard.Guard, tp *trackPipeline) (stop func(), err error) {
 	w, err := worker.New(workerConfig(cfg), worker.Deps{Queue: wb.queue, Log: wb.log, Entities: store.Entities(), Secrets: box,
 		Sender: delivery.NewSender(guard), Logger: log, Registry: reg})
 	if err != nil {
@@ -80,6 +81,31 @@ func startWorkers(cfg config.Config, log *slog.Logger, reg prometheus.Registerer
 	go func() {
 		defer wg.Done()
 		w.Run(ctx)
+	}()
+	// Time-based work (docs/workers.md, "Time in workflows"): jobs put at most once
+	// per id, on Redis through the same script the sweeper uses.
+	put := func(ctx context.Context, items []*storage.WorkItem) error {
+		return store.Commit(ctx, &storage.Batch{Work: items})
+	}
+	if mover, ok := wb.queue.(worker.Mover); ok && wb.outbox != nil {
+		put = func(ctx context.Context, items []*storage.WorkItem) error {
+			_, err := mover.Put(ctx, items)
+			return err
+		}
+	}
+	lh := &later.Handlers{Pipeline: tp.col, Flows: tp.flows, Store: store, SessionTimeout: cfg.SessionTimeout, Logger: log}
+	topics := lh.Topics()
+	topics[later.TopicScheduleRun] = (&later.ScheduleRuns{Handlers: lh, Queue: put}).Run
+	tasks := worker.NewTasks(wb.queue, topics, log, reg)
+	sched := &later.Scheduler{Entities: store.Entities(), Queue: put, Logger: log}
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		tasks.Run(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		sched.Run(ctx)
 	}()
 	if wb.outbox != nil {
 		mover, ok := wb.queue.(worker.Mover)

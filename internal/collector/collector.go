@@ -26,6 +26,10 @@ type Config struct {
 	// (each); 0 disables the cache. Only a process that is the sole writer of its
 	// store may cache (the embedded backend); replicas sharing a store must not.
 	CacheSize int
+	// SessionWork, when set, makes the work item that ends a session after its
+	// timeout: queued with the request that starts a session (or reopens an ended
+	// one, n counting the reopenings), docs/workers.md ("Sessions end").
+	SessionWork func(s *domain.Session, n int64) *domain.WorkItem
 }
 
 // TrackResponse is the body /track answers.
@@ -50,12 +54,14 @@ type Collector struct {
 	lim      Limits
 	profiles *lru.Cache[string, *domain.Profile]
 	sessions *lru.Cache[string, *domain.Session]
+	// sessionWork: Config.SessionWork.
+	sessionWork func(s *domain.Session, n int64) *domain.WorkItem
 }
 
 // New returns a Collector over store.
 func New(cfg Config, store storage.Store, locker storage.Locker, sources *SourceCache, stages ...pipeline.Stage) (*Collector, error) {
 	c := &Collector{store: store, locker: locker, sources: sources, stages: stages, types: BuiltinEventTypes,
-		lim: cfg.Limits.withDefaults()}
+		lim: cfg.Limits.withDefaults(), sessionWork: cfg.SessionWork}
 	if cfg.CacheSize > 0 {
 		var err error
 		if c.profiles, err = lru.New[string, *domain.Profile](cfg.CacheSize); err != nil {
@@ -191,6 +197,9 @@ func (c *Collector) track(ctx context.Context, src *domain.Source, req *TrackReq
 			Metadata: domain.SessionMetadata{Time: domain.SessionTime{Insert: now, Timestamp: now}, Status: domain.SessionStarted},
 			Context:  map[string]any{}, Properties: map[string]any{}}
 		enrichSession(w.Session, req.Context, meta, "")
+		if c.sessionWork != nil {
+			w.Outbox = append(w.Outbox, c.sessionWork(w.Session, 0))
+		}
 		p := w.Profile
 		p.Stats.Visits++
 		p.Metadata.Time.Visit.Last = p.Metadata.Time.Visit.Current
@@ -198,6 +207,9 @@ func (c *Collector) track(ctx context.Context, src *domain.Source, req *TrackReq
 		p.Metadata.Time.Visit.Count++
 	} else {
 		w.Session.Profile.ID = w.Profile.ID // follows a merge
+		if w.Session.Metadata.Status == domain.SessionEnded && c.sessionWork != nil {
+			w.Outbox = append(w.Outbox, c.sessionWork(w.Session, now.UnixMilli()))
+		}
 		w.Session.Metadata.Status = domain.SessionActive
 		w.Session.Metadata.Time.Duration = now.Sub(w.Session.Metadata.Time.Timestamp.Time).Seconds()
 	}

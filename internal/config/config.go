@@ -60,6 +60,7 @@ type Config struct {
 	RunWorkers            string
 	WorkerHTTPAddr        string        // the ops routes of `thamesthrive worker`
 	DeliveryLease         time.Duration // how long a worker holds a queue item before others may take it
+	SessionTimeout        time.Duration // inactivity after which a session ends (visit-ended)
 	DeliveryMaxAge        time.Duration
 	DeliveryBackoff       time.Duration
 	DestinationPauseAfter int

@@ -231,6 +231,16 @@ var vars = []Var{
 			}
 			return nil
 		}},
+	{Name: "SESSION_TIMEOUT", Default: "`30m`",
+		Doc:   "a session without requests for this long ends: the workers store it as ended and process a `visit-ended` internal event for it, which rules can use (`0` turns it off; at least `1s`, at most 24h; [workers.md](workers.md))",
+		parse: bind((*parser).duration, func(c *Config) *time.Duration { return &c.SessionTimeout }),
+		def:   func(c *Config) { c.SessionTimeout = 30 * time.Minute },
+		check: func(c *Config) error {
+			if c.SessionTimeout != 0 && (c.SessionTimeout < time.Second || c.SessionTimeout > 24*time.Hour) {
+				return fmt.Errorf("SESSION_TIMEOUT: %s is not 0 nor between 1s and 24h", c.SessionTimeout)
+			}
+			return nil
+		}},
 	{Name: "DELIVERY_MAX_AGE", Default: "`24h`",
 		Doc:   "how long a failing destination delivery is retried before it becomes a dead letter (at least `1s`)",
 		parse: bind((*parser).duration, func(c *Config) *time.Duration { return &c.DeliveryMaxAge }),

@@ -18,6 +18,8 @@ const (
 	EntityDestination      = "destination"       // Destination
 	EntityDestinationState = "destination-state" // id: destination id; paused or not (internal/worker)
 	EntityConsentType      = "consent-type"      // ConsentType
+	EntitySchedule         = "schedule"          // Schedule
+	EntityScheduleState    = "schedule-state"    // id: schedule id; the last due time fired (internal/later)
 	EntityLink             = "link"              // Link (tracked links, /redirect/{id})
 	EntityReportDefinition = "report-definition" // ReportDefinition
 	EntityJob              = "job"               // background job record
@@ -28,7 +30,7 @@ const (
 )
 
 var entityKinds = []string{EntitySource, EntityEventType, EntitySegment, EntityRule, EntityFlow,
-	EntityFlowDeployment, EntityFlowHistory, EntityResource, EntityDestination, EntityDestinationState, EntityConsentType, EntityReportDefinition,
+	EntityFlowDeployment, EntityFlowHistory, EntityResource, EntityDestination, EntityDestinationState, EntityConsentType, EntitySchedule, EntityScheduleState, EntityReportDefinition,
 	EntityJob, EntityAudit, EntityUser, EntityToken, EntityInstall}
 
 // EntityKinds lists every entity kind, in the order of the constants.

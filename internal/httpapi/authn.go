@@ -35,6 +35,7 @@ const (
 	permEventTypes   perm = "event-types"
 	permDestinations perm = "destinations"
 	permFlows        perm = "flows"
+	permSchedules    perm = "schedules"
 	permRules        perm = "rules"
 	permSegments     perm = "segments"
 	permConsentTypes perm = "consent-types"
@@ -65,6 +66,7 @@ var permissionTable = []permRow{
 	{permEventTypes, []string{domain.RoleAdmin, domain.RoleDeveloper}, "event types and their validation schemas"},
 	{permDestinations, []string{domain.RoleAdmin, domain.RoleDeveloper}, "destinations"},
 	{permFlows, []string{domain.RoleAdmin, domain.RoleDeveloper, domain.RoleMarketer}, "flows, deploy, debug"},
+	{permSchedules, []string{domain.RoleAdmin, domain.RoleDeveloper, domain.RoleMarketer}, "schedules (flows started on a cron schedule)"},
 	{permRules, []string{domain.RoleAdmin, domain.RoleMarketer}, "rules (which events start which flows)"},
 	{permSegments, []string{domain.RoleAdmin, domain.RoleMarketer}, "segments"},
 	{permConsentTypes, []string{domain.RoleAdmin, domain.RoleDeveloper, domain.RoleMarketer}, "consent types"},

@@ -20,6 +20,7 @@ func (s *Server) workflowRoutes() {
 	register(s, s.ruleResource())
 	register(s, s.flowResource())
 	register(s, s.nodeResource())
+	register(s, s.scheduleResource())
 	s.flowEditorRoutes()
 	tag := []string{"flows"}
 	idp := []Param{{Name: "id", In: "path", Description: "id of the flow"}}

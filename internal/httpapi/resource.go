@@ -55,6 +55,14 @@ type Resource[T any, PT metaEntity[T]] struct {
 	Validate func(ctx context.Context, v PT) error
 	// Changed runs after a successful create, update or delete of id.
 	Changed func(id string)
+	// Present, when set, fills in computed fields of an entity before it is answered.
+	Present func(v PT)
+}
+
+func (r Resource[T, PT]) present(v PT) {
+	if r.Present != nil {
+		r.Present(v)
+	}
 }
 
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
@@ -147,6 +155,7 @@ func (r Resource[T, PT]) store(s *Server, w http.ResponseWriter, req *http.Reque
 		r.Changed(m.ID)
 	}
 	s.recordChange(req, changeAction(ifVersion), r.Kind, m.ID, ver)
+	r.present(v)
 	secrets.MaskFields(v)
 	writeJSON(w, status, v)
 }
@@ -208,6 +217,7 @@ func (r Resource[T, PT]) get(s *Server) http.HandlerFunc {
 			s.fail(w, req, err)
 			return
 		}
+		r.present(v)
 		secrets.MaskFields(v)
 		writeJSON(w, http.StatusOK, v)
 	}
@@ -262,6 +272,7 @@ func (r Resource[T, PT]) list(s *Server) http.HandlerFunc {
 				continue
 			}
 			if total >= page.Offset && len(items) < page.Limit {
+				r.present(v)
 				secrets.MaskFields(v)
 				items = append(items, v)
 			}

@@ -94,6 +94,9 @@ type RunInput struct {
 	Now time.Time
 
 	docs *Docs // shared with other runs of the same request
+	// resumeAt, when set, resumes a suspended run: instead of the start nodes, the
+	// node resumeAt's port resumePort emits Payload (Engine.Resume).
+	resumeAt, resumePort string
 }
 
 // Run executes the program once. Changes to the profile, session and event are
@@ -166,8 +169,19 @@ func (p *Program) run(ctx context.Context, in RunInput) *Trace {
 			k++
 		}
 		pending[n.index], buf = buf[:0:k], buf[k:]
-		if n.spec.Start {
+		if n.spec.Start && in.resumeAt == "" {
 			pending[n.index] = append(pending[n.index], Delivery{Value: cloneJSON(initial)})
+		}
+	}
+	if in.resumeAt != "" {
+		if n := p.node(in.resumeAt); n != nil {
+			for i, e := range n.out[in.resumePort] {
+				v := initial
+				if i > 0 {
+					v = cloneJSON(v)
+				}
+				pending[e.to.index] = append(pending[e.to.index], Delivery{From: n.id, Port: e.toPort, Value: v})
+			}
 		}
 	}
 	stopped := ""

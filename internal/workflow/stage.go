@@ -27,11 +27,7 @@ func (e *Engine) Process(ctx context.Context, w *pipeline.Work) error {
 	if len(idx.byType) == 0 {
 		return nil
 	}
-	st, _ := w.State(stageKey{}).(*stageState)
-	if st == nil {
-		st = &stageState{depth: map[*domain.Event]int{}}
-		w.SetState(stageKey{}, st)
-	}
+	st := stageStateOf(w)
 	var rs *requestRun
 	for ; st.next < len(w.Events); st.next++ { // flows may append injected events
 		ev := w.Events[st.next]

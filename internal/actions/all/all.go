@@ -10,4 +10,5 @@ import (
 	_ "github.com/thamesthrive/thamesthrive/internal/actions/events"
 	_ "github.com/thamesthrive/thamesthrive/internal/actions/profile"
 	_ "github.com/thamesthrive/thamesthrive/internal/actions/text"
+	_ "github.com/thamesthrive/thamesthrive/internal/actions/timing"
 )

@@ -61,10 +61,17 @@ func (o outbox) Pending(ctx context.Context, limit int) ([]*storage.WorkItem, er
 		return nil, classify("reading the outbox", err)
 	}
 	out := make([]*storage.WorkItem, 0, len(res.Hits.Hits))
+	now := time.Now().UnixMilli()
 	for _, h := range res.Hits.Hits {
 		d := h.Source
+		// A delayed item (a sleeping flow run) is due DelayMS after it was committed,
+		// not after it was swept.
+		delay := d.DelayMS
+		if delay > 0 {
+			delay = max(delay-(now-d.Created), 1)
+		}
 		out = append(out, &storage.WorkItem{ID: d.ID, Topic: d.Topic, Payload: d.Payload,
-			Delay: time.Duration(d.DelayMS) * time.Millisecond})
+			Delay: time.Duration(delay) * time.Millisecond})
 	}
 	return out, nil
 }

@@ -13,6 +13,7 @@ export const configKinds: ConfigKind[] = [
   { kind: 'consent-types', label: 'Consent types', perm: 'consent-types', group: 'Collect' },
   { kind: 'segments', label: 'Segments', perm: 'segments', group: 'Automation' },
   { kind: 'rules', label: 'Rules', perm: 'rules', group: 'Automation' },
+  { kind: 'schedules', label: 'Schedules', perm: 'schedules', group: 'Automation' },
   { kind: 'destinations', label: 'Destinations', perm: 'destinations', group: 'Automation' },
   { kind: 'report-definitions', label: 'Saved reports', perm: 'reports', group: 'Insight' },
 ]

@@ -153,6 +153,40 @@ export const resources: ResourceDef[] = [
     ),
   },
   {
+    kind: 'schedules',
+    base: '/schedules',
+    label: 'Schedules',
+    single: 'schedule',
+    perm: 'schedules',
+    columns: [
+      { path: 'cron', label: 'Cron (UTC)' },
+      { path: 'flow_id', label: 'Flow' },
+      { path: 'target', label: 'Target' },
+      { path: 'next_run', label: 'Next run' },
+    ],
+    schema: meta(
+      {
+        cron: {
+          type: 'string',
+          title: 'Cron (UTC)',
+          minLength: 1,
+          description: 'minute hour day-of-month month day-of-week (0 9 * * 1: Mondays 09:00 UTC), @daily, @hourly or @every 15m',
+        },
+        flow_id: { type: 'string', title: 'Flow id', minLength: 1, description: 'The flow whose deployed version runs.' },
+        target: {
+          type: 'string',
+          title: 'Target',
+          enum: ['once', 'segment'],
+          default: 'once',
+          description: 'once: the flow runs once, without a profile; segment: once for every member of the segment.',
+        },
+        segment_id: { type: 'string', title: 'Segment id', description: 'With target segment: whose members the flow runs for.' },
+        next_run: { type: 'string', title: 'Next run', readOnly: true, description: 'When it fires next (computed by the server).' },
+      },
+      ['cron', 'flow_id'],
+    ),
+  },
+  {
     kind: 'destinations',
     base: '/destinations',
     label: 'Destinations',
