@@ -59,7 +59,7 @@ func TestSoak(t *testing.T) {
 	type minute struct {
 		n, bad, behind  int
 		p99             time.Duration
-		rssMB           float64
+		rssMB, heapMB   float64
 		goroutines, fds int
 	}
 	var (
@@ -122,7 +122,7 @@ func TestSoak(t *testing.T) {
 		lat, bad, skip = nil, 0, 0
 		mu.Unlock()
 		slices.Sort(l)
-		row := minute{n: len(l), bad: b, behind: sk, rssMB: procStatusMB(pid, "VmRSS:"), goroutines: goroutines(t, s.URL), fds: openFiles(pid)}
+		row := minute{n: len(l), bad: b, behind: sk, rssMB: procStatusMB(pid, "VmRSS:"), heapMB: soakMetric(t, s.URL, "go_memstats_heap_inuse_bytes") / (1 << 20), goroutines: goroutines(t, s.URL), fds: openFiles(pid)}
 		if len(l) > 0 {
 			row.p99 = l[len(l)*99/100]
 		}
@@ -133,8 +133,8 @@ func TestSoak(t *testing.T) {
 		case minutes:
 			saveHeap("heap-last.pb.gz")
 		}
-		t.Logf("minute %2d: %6d requests, %d not 200, %d not sent (64 in flight), p99 %v, RSS %.0f MB, %d goroutines, %d open files, load %s",
-			m, row.n, row.bad, row.behind, row.p99.Round(time.Microsecond), row.rssMB, row.goroutines, row.fds, loadAvg())
+		t.Logf("minute %2d: %6d requests, %d not 200, %d not sent (64 in flight), p99 %v, RSS %.0f MB (Go heap in use %.1f MB), %d goroutines, %d open files, load %s",
+			m, row.n, row.bad, row.behind, row.p99.Round(time.Microsecond), row.rssMB, row.heapMB, row.goroutines, row.fds, loadAvg())
 	}
 	close(stop)
 	wg.Wait()
@@ -177,6 +177,11 @@ func openFiles(pid int) int {
 
 // goroutines reads go_goroutines from /metrics.
 func goroutines(t *testing.T, base string) int {
+	return int(soakMetric(t, base, "go_goroutines"))
+}
+
+// soakMetric reads one unlabelled value from /metrics (0 when absent).
+func soakMetric(t *testing.T, base, name string) float64 {
 	resp, err := client.Get(base + "/metrics")
 	if err != nil {
 		t.Logf("metrics: %v", err)
@@ -185,9 +190,9 @@ func goroutines(t *testing.T, base string) int {
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "go_goroutines "); ok {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
 			n, _ := strconv.ParseFloat(v, 64)
-			return int(n)
+			return n
 		}
 	}
 	return 0
