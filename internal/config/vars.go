@@ -268,6 +268,25 @@ var vars = []Var{
 	{Name: "PPROF", Default: "`no`",
 		Doc:   "`yes` serves `/debug/pprof/` (profiling; never expose it publicly)",
 		parse: bind((*parser).boolean, func(c *Config) *bool { return &c.Pprof })},
+	{Name: "EVENT_RETENTION_DAYS", Default: "(unset)",
+		Doc:   "events inserted more than this many days ago are deleted by a daily job (unset or `0`: kept for ever); on the production backend whole monthly event indices are dropped ([workers.md](workers.md), \"Jobs\")",
+		parse: bind((*parser).integer, func(c *Config) *int { return &c.EventRetentionDays }),
+		check: func(c *Config) error {
+			if c.EventRetentionDays < 0 {
+				return fmt.Errorf("EVENT_RETENTION_DAYS: must not be negative (0 keeps events)")
+			}
+			return nil
+		}},
+	{Name: "IMPORT_MAX_BYTES", Default: "`256MiB`",
+		Doc:   "the largest upload `POST /api/v1/imports` accepts (`413` past it); the upload is stored in the store until its job has finished ([imports.md](imports.md))",
+		parse: bind((*parser).size, func(c *Config) *int64 { return &c.ImportMaxBytes }),
+		def:   func(c *Config) { c.ImportMaxBytes = 256 << 20 },
+		check: func(c *Config) error {
+			if c.ImportMaxBytes < 1024 {
+				return fmt.Errorf("IMPORT_MAX_BYTES: %d is below the minimum of 1024", c.ImportMaxBytes)
+			}
+			return nil
+		}},
 	{Name: "ELASTIC_HOST", Default: "(unset)",
 		Doc:   "comma-separated Elasticsearch/OpenSearch URLs; set → production backend ([production.md](production.md); run `thamesthrive migrate` first)",
 		parse: bind((*parser).list, func(c *Config) *[]string { return &c.ElasticHosts })},
