@@ -27,8 +27,8 @@ func importFile(n int, base time.Time, bad map[int]string) []byte {
 
 var badLines = map[int]string{
 	10:     `{"id":"x-10","type":"purchase","profile":{"id":"p"},"time":"2026-01-01T00:00:00Z"`, // not JSON
-	50000:  `{"id":"x-50000","profile":{"id":"p"},"time":"2026-01-01T00:00:00Z"}`,             // no type
-	100000: `{"id":"x-100000","type":"purchase","time":"2026-01-01T00:00:00Z"}`,               // no profile
+	50000:  `{"id":"x-50000","profile":{"id":"p"},"time":"2026-01-01T00:00:00Z"}`,               // no type
+	100000: `{"id":"x-100000","type":"purchase","time":"2026-01-01T00:00:00Z"}`,                 // no profile
 }
 
 func (s *server) startImport(kind, contentType string, body []byte) string {
