@@ -55,6 +55,11 @@
 #                      carried in each event's time.create, returning over 30 simulated days,
 #                      10% of sessions signing in; see internal/loadtest/sessions.go), or both:
 #                      the whole run (fresh server, warm-up, loops, baseline, report) once per mix
+#   FLOOR=yes          on the embedded store, after the baseline, run BenchmarkSQLiteFloor at the
+#                      closed and open loop's mean requests per store transaction (from the
+#                      server's thamesthrive_store_write_batch_size) for FLOOR_REQUESTS=20000
+#                      requests, pinned like the server: the CPU target of issue 16 is that
+#                      floor plus three times the baseline's CPU per request. FLOOR=no skips it.
 #   RESULTS_DIR=bench-results    where results go
 #   KEEP_WORKDIR=1     keep the temp directory (data, logs, intermediate JSON) for inspection
 set -euo pipefail
@@ -277,6 +282,28 @@ lg run -label baseline -mix "$MIX" -url "$BURL" -source "$SOURCE_ID" -pairs "$WO
 stop "$BASELINE_PID"
 BASELINE_PID=""
 
+# --- the store floor at the loops' batch sizes (embedded) --------------------------------
+# Issue 16 states the embedded CPU target against what SQLite alone costs at the transaction
+# sizes the server really committed (thamesthrive_store_write_batch_size over each loop):
+# BenchmarkSQLiteFloor at those sizes, synchronous=FULL like the store, on the server's CPU.
+FLOOR_ARGS=()
+if [ "$BACKEND" = embedded ] && [ "${FLOOR:-yes}" != no ] && [ -s "$WORK/track.json" ]; then
+	if batches="$("$WORK/loadgen" floor -track "$WORK/track.json" -batches)"; then
+		log "measuring the store floor at $batches requests per transaction"
+		if go test -c -o "$WORK/sqlite.test" ./internal/storage/sqlite &&
+			(cd internal/storage/sqlite && SQLITE_FLOOR_BATCHES="$batches" "${PIN_SERVER[@]}" "$WORK/sqlite.test" \
+				-test.run XXX -test.bench 'BenchmarkSQLiteFloor/.*/sync=FULL' -test.benchtime "${FLOOR_REQUESTS:-20000}x" \
+				-test.cpu 1 >"$WORK/floor.txt" 2>&1) &&
+			"$WORK/loadgen" floor -track "$WORK/track.json" -bench "$WORK/floor.txt" -out "$WORK/floor.json"; then
+			FLOOR_ARGS=(-floor "$WORK/floor.json")
+		else
+			log "could not measure the store floor: $(tail -3 "$WORK/floor.txt" 2>/dev/null)"
+		fi
+	else
+		log "no store batch sizes in the run's result: the floor is not measured"
+	fi
+fi
+
 # --- the report ---------------------------------------------------------------------------
 TS="$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$RESULTS_DIR"
@@ -289,7 +316,7 @@ done
 [ -s "$WORK/server.log" ] && cp "$WORK/server.log" "$RESULTS_DIR/$TS.server.log"
 echo
 REPORT_STATUS=0
-"$WORK/loadgen" report -mix "$MIX" "${REPORT_ARGS[@]}" "${STORED_ARGS[@]}" -backend "$BACKEND" -warmup-n "$WARMUP" \
+"$WORK/loadgen" report -mix "$MIX" "${REPORT_ARGS[@]}" "${STORED_ARGS[@]}" "${FLOOR_ARGS[@]}" -backend "$BACKEND" -warmup-n "$WARMUP" \
 	-duration "$DURATION" -c "$CONCURRENCY" -pinning "$PINNING" -server-exit "$SERVER_EXIT" \
 	-server-stop-seconds "$SERVER_STOP_SECONDS" ${FIXTURES:+-fixtures "$FIXTURES"} -out "$OUT" || REPORT_STATUS=$?
 if [ "$BACKEND" = elastic ] && [ -s "$WORK/cluster-before.json" ] && [ -s "$WORK/cluster-after.json" ] && [ -s "$WORK/track.json" ]; then

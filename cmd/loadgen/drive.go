@@ -318,11 +318,13 @@ func cmdRun(args []string) error {
 	if *pprofDir != "" {
 		wg.Go(func() { prof = captureProfiles(ctx, *base, *pprofDir, *dur) })
 	}
+	batch := storeBatch(*base, *label != "baseline")
 	rc, err := closed.Run(ctx)
 	wg.Wait()
 	if rc == nil {
 		return err
 	}
+	rc.StoreBatch = batch()
 	rf.Closed = rc
 	rf.Notes = append(rf.Notes, prof.notes...)
 	rf.Profiles = prof.files
@@ -340,10 +342,12 @@ func cmdRun(args []string) error {
 		open := closed
 		open.Name, open.Concurrency, open.Rate, open.PaceTick = *label+"-open", *openConc, rate, *paceTick
 		open.Offset = rc.Sent // go on with fresh requests (new sign-ins, other profiles)
+		batch := storeBatch(*base, *label != "baseline")
 		ro, err := open.Run(ctx)
 		if ro == nil {
 			return err
 		}
+		ro.StoreBatch = batch()
 		rf.Open = ro
 		fmt.Fprintf(os.Stderr, "%s open loop at %.0f/s: %.0f req/s, p99 %.2f ms, statuses %v, errors %d, missed %d\n",
 			*label, rate, ro.RPS, ro.Latency.P99Ms, ro.Statuses, ro.Errors, ro.Missed)
@@ -493,4 +497,24 @@ func fetchProfile(ctx context.Context, url, file string) (string, error) {
 		return "", err
 	}
 	return file, f.Close()
+}
+
+// storeBatch reads the server's store_write_batch_size histogram now and returns a
+// function that, read again after a loop, answers the mean requests per store write
+// in between (0 when the server has no such metric, or when on is false).
+func storeBatch(base string, on bool) func() float64 {
+	const name = "thamesthrive_store_write_batch_size"
+	if !on {
+		return func() float64 { return 0 }
+	}
+	sum0, ok1 := readCounter(base, name+"_sum")
+	n0, ok2 := readCounter(base, name+"_count")
+	return func() float64 {
+		sum1, ok3 := readCounter(base, name+"_sum")
+		n1, ok4 := readCounter(base, name+"_count")
+		if !ok1 || !ok2 || !ok3 || !ok4 || n1 <= n0 {
+			return 0
+		}
+		return (sum1 - sum0) / (n1 - n0)
+	}
 }

@@ -40,6 +40,7 @@ func main() {
 		"cluster":  cmdCluster, // hidden: bench.sh measures the cluster's share with BACKEND=elastic
 		"scale":    cmdScale,   // make bench-scale (scripts/bench-scale.sh)
 		"countdb":  cmdCountDB, // hidden: bench.sh counts stored rows after the server stopped
+		"floor":    cmdFloor,   // hidden: bench.sh runs the store floor at the loops' batch sizes
 	}
 	cmd, ok := cmds[os.Args[1]]
 	if !ok {

@@ -58,3 +58,24 @@ func TestAnswersInspect(t *testing.T) {
 		t.Fatalf("events %v seen %d bad %d mismatch %d first bad %q", events, seen, bad, mismatch, firstBad)
 	}
 }
+
+func TestParseFloor(t *testing.T) {
+	in := "goos: linux\nBenchmarkSQLiteFloor/batch=23/sync=FULL         \t    3000\t   1289024 ns/op\t       305.4 cpu-µs/req\t        92.90 read-cpu-µs/req\t       212.5 write-cpu-µs/req\n" +
+		"BenchmarkSQLiteFloor/batch=2/sync=FULL-1 \t 100\t 5 ns/op\t 512 cpu-µs/req\nPASS\n"
+	got, err := parseFloor(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[23] != 305.4 || got[2] != 512 || len(got) != 2 {
+		t.Fatalf("%v", got)
+	}
+	if s := joinBatches(23, 2); s != "23,2" {
+		t.Fatal(s)
+	}
+	if s := joinBatches(3, 3); s != "3" {
+		t.Fatal(s)
+	}
+	if n := roundBatch(&loadtest.Result{StoreBatch: 0.4}); n != 1 {
+		t.Fatal(n)
+	}
+}

@@ -30,6 +30,7 @@ func cmdReport(args []string) error {
 	track := fs.String("track", "", "server result (from run -label track -out)")
 	baseline := fs.String("baseline", "", "baseline result (from run -label baseline -out)")
 	stored := fs.String("stored", "", "stored row counts (from countdb)")
+	floor := fs.String("floor", "", "the store floor at the loops' batch sizes (JSON from scripts/bench.sh)")
 	backend := fs.String("backend", "embedded", "embedded or elastic")
 	warmupN := fs.Int64("warmup-n", 0, "profiles the warm-up was asked for")
 	duration := fs.String("duration", "", "length of each loop, for the record")
@@ -97,6 +98,9 @@ func cmdReport(args []string) error {
 	if sf := new(storedFile); load(*stored, sf) {
 		st = sf
 		r.Stored = &sf.StoredCounts
+	}
+	if f := new(loadtest.Floor); load(*floor, f) {
+		r.Floor = f
 	}
 	notes, fixturesFailed := fixtureNotes(*fixtures, exp, st)
 	if r.Track != nil {

@@ -175,8 +175,6 @@ func applyFixtures(base, token, dir string) error {
 	return nil
 }
 
-// readCounter sums a Prometheus counter's samples (all label sets) from /metrics. ok is
-// false when the server has no /metrics or no such counter.
 // countInternalEvents counts the stored events of the source "internal" through the search
 // API. A search backend shows new documents after its refresh interval, so it asks until
 // two answers a second apart agree (at most 15 s).
@@ -199,6 +197,8 @@ func countInternalEvents(base, token string) (int64, error) {
 	return 0, fmt.Errorf("the count of internal events did not settle in 15 s (last %d)", last)
 }
 
+// readCounter sums a Prometheus counter's samples (all label sets) from /metrics. ok is
+// false when the server has no /metrics or no such counter.
 func readCounter(base, name string) (v float64, ok bool) {
 	resp, err := apiClient.Get(base + "/metrics")
 	if err != nil {

@@ -54,17 +54,33 @@ type SpotCheck struct {
 
 // Report is the whole bench run, as written to bench-results/<time>.json.
 type Report struct {
-	Time        string        `json:"time"`
-	Machine     Machine       `json:"machine"`
-	Config      Config        `json:"config"`
-	Warmup      *WarmupFile   `json:"warmup,omitempty"`
-	Track       *RunFile      `json:"track,omitempty"`
-	Baseline    *RunFile      `json:"baseline,omitempty"`
-	Stored      *StoredCounts `json:"stored,omitempty"` // rows counted in the database after the server stopped
-	Ratios      Ratios        `json:"ratios"`
-	NothingLost Check         `json:"nothing_lost"`
-	Targets     []Target      `json:"targets"`
-	Server      ServerExit    `json:"server_exit"`
+	Time     string        `json:"time"`
+	Machine  Machine       `json:"machine"`
+	Config   Config        `json:"config"`
+	Warmup   *WarmupFile   `json:"warmup,omitempty"`
+	Track    *RunFile      `json:"track,omitempty"`
+	Baseline *RunFile      `json:"baseline,omitempty"`
+	Stored   *StoredCounts `json:"stored,omitempty"` // rows counted in the database after the server stopped
+	// Floor is what SQLite alone costs per request at the transaction sizes each loop
+	// made the server commit (BenchmarkSQLiteFloor, run by `make bench` after the loops).
+	Floor       *Floor     `json:"store_floor,omitempty"`
+	Ratios      Ratios     `json:"ratios"`
+	NothingLost Check      `json:"nothing_lost"`
+	Targets     []Target   `json:"targets"`
+	Server      ServerExit `json:"server_exit"`
+}
+
+// Floor is BenchmarkSQLiteFloor's CPU per request at the closed and the open loop's
+// mean store batch sizes.
+type Floor struct {
+	Closed *FloorAt `json:"closed,omitempty"`
+	Open   *FloorAt `json:"open,omitempty"`
+}
+
+// FloorAt is the floor at one batch size.
+type FloorAt struct {
+	Batch           int     `json:"batch"`
+	CPUMicrosPerReq float64 `json:"cpu_us_per_request"`
 }
 
 // StoredCounts is what the database held after the server stopped (from `loadgen countdb`).
@@ -289,32 +305,55 @@ func passFail(ok bool) string {
 func (r *Report) targets(embedded bool) []Target {
 	var out []Target
 	if embedded {
-		if v := r.Ratios.RPS; v != nil {
-			out = append(out, Target{"/track requests/s ÷ baseline (closed loop)", "≥ 35%", pct(*v), passFail(*v >= 0.35)})
+		// Issue 16: on the embedded store the CPU target is stated against what SQLite
+		// alone costs at the same transaction sizes, plus three times the bare handler.
+		loop := func(name string, t, b *Result, f *FloorAt) {
+			if t == nil || b == nil || t.Server == nil || b.Server == nil {
+				return
+			}
+			got := fmt.Sprintf("%.0f µs", t.Server.CPUMicrosPerReq)
+			if f == nil {
+				out = append(out, Target{"CPU µs per request, " + name, "≤ store floor + 3 × baseline", got + " (floor not measured)", "n/a"})
+				return
+			}
+			limit := f.CPUMicrosPerReq + 3*b.Server.CPUMicrosPerReq
+			want := fmt.Sprintf("≤ %.0f + 3 × %.0f = %.0f µs (floor at %d requests per transaction)",
+				f.CPUMicrosPerReq, b.Server.CPUMicrosPerReq, limit, f.Batch)
+			out = append(out, Target{"CPU µs per request, " + name, want, got, passFail(t.Server.CPUMicrosPerReq <= limit)})
 		}
-	}
-	if v := r.Ratios.CPUPerRequest; v != nil {
-		out = append(out, Target{"CPU µs per request ÷ baseline (closed loop)", "≤ 3×", fmt.Sprintf("%.2f×", *v), passFail(*v <= 3)})
-	}
-	if embedded {
+		var fc, fo *FloorAt
+		if r.Floor != nil {
+			fc, fo = r.Floor.Closed, r.Floor.Open
+		}
+		if r.Track != nil && r.Baseline != nil {
+			loop("closed loop", r.Track.Closed, r.Baseline.Closed, fc)
+			loop("open loop", r.Track.Open, r.Baseline.Open, fo)
+		}
 		if o := r.trackOpen(); o != nil {
-			ok := o.Latency.P99Ms < 5 && o.Missed == 0
+			ok := o.Latency.P99Ms < 10 && o.Missed == 0
 			got := fmt.Sprintf("%.2f ms", o.Latency.P99Ms)
 			if o.Missed > 0 {
 				got += fmt.Sprintf(" (%s scheduled requests never sent)", thousands(o.Missed))
 			}
-			out = append(out, Target{"p99 latency, open loop at half saturation", "< 5 ms", got, passFail(ok)})
+			out = append(out, Target{"p99 latency, open loop at half saturation", "< 10 ms", got, passFail(ok)})
 		}
-		if t := r.Track; t != nil && t.PeakRSSKiB > 0 {
-			mb := float64(t.PeakRSSKiB) / 1024
-			st := passFail(mb < 100)
-			want := "< 100 MB with 100,000 profiles"
+	} else if t := r.Track; t != nil && t.Closed != nil && t.Closed.Server != nil {
+		// Issue 16 A: one serve replica of the production path.
+		v := t.Closed.Server.CPUMicrosPerReq
+		out = append(out, Target{"serve CPU µs per request (closed loop)", "≤ 250 µs", fmt.Sprintf("%.0f µs", v), passFail(v <= 250)})
+	}
+	if t := r.Track; t != nil && t.PeakRSSKiB > 0 {
+		mb := float64(t.PeakRSSKiB) / 1024
+		st := passFail(mb < 100)
+		want := "< 100 MB"
+		if embedded {
+			want += " with 100,000 profiles"
 			if r.Config.WarmupProfiles < 100000 {
 				st = "n/a"
 				want += fmt.Sprintf(" (this run: %s)", thousands(r.Config.WarmupProfiles))
 			}
-			out = append(out, Target{"peak RSS", want, fmt.Sprintf("%.1f MB", mb), st})
 		}
+		out = append(out, Target{"peak RSS of serve", want, fmt.Sprintf("%.1f MB", mb), st})
 	}
 	nl := r.NothingLost
 	got := "unknown"

@@ -31,6 +31,8 @@ func sampleReport(stored int64) *Report {
 
 func TestEvaluate(t *testing.T) {
 	r := sampleReport(1300)
+	// closed: 90 µs against 20 + 3×40 = 140 → PASS; open: 110 µs against 0 + 3×50 = 150 → PASS
+	r.Floor = &Floor{Closed: &FloorAt{Batch: 20, CPUMicrosPerReq: 20}, Open: &FloorAt{Batch: 2, CPUMicrosPerReq: 0}}
 	r.Evaluate(true)
 	if *r.Ratios.RPS != 0.4 || *r.Ratios.CPUPerRequest != 2.25 || *r.Ratios.OpenCPU != 2.2 {
 		t.Fatalf("ratios %v %v %v", *r.Ratios.RPS, *r.Ratios.CPUPerRequest, *r.Ratios.OpenCPU)
@@ -39,11 +41,11 @@ func TestEvaluate(t *testing.T) {
 		t.Fatalf("%+v", r.NothingLost)
 	}
 	want := map[string]string{
-		"/track requests/s ÷ baseline (closed loop)":  "PASS",
-		"CPU µs per request ÷ baseline (closed loop)": "PASS",
-		"p99 latency, open loop at half saturation":   "PASS",
-		"peak RSS":                      "PASS",
-		"nothing lost, nothing doubled": "PASS",
+		"CPU µs per request, closed loop":           "PASS",
+		"CPU µs per request, open loop":             "PASS",
+		"p99 latency, open loop at half saturation": "PASS",
+		"peak RSS of serve":                         "PASS",
+		"nothing lost, nothing doubled":             "PASS",
 	}
 	for _, tg := range r.Targets {
 		if want[tg.Name] != tg.Status {
@@ -53,6 +55,23 @@ func TestEvaluate(t *testing.T) {
 	}
 	if len(want) > 0 {
 		t.Errorf("targets missing: %v", want)
+	}
+	// Over the floor plus three baselines fails; without a floor the target is not judged.
+	r.Floor.Closed.CPUMicrosPerReq = 60
+	r.Track.Closed.Server.CPUMicrosPerReq = 181
+	r.Evaluate(true)
+	for _, tg := range r.Targets {
+		if tg.Name == "CPU µs per request, closed loop" && tg.Status != "FAIL" {
+			t.Errorf("181 µs against 60 + 3×40: %s", tg.Status)
+		}
+	}
+	r.Track.Closed.Server.CPUMicrosPerReq = 90
+	r.Floor = nil
+	r.Evaluate(true)
+	for _, tg := range r.Targets {
+		if strings.HasPrefix(tg.Name, "CPU µs per request") && tg.Status != "n/a" {
+			t.Errorf("%s without a floor: %s", tg.Name, tg.Status)
+		}
 	}
 	md := r.Markdown()
 	for _, s := range []string{"| closed loop: requests/s answered 200 | 10,000 | 25,000 | 40.0% |", "2.25×", "**Nothing lost: PASS**", "503×2", "1,200 profiles",

@@ -77,6 +77,10 @@ type Result struct {
 	OKRPS            float64                `json:"ok_rps"`       // 200s per second
 	Latency          Latency                `json:"latency"`
 	ByKind           map[string]*KindResult `json:"by_kind"`
+	// StoreBatch is the mean number of requests per store write during the loop, from
+	// the server's thamesthrive_store_write_batch_size histogram (embedded store: the
+	// group commit's transaction size); the store floor is measured at it.
+	StoreBatch float64 `json:"store_batch,omitempty"`
 	// Open loop only.
 	Scheduled int64 `json:"scheduled,omitempty"`
 	Missed    int64 `json:"missed,omitempty"` // scheduled but never sent

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/url"
+	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -28,8 +31,22 @@ import (
 //
 // Reported: cpu-µs per request (getrusage, process), split into the reads and the
 // writes (including the commit's fsync).
+//
+// SQLITE_FLOOR_BATCHES (comma-separated sizes, e.g. "23,2") replaces 64 and 2: `make bench`
+// sets it to the mean transaction sizes its loops made the server commit.
 func BenchmarkSQLiteFloor(b *testing.B) {
-	for _, batch := range []int{64, 2} {
+	batches := []int{64, 2}
+	if v := os.Getenv("SQLITE_FLOOR_BATCHES"); v != "" {
+		batches = batches[:0]
+		for _, f := range strings.Split(v, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 {
+				b.Fatalf("SQLITE_FLOOR_BATCHES: %q is not a positive batch size", f)
+			}
+			batches = append(batches, n)
+		}
+	}
+	for _, batch := range batches {
 		for _, sync := range []string{"FULL", "NORMAL"} {
 			b.Run(fmt.Sprintf("batch=%d/sync=%s", batch, sync), func(b *testing.B) { benchFloor(b, batch, sync) })
 		}
