@@ -40,7 +40,8 @@ func startJobs(ctx context.Context, cfg config.Config, log *slog.Logger, store s
 	if retainer != nil {
 		handlers[retention.JobKind] = retention.Run(retainer)
 	}
-	runner, err := jobs.New(ctx, jobs.Config{Execute: execute, Exclusive: len(cfg.ElasticHosts) == 0, OnFinish: im.Finished},
+	runner, err := jobs.New(ctx, jobs.Config{Execute: execute, Exclusive: len(cfg.ElasticHosts) == 0, Lease: cfg.JobLease,
+		OnFinish: im.Finished},
 		store.Entities(), log, handlers)
 	if err != nil {
 		return nil, fmt.Errorf("starting the job runner: %w", err)

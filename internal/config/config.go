@@ -67,6 +67,7 @@ type Config struct {
 	// Jobs (docs/workers.md, docs/imports.md).
 	EventRetentionDays int   // 0: events are kept
 	ImportMaxBytes     int64 // the largest import upload
+	JobLease           time.Duration
 
 	// Production backend (docs/production.md): Elasticsearch/OpenSearch and Redis.
 	ElasticHosts       []string

@@ -277,6 +277,16 @@ var vars = []Var{
 			}
 			return nil
 		}},
+	{Name: "JOB_LEASE", Default: "`30s`",
+		Doc:   "how long a running job (segment refresh, import, retention) stays reserved for its worker without a renewal (renewed every second): after it, another worker takes over a job whose worker died and resumes it from its checkpoint (at least `2s`; [workers.md](workers.md), \"Jobs\")",
+		parse: bind((*parser).duration, func(c *Config) *time.Duration { return &c.JobLease }),
+		def:   func(c *Config) { c.JobLease = 30 * time.Second },
+		check: func(c *Config) error {
+			if c.JobLease < 2*time.Second {
+				return fmt.Errorf("JOB_LEASE: %s is below the minimum of 2s", c.JobLease)
+			}
+			return nil
+		}},
 	{Name: "IMPORT_MAX_BYTES", Default: "`256MiB`",
 		Doc:   "the largest upload `POST /api/v1/imports` accepts (`413` past it); the upload is stored in the store until its job has finished ([imports.md](imports.md))",
 		parse: bind((*parser).size, func(c *Config) *int64 { return &c.ImportMaxBytes }),
