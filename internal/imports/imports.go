@@ -283,7 +283,6 @@ func csvLines(r io.Reader) func() (line, int64, error) {
 			if err == io.EOF {
 				return line{}, cr.InputOffset(), io.EOF
 			}
-			ln, _ := cr.FieldPos(0)
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				return line{n: int64(pe.StartLine), err: pe.Err.Error()}, cr.InputOffset(), nil
@@ -291,6 +290,7 @@ func csvLines(r io.Reader) func() (line, int64, error) {
 			if err != nil {
 				return line{}, cr.InputOffset(), err
 			}
+			ln, _ := cr.FieldPos(0)
 			if header == nil && headerErr == "" {
 				for _, h := range rec {
 					h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
@@ -386,8 +386,11 @@ func decodeStrict(doc []byte, dst any) error {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		var typ *json.UnmarshalTypeError
-		if errors.As(err, &typ) {
+		if errors.As(err, &typ) && typ.Field != "" {
 			return fmt.Errorf("%s: must be %s", typ.Field, typ.Type.Kind())
+		}
+		if errors.As(err, &typ) {
+			return errors.New("not a JSON object")
 		}
 		return fmt.Errorf("not a JSON object: %s", strings.TrimPrefix(err.Error(), "json: "))
 	}
