@@ -172,11 +172,29 @@ func (im *Importer) Run(ctx context.Context, t jobs.Task) error {
 		if len(batch) == 0 && last <= cp.Line {
 			return nil
 		}
+		// A store that is briefly unavailable (overloaded, failing over) is waited
+		// for: writes are idempotent, so a batch is simply written again. Counters
+		// are only added once a batch is written.
 		var err error
-		if p.Kind == KindEvents {
-			err = im.writeEvents(ctx, t, batch)
-		} else {
-			err = im.writeProfiles(ctx, t, batch)
+		for wait := time.Second; ; wait *= 2 {
+			bt := &bufferedTask{Task: t, counts: map[string]int64{}}
+			if p.Kind == KindEvents {
+				err = im.writeEvents(ctx, bt, batch)
+			} else {
+				err = im.writeProfiles(ctx, bt, batch)
+			}
+			if err == nil {
+				bt.apply()
+			}
+			if err == nil || !errors.Is(err, storage.ErrUnavailable) || wait > 32*time.Second {
+				break
+			}
+			im.Log.Warn("import_batch_retried", "job_id", t.Job().ID, "line", last, "error", err)
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(wait):
+			}
 		}
 		if err != nil {
 			return err
@@ -651,5 +669,32 @@ func apply(p *domain.Profile, pl *profileLine) {
 	maps.Copy(p.Interests, pl.Interests)
 	if pl.Active != nil {
 		p.Active = *pl.Active
+	}
+}
+
+// bufferedTask holds the counts and reports of one attempt to write a batch until the
+// write succeeded, so that a retried batch is counted once.
+type bufferedTask struct {
+	jobs.Task
+	counts  map[string]int64
+	names   []string
+	reports []string
+}
+
+func (b *bufferedTask) Count(name string, n int64) {
+	if _, ok := b.counts[name]; !ok {
+		b.names = append(b.names, name)
+	}
+	b.counts[name] += n
+}
+
+func (b *bufferedTask) Report(msg string) { b.reports = append(b.reports, msg) }
+
+func (b *bufferedTask) apply() {
+	for _, name := range b.names {
+		b.Task.Count(name, b.counts[name])
+	}
+	for _, r := range b.reports {
+		b.Task.Report(r)
 	}
 }

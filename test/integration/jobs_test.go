@@ -80,10 +80,21 @@ func num(j map[string]any, path string) int {
 // TestImportTakenOverAfterWorkerKill: an import uploaded to a `serve` replica
 // (RUN_WORKERS=no, so it only queues) is run by one of two `thamesthrive worker`
 // processes; that worker is killed with -9 mid-import and the other takes the job
-// over after JOB_LEASE, resuming from its checkpoint: every good line stored once.
+// over after JOB_LEASE (10 s here), resuming from its checkpoint: every good line stored once.
 func TestImportTakenOverAfterWorkerKill(t *testing.T) {
-	c := newClusterEnv(t, 1, "RUN_WORKERS=no", "JOB_LEASE=3s")
+	c := newClusterEnv(t, 1, "RUN_WORKERS=no", "JOB_LEASE=10s")
 	workers := []*testserver.Process{c.startWorker(), c.startWorker()}
+	defer func() {
+		if t.Failed() {
+			for i, w := range workers {
+				for _, l := range strings.Split(w.Stderr.String(), "\n") {
+					if strings.Contains(l, "job") || strings.Contains(l, "import") {
+						t.Logf("worker %d (pid %d): %s", i, w.Cmd.Process.Pid, l)
+					}
+				}
+			}
+		}
+	}()
 	const n = 20000
 	id := c.startImport(ndjsonEvents("tk", n, time.Now().AddDate(0, 0, -5), 7, 15000))
 	var owner *testserver.Process
