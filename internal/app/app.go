@@ -16,9 +16,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	_ "github.com/thamesthrive/thamesthrive/internal/actions/all" // the built-in workflow nodes
 	"github.com/thamesthrive/thamesthrive/internal/auth"
@@ -76,23 +74,14 @@ func openStore(cfg config.Config, m *storeMetrics, log *slog.Logger, coord *coor
 // Serve runs the API process until ctx ends or SIGINT/SIGTERM arrives, then shuts down
 // gracefully: it stops accepting, finishes in-flight requests, flushes the store.
 func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer) error {
-	uuid.EnableRandPool()
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	coord, err := openCoordination(ctx, cfg, log)
+	b, err := openBackend(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer coord.Close()
-	store, err := openStore(cfg, newStoreMetrics(reg), log, coord)
-	if err != nil {
-		return storeAdvice(err)
-	}
-	defer store.Close()
-	work := openWork(cfg, store, coord)
+	defer b.Close()
+	reg, coord, store, work := b.reg, b.coord, b.store, b.work
 	hasQueue := work != nil
-	retainer := retainerOf(store)
-	store = coord.wrap(store)
+	retainer := retainerOf(b.raw)
 
 	installToken := cfg.InstallationToken
 	generated := installToken == ""

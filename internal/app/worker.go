@@ -13,9 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/google/uuid"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/thamesthrive/thamesthrive/internal/collector"
@@ -40,22 +37,13 @@ func Work(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if cfg.RedisHost == "" {
 		return errors.New("REDIS_HOST: `thamesthrive worker` needs Redis: the work queue is a set of Redis streams (docs/workers.md)")
 	}
-	uuid.EnableRandPool()
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	coord, err := openCoordination(ctx, cfg, log)
+	b, err := openBackend(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer coord.Close()
-	store, err := openStore(cfg, newStoreMetrics(reg), log, coord)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	work := openWork(cfg, store, coord)
-	retainer := retainerOf(store)
-	store = coord.wrap(store)
+	defer b.Close()
+	reg, coord, store, work := b.reg, b.coord, b.store, b.work
+	retainer := retainerOf(b.raw)
 	box, err := openSecrets(cfg, log)
 	if err != nil {
 		return err

@@ -43,10 +43,7 @@ func (s *Server) profileEvents(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if evs == nil {
-		evs = []*domain.Event{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"total": total, "items": evs})
+	writeList(w, total, evs)
 }
 
 func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {

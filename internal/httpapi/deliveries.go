@@ -71,7 +71,7 @@ func listPaged[T any](s *Server, w http.ResponseWriter, r *http.Request,
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"total": total, "items": items})
+	writeList(w, total, items)
 }
 
 func (s *Server) replayDeadLetters(w http.ResponseWriter, r *http.Request) {

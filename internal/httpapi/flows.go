@@ -81,7 +81,7 @@ func (s *Server) nodeResource() Resource[domain.Resource, *domain.Resource] {
 
 func (s *Server) flowNodes(w http.ResponseWriter, r *http.Request) {
 	items := s.deps.Workflow.Registry().Infos()
-	writeJSON(w, http.StatusOK, map[string]any{"total": len(items), "items": items})
+	writeList(w, len(items), items)
 }
 
 func by(r *http.Request) string {
@@ -205,5 +205,5 @@ func (s *Server) flowRuns(w http.ResponseWriter, r *http.Request) {
 		limit = n
 	}
 	items := s.deps.Workflow.Runs(id, limit)
-	writeJSON(w, http.StatusOK, map[string]any{"total": len(items), "items": items})
+	writeList(w, len(items), items)
 }

@@ -47,7 +47,7 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"total": total, "items": items})
+	writeList(w, total, items)
 }
 
 func (s *Server) getJob(w http.ResponseWriter, r *http.Request) {

@@ -42,10 +42,7 @@ func (s *Server) listProfiles(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if items == nil {
-		items = []*domain.Profile{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"total": total, "items": items})
+	writeList(w, total, items)
 }
 
 func (s *Server) profileSessions(w http.ResponseWriter, r *http.Request) {
@@ -77,8 +74,5 @@ func (s *Server) profileSessions(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if items == nil {
-		items = []*domain.Session{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"total": total, "items": items})
+	writeList(w, total, items)
 }

@@ -267,7 +267,7 @@ func (r Resource[T, PT]) list(s *Server) http.HandlerFunc {
 			}
 			total++
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"total": total, "items": items})
+		writeList(w, total, items)
 	}
 }
 

@@ -132,10 +132,7 @@ func searchHandler[T any](s *Server, scope string, search func(context.Context, 
 			s.fail(w, r, err)
 			return
 		}
-		if items == nil {
-			items = []T{}
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"total": total, "items": items})
+		writeList(w, total, items)
 	}
 }
 

@@ -209,8 +209,5 @@ func (s *Server) segmentMembers(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if items == nil {
-		items = []*domain.Profile{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"total": total, "items": items})
+	writeList(w, total, items)
 }

@@ -104,49 +104,33 @@ func TestBackupUnderLoadThenRestore(t *testing.T) {
 		before []string // acknowledged before the backup began
 		after  atomic.Int64
 		began  atomic.Bool
-		seq    atomic.Int64
-		wg     sync.WaitGroup
 	)
-	stop := make(chan struct{})
-	for w := 0; w < 8; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				n := seq.Add(1)
-				body := fmt.Sprintf(`{"source":{"id":"web"},"profile":{"id":"p%d"},"events":[{"id":"e-%d","type":"page-view"}]}`, n%20, n)
-				resp, err := client.Post(s.URL+"/track", "application/json", strings.NewReader(body))
-				if err != nil {
-					continue
-				}
-				var out struct{ Events []string }
-				err = json.NewDecoder(resp.Body).Decode(&out)
-				resp.Body.Close()
-				if resp.StatusCode != 200 || err != nil {
-					continue
-				}
-				if began.Load() {
-					after.Add(1)
-					continue
-				}
-				mu.Lock()
-				before = append(before, out.Events[0])
-				mu.Unlock()
-			}
-		}()
-	}
+	stop := testserver.Load(8, func(n int64) {
+		body := fmt.Sprintf(`{"source":{"id":"web"},"profile":{"id":"p%d"},"events":[{"id":"e-%d","type":"page-view"}]}`, n%20, n)
+		resp, err := client.Post(s.URL+"/track", "application/json", strings.NewReader(body))
+		if err != nil {
+			return
+		}
+		var out struct{ Events []string }
+		err = json.NewDecoder(resp.Body).Decode(&out)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || err != nil {
+			return
+		}
+		if began.Load() {
+			after.Add(1)
+			return
+		}
+		mu.Lock()
+		before = append(before, out.Events[0])
+		mu.Unlock()
+	})
 	time.Sleep(time.Second)
 	began.Store(true)
 	file := filepath.Join(t.TempDir(), "backup.db")
 	code, out := command(t, s.DataDir, "backup", file)
 	time.Sleep(300 * time.Millisecond)
-	close(stop)
-	wg.Wait()
+	stop()
 	if code != 0 {
 		t.Fatalf("backup: exit %d\n%s", code, out)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 	"github.com/thamesthrive/thamesthrive/internal/storage/redis"
+	"github.com/thamesthrive/thamesthrive/test/testserver"
 )
 
 func dropRedisKeys(t *testing.T, prefix string) {
@@ -280,40 +281,24 @@ func TestReplicaKilledUnderLoad(t *testing.T) {
 	const profiles, workers = 30, 16
 	var mu sync.Mutex
 	acked := map[string][]string{}
-	var seq atomic.Int64
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				n := seq.Add(1)
-				r := c.replicas[int(n)%len(c.replicas)]
-				if r.killed() {
-					continue
-				}
-				pid := fmt.Sprintf("k%02d", n%profiles)
-				eid := fmt.Sprintf("ke%06d", n)
-				res, err := r.send("POST", "/track", pageView(pid, "s-"+pid, eid))
-				if err == nil && res.Status == http.StatusOK {
-					mu.Lock()
-					acked[pid] = append(acked[pid], eid)
-					mu.Unlock()
-				}
-			}
-		}()
-	}
+	stop := testserver.Load(workers, func(n int64) {
+		r := c.replicas[int(n)%len(c.replicas)]
+		if r.killed() {
+			return
+		}
+		pid := fmt.Sprintf("k%02d", n%profiles)
+		eid := fmt.Sprintf("ke%06d", n)
+		res, err := r.send("POST", "/track", pageView(pid, "s-"+pid, eid))
+		if err == nil && res.Status == http.StatusOK {
+			mu.Lock()
+			acked[pid] = append(acked[pid], eid)
+			mu.Unlock()
+		}
+	})
 	time.Sleep(2 * time.Second)
 	c.replicas[1].kill()
 	time.Sleep(3 * time.Second)
-	close(stop)
-	wg.Wait()
+	stop()
 
 	s := c.openStore()
 	ctx := context.Background()

@@ -253,40 +253,26 @@ func killUnderLoad(t *testing.T, d *deployment) {
 	var mu sync.Mutex
 	var acked []string
 	statuses := map[string]int{} // answers other than 200, and transport errors
-	var seq, afterKill atomic.Int64
+	var afterKill atomic.Int64
 	var killed atomic.Bool
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				n := seq.Add(1)
-				pid := fmt.Sprintf("kp%02d", n%profiles)
-				eid := fmt.Sprintf("kill-%07d", n)
-				r, err := testserver.Send(d.public, "POST", "/track", pageView("web", pid, eid))
-				mu.Lock()
-				switch {
-				case err != nil:
-					statuses["transport error"]++
-				case r.Status == http.StatusOK:
-					acked = append(acked, eid)
-					if killed.Load() {
-						afterKill.Add(1)
-					}
-				default:
-					statuses[fmt.Sprint(r.Status)]++
-				}
-				mu.Unlock()
+	stop := testserver.Load(workers, func(n int64) {
+		pid := fmt.Sprintf("kp%02d", n%profiles)
+		eid := fmt.Sprintf("kill-%07d", n)
+		r, err := testserver.Send(d.public, "POST", "/track", pageView("web", pid, eid))
+		mu.Lock()
+		switch {
+		case err != nil:
+			statuses["transport error"]++
+		case r.Status == http.StatusOK:
+			acked = append(acked, eid)
+			if killed.Load() {
+				afterKill.Add(1)
 			}
-		}()
-	}
+		default:
+			statuses[fmt.Sprint(r.Status)]++
+		}
+		mu.Unlock()
+	})
 	// Load until enough is acknowledged on both sides of the kill (the machine may be
 	// slow: the amounts, not the durations, decide).
 	waitAcked := func(what string, enough func() bool, limit time.Duration) {
@@ -304,8 +290,7 @@ func killUnderLoad(t *testing.T, d *deployment) {
 	d.collectors[1].Kill() // SIGKILL: nothing flushed, nothing finished
 	killed.Store(true)
 	waitAcked("after the kill", func() bool { return afterKill.Load() >= 200 }, 30*time.Second)
-	close(stop)
-	wg.Wait()
+	stop()
 	cpu, served := procCPU(t, d.collectors[0].Cmd.Process.Pid)-cpu0, d.proxy.served[0].Load()-served0
 	if served > 0 {
 		t.Logf("surviving collector after the kill: %.0f µs of CPU per request over %d requests (OpenSearch and Redis on the same machine); peak RSS %d MB; GUI process peak RSS %d MB",

@@ -4,102 +4,25 @@
 // it on real traffic, debugs it and restores a version; every step saves a screenshot.
 //
 //   THAMESTHRIVE_BIN=../bin/thamesthrive node e2e/flows.mjs [screenshot-dir]
-import { spawn } from 'node:child_process'
-import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import assert from 'node:assert/strict'
-import { chromium } from 'playwright-core'
+import { ADMIN, SHOTS, TOKEN, closeBrowser, launchBrowser, login, run, screenshots, startServer } from './harness.mjs'
 
-const BIN = resolve(process.env.THAMESTHRIVE_BIN ?? '../bin/thamesthrive')
-const SHOTS = resolve(process.argv[2] ?? 'e2e/out')
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium'
-const TOKEN = 'e2e-installation-token'
-const ADMIN = { user: 'admin@example.com', pass: 'correct horse battery' }
-
-const started = Date.now()
-mkdirSync(SHOTS, { recursive: true })
 for (const f of readdirSync(SHOTS)) if (/^flow-.*\.png$/.test(f)) rmSync(join(SHOTS, f)) // a shorter run leaves no stale steps
 
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer()
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address()
-      s.close(() => res(port))
-    })
-    s.on('error', rej)
-  })
-}
-
-const port = await freePort()
-const base = `http://127.0.0.1:${port}`
-const dataDir = mkdtempSync(join(tmpdir(), 'thamesthrive-flows-e2e-'))
-let serverLog = ''
-const server = spawn(BIN, ['serve'], {
-  env: { PATH: process.env.PATH, HTTP_ADDR: `127.0.0.1:${port}`, DATA_DIR: dataDir, INSTALLATION_TOKEN: TOKEN, EXPOSE_GUI_API: 'yes', LOGGING_LEVEL: 'warn' },
-  stdio: ['ignore', 'pipe', 'pipe'],
-})
-server.stdout.on('data', (d) => (serverLog += d))
-server.stderr.on('data', (d) => (serverLog += d))
-let serverExited = false
-server.on('exit', () => (serverExited = true))
-
-async function waitReady() {
-  for (let i = 0; i < 200; i++) {
-    if (serverExited) throw new Error('thamesthrive exited at start-up')
-    try {
-      if ((await fetch(base + '/readyz')).ok) return
-    } catch {
-      /* not listening yet */
-    }
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  throw new Error('thamesthrive did not become ready')
-}
-
-async function call(method, path, body, token) {
-  const res = await fetch(base + path, {
-    method,
-    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: 'Bearer ' + token } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  const text = await res.text()
-  return { status: res.status, body: text ? JSON.parse(text) : null }
-}
-
-const problems = []
-let browser
-let step = 0
-
 async function main() {
-  await waitReady()
+  const { base, dataDir, call } = await startServer('thamesthrive-flows-e2e-')
   assert.equal((await call('POST', '/api/v1/install', { username: ADMIN.user, password: ADMIN.pass, token: TOKEN })).status, 201)
   const admin = (await call('POST', '/api/v1/auth/token', { username: ADMIN.user, password: ADMIN.pass })).body.access_token
   assert.equal((await call('POST', '/api/v1/event-sources', { id: 'shop', name: 'Shop' }, admin)).status, 201)
 
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  })
-  const ctx = await browser.newContext({ viewport: { width: 1600, height: 960 }, baseURL: base, acceptDownloads: true })
-  const page = await ctx.newPage()
-  watch(page)
-  const shot = async (name) => {
-    step++
-    await page.waitForLoadState('networkidle')
-    await page.waitForTimeout(150) // let the canvas finish drawing edges
-    assert.deepEqual(await page.evaluate(unlabelledControls), [], `controls without a label on ${name}`)
-    await page.screenshot({ path: join(SHOTS, `flow-${String(step).padStart(2, '0')}-${name}.png`) })
-    console.log(`  ok ${step} ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`)
-  }
+  // The run provokes 400 and 409 on purpose.
+  const page = await launchBrowser(base, { width: 1600, height: 960 }, [400, 409])
+  const shot = screenshots(page, { prefix: 'flow-', settleMs: 150 }) // let the canvas finish drawing edges
 
   await page.goto('/gui/flows')
-  await page.getByLabel('E-mail').fill(ADMIN.user)
-  await page.getByLabel('Password').fill(ADMIN.pass)
-  await page.getByRole('button', { name: 'Sign in' }).click()
+  await login(page, ADMIN)
 
   // 1. Create an empty flow from the list; the editor opens on it.
   await page.getByRole('heading', { name: 'Flows', exact: true }).waitFor()
@@ -345,56 +268,7 @@ async function main() {
   await page.getByText('Deleted Imported.').waitFor()
   assert.equal((await call('GET', '/api/v1/flows/big-spender-2', undefined, admin)).status, 404)
 
-  await browser.close()
-  if (problems.length) throw new Error('browser console errors:\n' + problems.join('\n'))
+  await closeBrowser()
 }
 
-// unlabelledControls runs in the page: the visible form controls and buttons that have
-// no accessible name (a <label>, aria-label, aria-labelledby or, for buttons, text).
-// The same check as e2e/run.mjs.
-function unlabelledControls() {
-  const out = []
-  for (const el of document.querySelectorAll('input, select, textarea, button, a[href]')) {
-    if (el.offsetParent === null && el.getClientRects().length === 0) continue
-    const named =
-      el.getAttribute('aria-label') ||
-      el.getAttribute('aria-labelledby') ||
-      (el.labels && el.labels.length > 0) ||
-      ((el.tagName === 'BUTTON' || el.tagName === 'A') && el.textContent.trim() !== '')
-    if (!named) out.push(el.outerHTML.slice(0, 120))
-  }
-  return out
-}
-
-function watch(page) {
-  page.on('console', (m) => {
-    if (m.type() !== 'error') return
-    const text = m.text()
-    // the browser logs every non-2xx fetch; the test provokes 400 and 409 on purpose
-    if (/Failed to load resource: the server responded with a status of (400|409)/.test(text)) return
-    problems.push(text)
-  })
-  page.on('pageerror', (e) => problems.push('page error: ' + e.message))
-}
-
-let failed = false
-try {
-  await main()
-  console.log(`flow editor e2e: ${step} steps passed in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in ${SHOTS}`)
-} catch (e) {
-  failed = true
-  console.error('flow editor e2e FAILED after step', step, ':', e)
-  console.error('--- thamesthrive output ---\n' + serverLog.slice(-5000))
-  try {
-    const pages = browser?.contexts().flatMap((c) => c.pages()) ?? []
-    if (pages[0]) await pages[0].screenshot({ path: join(SHOTS, 'flow-failure.png') })
-  } catch {
-    /* nothing more to save */
-  }
-  await browser?.close().catch(() => {})
-} finally {
-  server.kill('SIGTERM')
-  await new Promise((r) => (serverExited ? r() : server.on('exit', r)))
-  rmSync(dataDir, { recursive: true, force: true })
-}
-process.exit(failed ? 1 : 0)
+await run('flow editor e2e', main, { failureShot: 'flow-failure.png' })

@@ -3,36 +3,12 @@
 // step saves a screenshot; any console error or failed page script fails the run.
 //
 //   THAMESTHRIVE_BIN=../bin/thamesthrive node e2e/run.mjs [screenshot-dir]
-import { spawn } from 'node:child_process'
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { createServer as createHTTPServer } from 'node:http'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
 import assert from 'node:assert/strict'
-import { chromium } from 'playwright-core'
+import { ADMIN, TOKEN, closeBrowser, launchBrowser, login, run, screenshots, startServer } from './harness.mjs'
 
-const BIN = resolve(process.env.THAMESTHRIVE_BIN ?? '../bin/thamesthrive')
-const SHOTS = resolve(process.argv[2] ?? 'e2e/out')
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium'
-const TOKEN = 'e2e-installation-token'
-const ADMIN = { user: 'admin@example.com', pass: 'correct horse battery' }
 const MARKETER = { user: 'mia@example.com', pass: 'marketing staple 42' }
-
-const started = Date.now()
-mkdirSync(SHOTS, { recursive: true })
-
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer()
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address()
-      s.close(() => res(port))
-    })
-    s.on('error', rej)
-  })
-}
 
 // A webhook receiver that refuses everything, for the destination step.
 let received = 0
@@ -44,72 +20,17 @@ const receiver = createHTTPServer((req, res) => {
 await new Promise((r) => receiver.listen(0, '127.0.0.1', r))
 const receiverURL = `http://127.0.0.1:${receiver.address().port}/hook`
 
-const port = await freePort()
-const base = `http://127.0.0.1:${port}`
-const dataDir = mkdtempSync(join(tmpdir(), 'thamesthrive-gui-e2e-'))
-const server = spawn(BIN, ['serve'], {
-  env: { PATH: process.env.PATH, HTTP_ADDR: `127.0.0.1:${port}`, DATA_DIR: dataDir, INSTALLATION_TOKEN: TOKEN, EXPOSE_GUI_API: 'yes', LOGGING_LEVEL: 'warn',
-    // The test's webhook receiver is on loopback; failing deliveries die quickly.
-    OUTBOUND_ALLOW_PRIVATE: 'yes', DELIVERY_MAX_AGE: '2s', DELIVERY_BACKOFF: '200ms' },
-  stdio: ['ignore', 'pipe', 'pipe'],
-})
-// The server's output is shown only when the run fails.
-let serverLog = ''
-server.stdout.on('data', (b) => (serverLog += b))
-server.stderr.on('data', (b) => (serverLog += b))
-let serverExited = false
-server.on('exit', () => (serverExited = true))
-
-async function waitReady() {
-  for (let i = 0; i < 200; i++) {
-    if (serverExited) throw new Error('thamesthrive exited at start-up')
-    try {
-      if ((await fetch(base + '/readyz')).ok) return
-    } catch {
-      /* not listening yet */
-    }
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  throw new Error('thamesthrive did not become ready')
-}
-
-async function call(method, path, body, token) {
-  const res = await fetch(base + path, {
-    method,
-    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: 'Bearer ' + token } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  const text = await res.text()
-  return { status: res.status, body: text ? JSON.parse(text) : null }
-}
-
-// track0 sends one event of type with properties from an anonymous visitor.
-const track0 = (type, properties) => call('POST', '/track', { source: { id: 'website' }, events: [{ type, properties }] })
-
-const problems = []
-let browser
-let step = 0
-let failed = false
-
 async function main() {
-  await waitReady()
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+  const { base, call } = await startServer('thamesthrive-gui-e2e-', {
+    // The test's webhook receiver is on loopback; failing deliveries die quickly.
+    OUTBOUND_ALLOW_PRIVATE: 'yes', DELIVERY_MAX_AGE: '2s', DELIVERY_BACKOFF: '200ms',
   })
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, baseURL: base, acceptDownloads: true })
-  const page = await ctx.newPage()
-  watch(page)
-
-  const shot = async (name, p = page) => {
-    step++
-    await p.waitForLoadState('networkidle')
-    const unlabelled = await p.evaluate(unlabelledControls)
-    assert.deepEqual(unlabelled, [], `controls without a label on ${name}`)
-    await p.screenshot({ path: join(SHOTS, `${String(step).padStart(2, '0')}-${name}.png`) })
-    console.log(`  ok ${step} ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`)
-  }
+  // track0 sends one event of type with properties from an anonymous visitor.
+  const track0 = (type, properties) => call('POST', '/track', { source: { id: 'website' }, events: [{ type, properties }] })
+  // The answers the test provokes on purpose (wrong token, syntax error, stale version,
+  // revoked token) are expected.
+  const page = await launchBrowser(base, { width: 1280, height: 800 }, [400, 401, 403, 409])
+  const shot = screenshots(page)
 
   // 1. First run: / goes to the GUI, which asks for the installation token.
   await page.goto('/')
@@ -328,24 +249,7 @@ async function main() {
   await page.reload()
   await page.getByRole('heading', { name: 'Events' }).waitFor()
 
-  await browser.close()
-  if (problems.length) throw new Error('browser console errors:\n' + problems.join('\n'))
-}
-
-// unlabelledControls runs in the page: the visible form controls and buttons that have
-// no accessible name (a <label>, aria-label, aria-labelledby or, for buttons, text).
-function unlabelledControls() {
-  const out = []
-  for (const el of document.querySelectorAll('input, select, textarea, button, a[href]')) {
-    if (el.offsetParent === null && el.getClientRects().length === 0) continue
-    const named =
-      el.getAttribute('aria-label') ||
-      el.getAttribute('aria-labelledby') ||
-      (el.labels && el.labels.length > 0) ||
-      ((el.tagName === 'BUTTON' || el.tagName === 'A') && el.textContent.trim() !== '')
-    if (!named) out.push(el.outerHTML.slice(0, 120))
-  }
-  return out
+  await closeBrowser()
 }
 
 // waitValue waits until a form control holds value (the page updates asynchronously).
@@ -368,42 +272,4 @@ async function loginWithKeyboard(page, who) {
   await page.keyboard.press('Enter')
 }
 
-async function login(page, who) {
-  await page.getByLabel('E-mail').fill(who.user)
-  await page.getByLabel('Password').fill(who.pass)
-  await page.getByRole('button', { name: 'Sign in' }).click()
-}
-
-function watch(page) {
-  page.on('console', (m) => {
-    if (m.type() !== 'error') return
-    const text = m.text()
-    // The browser logs every non-2xx fetch; the answers the test provokes on purpose
-    // (wrong token, syntax error, stale version, revoked token) are expected.
-    if (/Failed to load resource: the server responded with a status of (400|401|403|409)/.test(text)) return
-    problems.push(text)
-  })
-  page.on('pageerror', (e) => problems.push('page error: ' + e.message))
-}
-
-try {
-  await main()
-  console.log(`gui e2e: ${step} steps passed in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in ${SHOTS}`)
-} catch (e) {
-  failed = true
-  console.error('gui e2e FAILED at step', step + 1, ':', e)
-  console.error('--- thamesthrive output ---\n' + serverLog.slice(-5000))
-  try {
-    const pages = browser?.contexts().flatMap((c) => c.pages()) ?? []
-    if (pages[0]) await pages[0].screenshot({ path: join(SHOTS, 'failure.png') })
-  } catch {
-    /* nothing more to save */
-  }
-  await browser?.close().catch(() => {})
-} finally {
-  receiver.close()
-  server.kill('SIGTERM')
-  await new Promise((r) => (serverExited ? r() : server.on('exit', r)))
-  rmSync(dataDir, { recursive: true, force: true })
-}
-process.exit(failed ? 1 : 0)
+await run('gui e2e', main, { failureShot: 'failure.png', cleanup: () => receiver.close() })
