@@ -201,7 +201,7 @@ var vars = []Var{
 		Doc:   "`yes` lets webhooks and e-mail reach loopback, private and link-local addresses (refused by default, also after redirects)",
 		parse: bind((*parser).boolean, func(c *Config) *bool { return &c.OutboundAllowPrivate })},
 	{Name: "RUN_WORKERS", Default: "`auto`",
-		Doc:   "whether `serve` runs the background workers (destination delivery) in its own process: `auto` on the embedded store only, `yes`, `no` ([workers.md](workers.md))",
+		Doc:   "whether `serve` runs the background workers (destination delivery, jobs) in its own process: `auto` on the embedded store only, `yes`, `no` ([workers.md](workers.md))",
 		parse: bind((*parser).str, func(c *Config) *string { return &c.RunWorkers }),
 		def:   func(c *Config) { c.RunWorkers = "auto" },
 		check: func(c *Config) error {
