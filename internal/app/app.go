@@ -22,9 +22,7 @@ import (
 	"github.com/thamesthrive/thamesthrive/internal/auth"
 	"github.com/thamesthrive/thamesthrive/internal/config"
 	"github.com/thamesthrive/thamesthrive/internal/httpapi"
-	"github.com/thamesthrive/thamesthrive/internal/jobs"
 	"github.com/thamesthrive/thamesthrive/internal/netguard"
-	"github.com/thamesthrive/thamesthrive/internal/segment"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 	"github.com/thamesthrive/thamesthrive/internal/storage/sqlite"
 	"github.com/thamesthrive/thamesthrive/internal/worker"
@@ -75,6 +73,7 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 	defer b.Close()
 	reg, coord, store, work := b.reg, b.coord, b.store, b.work
 	hasQueue := work != nil
+	retainer := retainerOf(b.raw)
 
 	installToken := cfg.InstallationToken
 	generated := installToken == ""
@@ -101,13 +100,13 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 		return err
 	}
 	sources, mapper, segments, flows, planner, col := tp.sources, tp.mapper, tp.segments, tp.flows, tp.planner, tp.col
-	jobRunner, err := jobs.NewLocal(ctx, jobs.Config{}, store.Entities(), log, map[string]jobs.Handler{
-		segment.RefreshJob: segment.NewRefresher(store, col, 0).Run,
-	})
+	// Jobs run where the workers run; without a work queue (production without
+	// Redis, so no worker process) serve runs them itself.
+	jobSvc, err := startJobs(ctx, cfg, log, store, retainer, coord.locker, col, runWorkers(cfg) || !hasQueue)
 	if err != nil {
-		return fmt.Errorf("starting the job runner: %w", err)
+		return err
 	}
-	defer jobRunner.Close()
+	defer jobSvc.Close()
 	var deliveries *worker.Admin
 	if hasQueue {
 		deliveries = &worker.Admin{Queue: work.queue, Log: work.log, Entities: store.Entities()}
@@ -118,7 +117,7 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 		TrustedNetworks: cfg.TrustedNetworks, TrustedProxies: cfg.TrustedProxies, CORSOrigins: cfg.CORSOrigins,
 		Version: Version, Backend: backendName(cfg)},
 		httpapi.Deps{Store: store, Collector: col, Sources: sources, Auth: authSvc, Logger: log, Registry: reg, Secrets: secretBox,
-			Data: httpapi.DataDeps{Segments: segments, EventTypes: mapper, Jobs: jobRunner}, Workflow: flows, Outbound: outbound,
+			Data: httpapi.DataDeps{Segments: segments, EventTypes: mapper, Jobs: jobSvc.runner, Imports: jobSvc.importer}, Workflow: flows, Outbound: outbound,
 			RateLimiter: coord.rateLimiter(cfg), DestinationsChanged: planner.Invalidate, Deliveries: deliveries})
 	stopWorkers := func() {}
 	if hasQueue && runWorkers(cfg) {
@@ -175,8 +174,8 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writ
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Warn("shutdown_incomplete", "error", err)
 	}
-	stopWorkers()     // deliveries in flight finish and are acknowledged
-	jobRunner.Close() // before the store: running jobs record that they were interrupted
+	stopWorkers()  // deliveries in flight finish and are acknowledged
+	jobSvc.Close() // before the store: a running job goes back to the queue with its checkpoint
 	if err := store.Close(); err != nil {
 		return fmt.Errorf("closing store: %w", err)
 	}

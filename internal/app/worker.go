@@ -15,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/thamesthrive/thamesthrive/internal/collector"
 	"github.com/thamesthrive/thamesthrive/internal/config"
 	"github.com/thamesthrive/thamesthrive/internal/netguard"
 )
@@ -42,10 +43,22 @@ func Work(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	defer b.Close()
 	reg, coord, store, work := b.reg, b.coord, b.store, b.work
+	retainer := retainerOf(b.raw)
 	box, err := openSecrets(cfg, log)
 	if err != nil {
 		return err
 	}
+	// Jobs (docs/workers.md, "Jobs"). A segment refresh changes profiles through a
+	// collector's Mutate, which runs no pipeline stages.
+	col, err := collector.New(collector.Config{}, store, coord.locker, collector.NewSourceCache(store.Entities(), 5*time.Second))
+	if err != nil {
+		return err
+	}
+	jobSvc, err := startJobs(ctx, cfg, log, store, retainer, coord.locker, col, true)
+	if err != nil {
+		return err
+	}
+	defer jobSvc.Close()
 
 	ln, err := net.Listen("tcp", cfg.WorkerHTTPAddr)
 	if err != nil {
@@ -118,6 +131,7 @@ func Work(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	log.Info("shutting_down")
 	stopWorkers() // deliveries in flight finish and are acknowledged
+	jobSvc.Close()
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	srv.Shutdown(sctx)

@@ -65,6 +65,11 @@ type Config struct {
 	DeliveryBackoff       time.Duration
 	DestinationPauseAfter int
 
+	// Jobs (docs/workers.md, docs/imports.md).
+	EventRetentionDays int   // 0: events are kept
+	ImportMaxBytes     int64 // the largest import upload
+	JobLease           time.Duration
+
 	// Production backend (docs/production.md): Elasticsearch/OpenSearch and Redis.
 	ElasticHosts       []string
 	ElasticUsername    string

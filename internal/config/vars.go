@@ -201,7 +201,7 @@ var vars = []Var{
 		Doc:   "`yes` lets webhooks and e-mail reach loopback, private and link-local addresses (refused by default, also after redirects)",
 		parse: bind((*parser).boolean, func(c *Config) *bool { return &c.OutboundAllowPrivate })},
 	{Name: "RUN_WORKERS", Default: "`auto`",
-		Doc:   "whether `serve` runs the background workers (destination delivery) in its own process: `auto` on the embedded store only, `yes`, `no` ([workers.md](workers.md))",
+		Doc:   "whether `serve` runs the background workers (destination delivery, jobs) in its own process: `auto` on the embedded store only, `yes`, `no` ([workers.md](workers.md))",
 		parse: bind((*parser).str, func(c *Config) *string { return &c.RunWorkers }),
 		def:   func(c *Config) { c.RunWorkers = "auto" },
 		check: func(c *Config) error {
@@ -278,6 +278,35 @@ var vars = []Var{
 	{Name: "PPROF", Default: "`no`",
 		Doc:   "`yes` serves `/debug/pprof/` (profiling; never expose it publicly)",
 		parse: bind((*parser).boolean, func(c *Config) *bool { return &c.Pprof })},
+	{Name: "EVENT_RETENTION_DAYS", Default: "(unset)",
+		Doc:   "events inserted more than this many days ago are deleted by a daily job (unset or `0`: kept for ever); on the production backend whole monthly event indices are dropped ([workers.md](workers.md), \"Jobs\")",
+		parse: bind((*parser).integer, func(c *Config) *int { return &c.EventRetentionDays }),
+		check: func(c *Config) error {
+			if c.EventRetentionDays < 0 {
+				return fmt.Errorf("EVENT_RETENTION_DAYS: must not be negative (0 keeps events)")
+			}
+			return nil
+		}},
+	{Name: "JOB_LEASE", Default: "`30s`",
+		Doc:   "how long a running job (segment refresh, import, retention) stays reserved for its worker without a renewal (renewed every second): after it, another worker takes over a job whose worker died and resumes it from its checkpoint (at least `2s`; [workers.md](workers.md), \"Jobs\")",
+		parse: bind((*parser).duration, func(c *Config) *time.Duration { return &c.JobLease }),
+		def:   func(c *Config) { c.JobLease = 30 * time.Second },
+		check: func(c *Config) error {
+			if c.JobLease < 2*time.Second {
+				return fmt.Errorf("JOB_LEASE: %s is below the minimum of 2s", c.JobLease)
+			}
+			return nil
+		}},
+	{Name: "IMPORT_MAX_BYTES", Default: "`256MiB`",
+		Doc:   "the largest upload `POST /api/v1/imports` accepts (`413` past it); the upload is stored in the store until its job has finished ([imports.md](imports.md))",
+		parse: bind((*parser).size, func(c *Config) *int64 { return &c.ImportMaxBytes }),
+		def:   func(c *Config) { c.ImportMaxBytes = 256 << 20 },
+		check: func(c *Config) error {
+			if c.ImportMaxBytes < 1024 {
+				return fmt.Errorf("IMPORT_MAX_BYTES: %d is below the minimum of 1024", c.ImportMaxBytes)
+			}
+			return nil
+		}},
 	{Name: "ELASTIC_HOST", Default: "(unset)",
 		Doc:   "comma-separated Elasticsearch/OpenSearch URLs; set → production backend ([production.md](production.md); run `thamesthrive migrate` first)",
 		parse: bind((*parser).list, func(c *Config) *[]string { return &c.ElasticHosts })},

@@ -27,11 +27,12 @@ const (
 	EntityUser             = "user"              // user account
 	EntityToken            = "token"             // API token (stored as its hash)
 	EntityInstall          = "install"           // the one-time installation record
+	EntityImportChunk      = "import-chunk"      // id: <upload>-<n>; one MiB of an import's upload (internal/imports)
 )
 
 var entityKinds = []string{EntitySource, EntityEventType, EntitySegment, EntityRule, EntityFlow,
 	EntityFlowDeployment, EntityFlowHistory, EntityResource, EntityDestination, EntityDestinationState, EntityConsentType, EntitySchedule, EntityScheduleState, EntityReportDefinition,
-	EntityJob, EntityAudit, EntityUser, EntityToken, EntityInstall}
+	EntityJob, EntityAudit, EntityUser, EntityToken, EntityInstall, EntityImportChunk}
 
 // EntityKinds lists every entity kind, in the order of the constants.
 func EntityKinds() []string { return slices.Clone(entityKinds) }

@@ -31,6 +31,7 @@ const (
 	permAudit        perm = "audit"
 	permSystem       perm = "system"
 	permJobs         perm = "jobs"
+	permImports      perm = "imports"
 	permSources      perm = "sources"
 	permEventTypes   perm = "event-types"
 	permDestinations perm = "destinations"
@@ -62,6 +63,7 @@ var permissionTable = []permRow{
 	{permAudit, []string{domain.RoleAdmin, domain.RoleMaintainer}, "audit trail of configuration and user changes"},
 	{permSystem, []string{domain.RoleAdmin, domain.RoleMaintainer}, "system information and settings"},
 	{permJobs, []string{domain.RoleAdmin, domain.RoleMaintainer, domain.RoleMarketer}, "background jobs: list, start, cancel"},
+	{permImports, []string{domain.RoleAdmin, domain.RoleDeveloper}, "imports of profiles and events (CSV, NDJSON): start, list, cancel"},
 	{permSources, []string{domain.RoleAdmin, domain.RoleDeveloper}, "event sources"},
 	{permEventTypes, []string{domain.RoleAdmin, domain.RoleDeveloper}, "event types and their validation schemas"},
 	{permDestinations, []string{domain.RoleAdmin, domain.RoleDeveloper}, "destinations"},

@@ -18,6 +18,7 @@ func (s *Server) jobRoutes() {
 	s.handle("GET /api/v1/jobs/{id}", permJobs, s.getJob, Doc{Summary: "Get a background job and its progress", Tags: tag, Params: idp, Response: jobs.Job{}})
 	s.handle("POST /api/v1/jobs/{id}/cancel", permJobs, s.cancelJob, Doc{Summary: "Cancel an unfinished job (409 when it has finished)",
 		Tags: tag, Params: idp, Response: jobs.Job{}})
+	s.importRoutes()
 }
 
 func (s *Server) jobRunner() (jobs.Runner, error) {

@@ -355,7 +355,11 @@ func (g *schemaGen) operation(method, path string, d Doc, p perm, authed bool) m
 		if ct == "" {
 			ct = "application/json"
 		}
-		op["requestBody"] = map[string]any{"required": true, "content": map[string]any{ct: map[string]any{"schema": g.of(d.Request)}}}
+		content := map[string]any{}
+		for _, t := range strings.Split(ct, ",") { // several media types: comma-separated
+			content[t] = map[string]any{"schema": g.of(d.Request)}
+		}
+		op["requestBody"] = map[string]any{"required": true, "content": content}
 	}
 	status := d.Status
 	if status == 0 {

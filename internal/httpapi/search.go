@@ -23,6 +23,7 @@ type DataDeps struct {
 	Segments   *segment.Engine
 	EventTypes *mapping.Mapper
 	Jobs       jobs.Runner
+	Imports    Importer // nil: no imports
 }
 
 // maxSearchWindow bounds offset+limit of a search, as search engines do (deep pages

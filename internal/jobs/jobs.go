@@ -1,8 +1,9 @@
-// Package jobs runs background batch work (segment re-evaluation, later imports and
-// retention) with progress that the GUI API shows. Work is described by a kind and
-// JSON parameters and executed by the handler registered for the kind, so that a
-// backend built on a queue and worker processes can implement Runner later; Local
-// runs jobs inside the API process and keeps their records in the entity store.
+// Package jobs runs background batch work (segment re-evaluation, imports, retention)
+// with progress that the GUI API shows. Work is described by a kind and JSON
+// parameters and executed by the handler registered for the kind. Queued keeps the
+// job records in the entity store, which every replica shares (Shared): the records are the
+// durable queue, and the workers of any process claim them with a lease
+// (docs/workers.md, "Jobs").
 package jobs
 
 import (
@@ -39,9 +40,24 @@ type Job struct {
 	// Counters are what the handler chose to count (e.g. profiles that entered).
 	Counters map[string]int64 `json:"counters"`
 	Error    string           `json:"error,omitempty"`
-	Created  domain.Time      `json:"created"`
-	Started  domain.Time      `json:"started"`
-	Finished domain.Time      `json:"finished"`
+	// Errors are the first problems the job reported (MaxErrors of them), such as
+	// the bad lines of an import.
+	Errors []string `json:"errors,omitempty"`
+	// CancelRequested is set by a cancel while the job runs in some process; its
+	// worker sees it within a second and stops.
+	CancelRequested bool `json:"cancel_requested,omitempty"`
+	// Owner is the worker process running the job, LeaseUntil when its lease ends:
+	// a worker that stops renewing it (it died) loses the job to another worker,
+	// which resumes it from Checkpoint.
+	Owner      string      `json:"owner,omitempty"`
+	LeaseUntil domain.Time `json:"lease_until"`
+	// Attempts counts the workers that took the job.
+	Attempts int `json:"attempts"`
+	// Checkpoint is where the handler can resume (its own format).
+	Checkpoint json.RawMessage `json:"checkpoint,omitempty"`
+	Created    domain.Time     `json:"created"`
+	Started    domain.Time     `json:"started"`
+	Finished   domain.Time     `json:"finished"`
 }
 
 // IsFinished reports whether the job will not change any more.
@@ -65,10 +81,22 @@ type Task interface {
 	Advance(n int64)
 	// Count adds n to the counter name.
 	Count(name string, n int64)
+	// Report records a problem (the first MaxErrors are kept in the record).
+	Report(msg string)
+	// Checkpoint decodes the last saved checkpoint into dst and says whether there
+	// was one.
+	Checkpoint(dst any) (bool, error)
+	// SaveCheckpoint records v as the point to resume from, together with the
+	// progress and counters so far, and writes the record now.
+	SaveCheckpoint(v any) error
 }
 
-// Handler does the work of one kind of job. It must stop when ctx ends and should be
-// idempotent: a job that was interrupted is run again from the start when resubmitted.
+// MaxErrors bounds Job.Errors.
+const MaxErrors = 100
+
+// Handler does the work of one kind of job. It must stop when ctx ends and be
+// idempotent: a job whose worker died is run again by another worker, from its last
+// checkpoint (or from the start if it saved none).
 type Handler func(ctx context.Context, t Task) error
 
 // Filter selects jobs in a list.

@@ -198,11 +198,14 @@ func newTask(segmentID string) *task {
 	return &task{params: b, counters: map[string]int64{}}
 }
 
-func (t *task) Job() jobs.Job              { return jobs.Job{Params: t.params} }
-func (t *task) Decode(dst any) error       { return json.Unmarshal(t.params, dst) }
-func (t *task) SetTotal(n int64)           { t.mu.Lock(); t.total = n; t.mu.Unlock() }
-func (t *task) Advance(n int64)            { t.mu.Lock(); t.done += n; t.mu.Unlock() }
-func (t *task) Count(name string, n int64) { t.mu.Lock(); t.counters[name] += n; t.mu.Unlock() }
+func (t *task) Job() jobs.Job                { return jobs.Job{Params: t.params} }
+func (t *task) Decode(dst any) error         { return json.Unmarshal(t.params, dst) }
+func (t *task) SetTotal(n int64)             { t.mu.Lock(); t.total = n; t.mu.Unlock() }
+func (t *task) Advance(n int64)              { t.mu.Lock(); t.done += n; t.mu.Unlock() }
+func (t *task) Count(name string, n int64)   { t.mu.Lock(); t.counters[name] += n; t.mu.Unlock() }
+func (t *task) Report(string)                {}
+func (t *task) Checkpoint(any) (bool, error) { return false, nil }
+func (t *task) SaveCheckpoint(any) error     { return nil }
 
 func (e *env) refresh(r *segment.Refresher, id string) *task {
 	e.t.Helper()

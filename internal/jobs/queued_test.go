@@ -2,6 +2,7 @@ package jobs_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -49,7 +50,7 @@ type countParams struct {
 	N int `json:"n"`
 }
 
-func TestLocalRunsJobsWithProgress(t *testing.T) {
+func TestQueuedRunsJobsWithProgress(t *testing.T) {
 	store := openStore(t, t.TempDir())
 	ctx := context.Background()
 	gate := make(chan struct{})
@@ -78,7 +79,7 @@ func TestLocalRunsJobsWithProgress(t *testing.T) {
 			}
 		},
 	}
-	r, err := jobs.NewLocal(ctx, jobs.Config{SaveEvery: time.Millisecond}, store.Entities(), quiet, handlers)
+	r, err := jobs.New(ctx, jobs.Config{Execute: true, SaveEvery: time.Millisecond}, store.Entities(), quiet, handlers)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,55 +161,135 @@ func TestLocalRunsJobsWithProgress(t *testing.T) {
 	})
 }
 
-func TestLocalMarksUnfinishedJobsInterrupted(t *testing.T) {
-	dir := t.TempDir()
-	store := openStore(t, dir)
-	ctx := context.Background()
-	started := make(chan struct{})
-	var once atomic.Bool
-	handlers := map[string]jobs.Handler{"wait": func(ctx context.Context, task jobs.Task) error {
-		if once.CompareAndSwap(false, true) {
-			close(started)
-		}
-		<-ctx.Done()
-		return ctx.Err()
-	}}
-	r, err := jobs.NewLocal(ctx, jobs.Config{}, store.Entities(), quiet, handlers)
-	if err != nil {
+// putRecord writes a job record as another (perhaps dead) process left it.
+func putRecord(t *testing.T, store storage.Store, doc string) {
+	t.Helper()
+	var j jobs.Job
+	if err := json.Unmarshal([]byte(doc), &j); err != nil {
 		t.Fatal(err)
 	}
-	running, _ := r.Submit(ctx, "wait", "", nil)
-	queued, _ := r.Submit(ctx, "wait", "", nil)
-	<-started
-	r.Close()
-	for _, id := range []string{running.ID, queued.ID} {
-		if j, err := r.Get(ctx, id); err != nil || j.Status != jobs.Interrupted {
-			t.Fatalf("after Close: %+v %v", j, err)
-		}
-	}
-	if _, err := r.Submit(ctx, "wait", "", nil); !errors.Is(err, storage.ErrUnavailable) {
-		t.Fatalf("submit after Close: %v", err)
-	}
-
-	// A process killed mid-job leaves its record "running"; the next runner fixes it.
-	doc := []byte(`{"id":"old","kind":"wait","params":{},"status":"running","counters":{}}`)
-	if _, err := store.Entities().Put(ctx, &storage.Entity{Kind: domain.EntityJob, ID: "old", Doc: doc}, -1); err != nil {
+	if _, err := store.Entities().Put(context.Background(), &storage.Entity{Kind: domain.EntityJob, ID: j.ID, Doc: []byte(doc)}, -1); err != nil {
 		t.Fatal(err)
-	}
-	r2, err := jobs.NewLocal(ctx, jobs.Config{}, store.Entities(), quiet, handlers)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r2.Close()
-	if j, err := r2.Get(ctx, "old"); err != nil || j.Status != jobs.Interrupted || j.Error == "" {
-		t.Fatalf("after restart: %+v %v", j, err)
 	}
 }
 
-func TestLocalKeepsBoundedHistory(t *testing.T) {
+type step struct {
+	N int `json:"n"`
+}
+
+func TestQueuedResumesAndTakesOver(t *testing.T) {
 	store := openStore(t, t.TempDir())
 	ctx := context.Background()
-	r, err := jobs.NewLocal(ctx, jobs.Config{Keep: 3}, store.Entities(), quiet,
+	var resumedFrom atomic.Int64
+	started := make(chan string, 10)
+	handlers := map[string]jobs.Handler{
+		// steps saves a checkpoint after each of 5 steps; "block" in the params makes
+		// it wait for ctx after the third.
+		"steps": func(ctx context.Context, task jobs.Task) error {
+			var cp step
+			if ok, err := task.Checkpoint(&cp); err != nil {
+				return err
+			} else if ok {
+				resumedFrom.Store(int64(cp.N))
+			}
+			var p struct{ Block bool }
+			task.Decode(&p)
+			started <- task.Job().ID
+			for cp.N < 5 {
+				if cp.N == 3 && p.Block {
+					<-ctx.Done()
+					return ctx.Err()
+				}
+				cp.N++
+				task.Advance(1)
+				if err := task.SaveCheckpoint(cp); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+	cfg := jobs.Config{Execute: true, SaveEvery: 10 * time.Millisecond, Lease: 200 * time.Millisecond, Poll: 10 * time.Millisecond}
+
+	t.Run("a dead worker's job is taken over after its lease, from its checkpoint", func(t *testing.T) {
+		putRecord(t, store, `{"id":"dead1","kind":"steps","params":{},"status":"running","owner":"gone","attempts":1,
+			"lease_until":"2020-01-01T00:00:00Z","checkpoint":{"at":{"n":2},"done":2,"counters":{}},"done":2,"counters":{},"created":"2020-01-01T00:00:00Z"}`)
+		r, err := jobs.New(ctx, cfg, store.Entities(), quiet, handlers)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		j := waitFor(t, r, "dead1")
+		if j.Status != jobs.Done || j.Done != 5 || j.Attempts != 2 || resumedFrom.Load() != 2 {
+			t.Fatalf("job = %+v, resumed from %d", j, resumedFrom.Load())
+		}
+	})
+	t.Run("a job whose workers kept dying is interrupted", func(t *testing.T) {
+		putRecord(t, store, `{"id":"dead2","kind":"steps","params":{},"status":"running","owner":"gone","attempts":3,
+			"lease_until":"2020-01-01T00:00:00Z","counters":{},"created":"2020-01-01T00:00:00Z"}`)
+		r, _ := jobs.New(ctx, cfg, store.Entities(), quiet, handlers)
+		defer r.Close()
+		if j := waitFor(t, r, "dead2"); j.Status != jobs.Interrupted || j.Error == "" {
+			t.Fatalf("job = %+v", j)
+		}
+	})
+	t.Run("a live lease is respected unless the runner is exclusive", func(t *testing.T) {
+		far := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+		putRecord(t, store, `{"id":"live","kind":"steps","params":{},"status":"running","owner":"other","attempts":1,
+			"lease_until":"`+far+`","counters":{},"created":"2020-01-01T00:00:00Z"}`)
+		r, _ := jobs.New(ctx, cfg, store.Entities(), quiet, handlers)
+		time.Sleep(100 * time.Millisecond)
+		if j, _ := r.Get(ctx, "live"); j.Status != jobs.Running || j.Owner != "other" {
+			t.Fatalf("job = %+v", j)
+		}
+		r.Close()
+		ex := cfg
+		ex.Exclusive = true
+		r2, _ := jobs.New(ctx, ex, store.Entities(), quiet, handlers)
+		defer r2.Close()
+		if j := waitFor(t, r2, "live"); j.Status != jobs.Done {
+			t.Fatalf("job = %+v", j)
+		}
+	})
+	t.Run("Close puts a running job back; the next runner resumes it", func(t *testing.T) {
+		r, _ := jobs.New(ctx, cfg, store.Entities(), quiet, handlers)
+		j, _ := r.Submit(ctx, "steps", "", map[string]bool{"block": true})
+		for id := range started {
+			if id == j.ID {
+				break
+			}
+		}
+		r.Close()
+		got, _ := r.Get(ctx, j.ID)
+		if got.Status != jobs.Queued || got.Done != 3 {
+			t.Fatalf("after Close: %+v", got)
+		}
+		if _, err := r.Submit(ctx, "steps", "", nil); !errors.Is(err, storage.ErrUnavailable) {
+			t.Fatalf("submit after Close: %v", err)
+		}
+		resumedFrom.Store(-1)
+		r2, _ := jobs.New(ctx, cfg, store.Entities(), quiet, handlers)
+		defer r2.Close()
+		<-started
+		if resumedFrom.Load() != 3 {
+			t.Fatalf("resumed from %d", resumedFrom.Load())
+		}
+		// It blocks again at step 3: cancel it from a runner that does not execute
+		// (another process): the flag in the record stops it.
+		front, _ := jobs.New(ctx, jobs.Config{}, store.Entities(), quiet, handlers)
+		if err := front.Cancel(ctx, j.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got := waitFor(t, front, j.ID); got.Status != jobs.Cancelled {
+			t.Fatalf("after cancel: %+v", got)
+		}
+	})
+}
+
+func TestQueuedKeepsBoundedHistory(t *testing.T) {
+	store := openStore(t, t.TempDir())
+	ctx := context.Background()
+	r, err := jobs.New(ctx, jobs.Config{Execute: true, Keep: 3}, store.Entities(), quiet,
 		map[string]jobs.Handler{"noop": func(context.Context, jobs.Task) error { return nil }})
 	if err != nil {
 		t.Fatal(err)
