@@ -63,13 +63,26 @@ func (c *cluster) waitJob(path string, timeout time.Duration) map[string]any {
 	}
 }
 
+// countEvents counts the events matching where once the count has settled: the search
+// store shows newly written documents after its refresh interval (1 s), so a count
+// taken the moment a job finishes can miss its last bulk. It asks until two answers a
+// second apart agree (at most 20 s).
 func (c *cluster) countEvents(where string) int {
 	c.t.Helper()
-	r := c.auth(c.replicas[0], "POST", "/api/v1/events/search", map[string]any{"where": where, "limit": 0})
-	if r.Status != http.StatusOK {
-		c.t.Fatalf("search: %d %s", r.Status, r.Body)
+	last := -1
+	for i := 0; i < 20; i++ {
+		r := c.auth(c.replicas[0], "POST", "/api/v1/events/search", map[string]any{"where": where, "limit": 0})
+		if r.Status != http.StatusOK {
+			c.t.Fatalf("search: %d %s", r.Status, r.Body)
+		}
+		n := int(r.JSON(c.t)["total"].(float64))
+		if n == last {
+			return n
+		}
+		last = n
+		time.Sleep(time.Second)
 	}
-	return int(r.JSON(c.t)["total"].(float64))
+	return last
 }
 
 func num(j map[string]any, path string) int {
