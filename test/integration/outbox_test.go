@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/thamesthrive/thamesthrive/internal/storage"
 )
 
 // blockWrites sets index.blocks.write on the indices behind name (an index or alias)
@@ -143,4 +145,33 @@ func waitUntil(d time.Duration, cond func() bool) bool {
 		time.Sleep(100 * time.Millisecond)
 	}
 	return true
+}
+
+// TestOutboxReplannedItemIsCreateOnly: a work item committed again under the id of one
+// still in the outbox (a client's retry before the sweep) is a create conflict the
+// store counts as success; the outbox keeps one document, the first one.
+func TestOutboxReplannedItemIsCreateOnly(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e engine) {
+		ctx := context.Background()
+		st := openStore(t, migrated(t, e, nil))
+		first := &storage.WorkItem{ID: "ev-1:crm", Topic: "destination:crm", Payload: []byte(`{"n":1}`)}
+		again := &storage.WorkItem{ID: "ev-1:crm", Topic: "destination:crm", Payload: []byte(`{"n":2}`), Replanned: true}
+		if err := st.Commit(ctx, &storage.Batch{Work: []*storage.WorkItem{first}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Commit(ctx, &storage.Batch{Work: []*storage.WorkItem{again}}); err != nil {
+			t.Fatalf("committing a replanned item already in the outbox: %v, want success", err)
+		}
+		var items []*storage.WorkItem
+		if !waitUntil(10*time.Second, func() bool {
+			var err error
+			items, err = st.Outbox().Pending(ctx, 10)
+			return err == nil && len(items) > 0
+		}) {
+			t.Fatal("the outbox item never became visible")
+		}
+		if len(items) != 1 || items[0].ID != "ev-1:crm" || string(items[0].Payload) != `{"n":1}` {
+			t.Fatalf("outbox after a replanned commit: %d items, first %+v", len(items), items[0])
+		}
+	})
 }
