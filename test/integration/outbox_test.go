@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/thamesthrive/thamesthrive/internal/later"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
+	"github.com/thamesthrive/thamesthrive/internal/storage/redis"
 )
 
 // blockWrites sets index.blocks.write on the indices behind name (an index or alias)
@@ -114,6 +117,21 @@ func TestRetriedEventGetsItsDelivery(t *testing.T) {
 	}
 	retry("after the fault")
 	waitDelivered(t, rc, dest, []string{"rt-a", "rt-b"}, time.Minute)
+	// The checks that end the sessions the failed requests started were lost with the
+	// outbox documents too, and are queued again: one each for s-warm, s-retry and the
+	// session made up for the request without ids (30 min away, so they wait in the
+	// delay set).
+	rq := c.redisQueue()
+	sessionChecks := func() int64 {
+		n, err := rq.Depth(context.Background(), later.TopicSessionEnd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if !waitUntil(30*time.Second, func() bool { return sessionChecks() == 3 }) {
+		t.Fatalf("%d session-end checks queued, want 3", sessionChecks())
+	}
 
 	// A retry after the delivery writes the outbox documents again; the sweeper finds
 	// them marked as queued and queues nothing. A later event to the same destination
@@ -123,6 +141,9 @@ func TestRetriedEventGetsItsDelivery(t *testing.T) {
 		t.Fatalf("later event: %d", st)
 	}
 	waitDelivered(t, rc, dest, []string{"rt-after"}, time.Minute)
+	if n := sessionChecks(); n != 3 {
+		t.Errorf("%d session-end checks queued after the second retry, want still 3", n)
+	}
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	for _, id := range []string{"rt-a", "rt-b", "rt-after"} {
@@ -133,6 +154,18 @@ func TestRetriedEventGetsItsDelivery(t *testing.T) {
 	if len(rc.bad) > 0 {
 		t.Errorf("deliveries with a key that does not name their event: %v", rc.bad)
 	}
+}
+
+// redisQueue opens the cluster's Redis queue in the test process.
+func (c *cluster) redisQueue() *redis.Queue {
+	c.t.Helper()
+	rc, err := redis.New(redis.Config{Addrs: []string{os.Getenv("REDIS_HOST") + ":" + envOr("REDIS_PORT", "6379")},
+		Password: os.Getenv("REDIS_PASSWORD"), KeyPrefix: c.prefix})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.t.Cleanup(func() { rc.Close() })
+	return rc.Queue(redis.QueueOptions{})
 }
 
 // waitUntil polls cond every 100 ms for up to d and says whether it came true.
