@@ -85,8 +85,9 @@ test-abuse:
 elastic-fixture:
 	@bash scripts/elastic-fixture.sh $(REV)
 
-# /track at a fixed rate for SOAK_MINUTES (30) minutes; RSS, goroutines, open files and
-# p99 per minute must stay flat (docs/reliability.md). SOAK_RATE: requests per second.
+# /track with the bench's mix at half its measured saturation for SOAK_MINUTES (30)
+# minutes; RSS, goroutines, open files and p99 per minute must stay flat
+# (docs/reliability.md). SOAK_RATE: a fixed rate in requests per second instead.
 SOAK_MINUTES ?= 30
 soak:
 	SOAK_MINUTES=$(SOAK_MINUTES) $(GO) test -count=1 -v -timeout $$(( $(SOAK_MINUTES) + 10 ))m -run '^TestSoak$$' ./test/e2e

@@ -2,33 +2,41 @@ package e2e
 
 import (
 	"bufio"
+	"context"
+	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/thamesthrive/thamesthrive/internal/loadtest"
 )
 
-// TestSoak drives /track at a fixed rate for SOAK_MINUTES minutes (skipped when unset;
-// `make soak` runs 30, .ci/run 3) and reports per minute the server's RSS, goroutines,
-// open files and p99 latency. They must stay flat: the last minute's RSS within 1.5x of
-// the second minute's (the first is warm-up), goroutines and open files within 2x plus a
-// margin, and no answer other than 200.
+// TestSoak drives /track with the bench's mix (internal/loadtest: 80% returning
+// page-views, 15% new visitors, 5% sign-ins, some of which merge) at half of the
+// saturation it measures first, for SOAK_MINUTES minutes (skipped when unset; `make
+// soak` runs 30, .ci/run 3), and reports per minute the server's RSS, Go heap,
+// goroutines, open files and p99 latency (open loop, measured from when each request was
+// due). They must stay flat: the last minute's RSS within 1.5x of the second minute's
+// (the first is warm-up), goroutines and open files within 2x plus a margin; and every
+// request must be answered 200 and sent (a request still waiting for a connection 5 s
+// after its minute ended means the server fell behind). SOAK_RATE=<requests/s> sets a
+// fixed rate instead of half the measured saturation; SOAK_PROFILES the warm profiles
+// (5,000).
 func TestSoak(t *testing.T) {
 	minutes, _ := strconv.Atoi(os.Getenv("SOAK_MINUTES"))
 	if minutes < 2 {
 		t.Skip("set SOAK_MINUTES (at least 2) to run the soak: make soak")
 	}
-	rate := 200.0 // requests per second
-	if r, err := strconv.ParseFloat(os.Getenv("SOAK_RATE"), 64); err == nil && r > 0 {
-		rate = r
+	profiles := 5000
+	if n, err := strconv.Atoi(os.Getenv("SOAK_PROFILES")); err == nil && n > 0 {
+		profiles = n
 	}
 	// SOAK_PROFILE_DIR: serve with PPROF=yes and keep heap profiles of minute 2 and of the
 	// last minute there (compare: go tool pprof -base heap-2.pb.gz heap-last.pb.gz).
@@ -55,77 +63,72 @@ func TestSoak(t *testing.T) {
 		}
 	}
 	pid := s.Cmd.Process.Pid
+	u, err := url.Parse(s.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	mix := loadtest.DefaultMix("web", u.Host)
+
+	// Warm-up: new visitors, whose answers give the profiles and sessions the mix returns to.
+	const warmConns = 16
+	pairs := make([][]loadtest.Pair, warmConns)
+	warm, err := loadtest.WarmupPool(mix, 2048, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := (&loadtest.Phase{Name: "warmup", Addr: u.Host, Requests: warm, Concurrency: warmConns,
+		Duration: 10 * time.Minute, Limit: int64(profiles), InspectEvery: 1,
+		Inspect: func(w int, _ *loadtest.Request, body []byte) {
+			var a struct{ Profile, Session struct{ ID string } }
+			if json.Unmarshal(body, &a) == nil && a.Profile.ID != "" && a.Session.ID != "" {
+				pairs[w] = append(pairs[w], loadtest.Pair{Profile: a.Profile.ID, Session: a.Session.ID})
+			}
+		}}).Run(ctx)
+	if err != nil {
+		t.Fatalf("warm-up: %v", err)
+	}
+	all := slices.Concat(pairs...)
+	if len(all) < profiles*9/10 {
+		t.Fatalf("warm-up made %d of %d profiles (statuses %v, errors %v)", len(all), profiles, res.Statuses, res.ErrorKinds)
+	}
+	pool, err := loadtest.BuildPool(mix, all, 50000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var offset int64
+	rate, err := strconv.ParseFloat(os.Getenv("SOAK_RATE"), 64)
+	if err != nil || rate <= 0 {
+		sat, err := (&loadtest.Phase{Name: "saturation", Addr: u.Host, Requests: pool, Concurrency: 32,
+			Duration: 15 * time.Second}).Run(ctx)
+		if err != nil {
+			t.Fatalf("saturation: %v", err)
+		}
+		offset += sat.Sent
+		rate = sat.OKRPS / 2
+		t.Logf("saturation: %.0f requests/s answered 200 (closed loop, 32 connections, statuses %v); the soak runs at half: %.0f/s", sat.OKRPS, sat.Statuses, rate)
+		if rate < 10 {
+			t.Fatalf("saturation of %.0f requests/s is too low to soak at", sat.OKRPS)
+		}
+	}
 
 	type minute struct {
-		n, bad, behind  int
-		p99             time.Duration
+		n, bad, missed  int64
+		p99             float64
 		rssMB, heapMB   float64
 		goroutines, fds int
 	}
-	var (
-		mu   sync.Mutex
-		lat  []time.Duration
-		bad  int
-		skip int // requests not sent: 64 were in flight already
-		seq  atomic.Int64
-		rows []minute
-	)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 64) // at most 64 requests in flight: an open loop with a bound
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		tick := time.NewTicker(time.Duration(float64(time.Second) / rate))
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-			}
-			select {
-			case sem <- struct{}{}:
-			default:
-				mu.Lock()
-				skip++ // the server fell behind by 64 requests
-				mu.Unlock()
-				continue
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer func() { <-sem }()
-				n := seq.Add(1)
-				body := fmt.Sprintf(`{"source":{"id":"web"},"profile":{"id":"soak-%d"},"session":{"id":"soak-s-%d"},"events":[{"type":"page-view","properties":{"n":%d}}]}`, n%5000, n%5000, n)
-				t0 := time.Now()
-				resp, err := client.Post(s.URL+"/track", "application/json", strings.NewReader(body))
-				d := time.Since(t0)
-				ok := err == nil && resp.StatusCode == http.StatusOK
-				if err == nil {
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-				}
-				mu.Lock()
-				lat = append(lat, d)
-				if !ok {
-					bad++
-				}
-				mu.Unlock()
-			}()
-		}
-	}()
+	var rows []minute
 	for m := 1; m <= minutes; m++ {
-		time.Sleep(time.Minute)
-		mu.Lock()
-		l, b, sk := lat, bad, skip
-		lat, bad, skip = nil, 0, 0
-		mu.Unlock()
-		slices.Sort(l)
-		row := minute{n: len(l), bad: b, behind: sk, rssMB: procStatusMB(pid, "VmRSS:"), heapMB: soakMetric(t, s.URL, "go_memstats_heap_inuse_bytes") / (1 << 20), goroutines: goroutines(t, s.URL), fds: openFiles(pid)}
-		if len(l) > 0 {
-			row.p99 = l[len(l)*99/100]
+		r, err := (&loadtest.Phase{Name: fmt.Sprintf("minute %d", m), Addr: u.Host, Requests: pool, Offset: offset,
+			Concurrency: 64, Duration: time.Minute, Rate: rate}).Run(ctx)
+		if err != nil {
+			t.Fatalf("minute %d: %v", m, err)
 		}
+		offset += r.Sent
+		row := minute{n: r.Sent, bad: r.Sent - r.OK, missed: r.Missed, p99: r.Latency.P99Ms,
+			rssMB: procStatusMB(pid, "VmRSS:"), heapMB: soakMetric(t, s.URL, "go_memstats_heap_inuse_bytes") / (1 << 20),
+			goroutines: goroutines(t, s.URL), fds: openFiles(pid)}
 		rows = append(rows, row)
 		switch m {
 		case 2:
@@ -133,15 +136,13 @@ func TestSoak(t *testing.T) {
 		case minutes:
 			saveHeap("heap-last.pb.gz")
 		}
-		t.Logf("minute %2d: %6d requests, %d not 200, %d not sent (64 in flight), p99 %v, RSS %.0f MB (Go heap in use %.1f MB), %d goroutines, %d open files, load %s",
-			m, row.n, row.bad, row.behind, row.p99.Round(time.Microsecond), row.rssMB, row.heapMB, row.goroutines, row.fds, loadAvg())
+		t.Logf("minute %2d: %6d requests, %d not 200 %v, %d not sent, p99 %.1f ms, RSS %.0f MB (Go heap in use %.1f MB), %d goroutines, %d open files, load %s",
+			m, row.n, row.bad, r.Statuses, row.missed, row.p99, row.rssMB, row.heapMB, row.goroutines, row.fds, loadAvg())
 	}
-	close(stop)
-	wg.Wait()
 	first, last := rows[1], rows[len(rows)-1]
-	for _, r := range rows {
-		if r.bad > 0 || r.behind > 0 {
-			t.Errorf("a minute had %d answers other than 200 and %d requests the server fell behind on", r.bad, r.behind)
+	for m, r := range rows {
+		if r.bad > 0 || r.missed > 0 {
+			t.Errorf("minute %d had %d answers other than 200 and %d requests the server fell behind on", m+1, r.bad, r.missed)
 		}
 	}
 	if last.rssMB > 1.5*first.rssMB || last.goroutines > 2*first.goroutines+50 || last.fds > 2*first.fds+20 {
