@@ -20,8 +20,26 @@ export REDIS_PORT_PREFERRED="${REDIS_PORT_PREFERRED:-6479}"
 export OPENSEARCH_PORT_PREFERRED="${OPENSEARCH_PORT_PREFERRED:-9290}"
 
 env_file=$(mktemp)
+# The serve replicas and the worker are the test's children, stopped by the test; a test
+# binary that dies first (a timeout panics) leaves them behind. They are found by the
+# environment this run gave them: our own OpenSearch's address and the suite's prefix.
+stop_leftovers() {
+  [ -n "${ELASTIC_HOST:-}" ] || return 0
+  local f pid
+  for f in /proc/[0-9]*/environ; do
+    pid=${f#/proc/}
+    pid=${pid%/environ}
+    [ "$pid" != $$ ] || continue
+    if tr '\0' '\n' 2>/dev/null <"$f" | grep -qxF "ELASTIC_HOST=$ELASTIC_HOST" &&
+      tr '\0' '\n' 2>/dev/null <"$f" | grep -qxF "ELASTIC_INDEX_PREFIX=chaos"; then
+      echo "chaos: stopping leftover process $pid ($(tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null))" >&2
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+}
 cleanup() {
   rm -f "$env_file"
+  stop_leftovers
   # A server the suite left paused (SIGSTOP) must run again to stop on SIGTERM.
   for s in redis opensearch; do
     pid=$(cat "$STATE/$s/pid" 2>/dev/null) && kill -CONT "$pid" 2>/dev/null || true
