@@ -156,7 +156,7 @@ func (c *Collector) track(ctx context.Context, src *domain.Source, req *TrackReq
 	if req.Session != nil {
 		sid = req.Session.ID
 	}
-	if resp, err := c.replayed(ctx, req); resp != nil || err != nil {
+	if resp, err := c.replayed(ctx, src, req); resp != nil || err != nil {
 		return resp, err
 	}
 	// A session id generated here is new: no store lookup can find it.
@@ -243,6 +243,9 @@ func (c *Collector) track(ctx context.Context, src *domain.Source, req *TrackReq
 			}
 			return nil, unavailable(err)
 		}
+	}
+	if err := c.replan(ctx, w); err != nil {
+		return nil, unavailable(err)
 	}
 
 	w.Profile.Metadata.Time.Update = now
@@ -402,7 +405,12 @@ func (c *Collector) buildEvents(ctx context.Context, req *TrackRequest, meta Req
 		te := &req.Events[i]
 		id := te.ID
 		if id != "" && (seen[id] || stored[id] && c.applied(ctx, w, id)) {
-			// A retry of an event already stored: acknowledge it, do not count it twice.
+			// A retry of an event already stored and applied: acknowledge it, do not
+			// count it twice, and have its work planned again (replan).
+			if stored[id] && !seen[id] {
+				seen[id] = true
+				w.Retried = append(w.Retried, id)
+			}
 			resp.Events = append(resp.Events, id)
 			w.Warnings = append(w.Warnings, fmt.Sprintf("event %q was already received; it was not processed again", id))
 			continue
@@ -582,10 +590,64 @@ func referredProfile(ctx map[string]any) string {
 	return ""
 }
 
+// replan plans again the work of the request's events that were stored already
+// (w.Retried, a client's retry), with the ids the first attempt used (Replanned set):
+// the first attempt may have stored its events and lost its work items, on a store
+// where the two are not one atomic write (docs/architecture.md, "Background work").
+// The stages that implement pipeline.Replanner (the delivery planner's event
+// destinations) plan from the events as stored; and when the request that stored an
+// event started its session (the session and the event were inserted at the same
+// instant), the check that ends the session is queued again under its first id. Work
+// that only running the flows again could derive (a sleeping run, a scheduled event)
+// is not: running them again would repeat their effects.
+func (c *Collector) replan(ctx context.Context, w *pipeline.Work) error {
+	if len(w.Retried) == 0 {
+		return nil
+	}
+	var rps []pipeline.Replanner
+	for _, st := range c.stages {
+		if rp, ok := st.(pipeline.Replanner); ok {
+			rps = append(rps, rp)
+		}
+	}
+	if len(rps) == 0 && c.sessionWork == nil {
+		return nil
+	}
+	events := make([]*domain.Event, 0, len(w.Retried))
+	for _, id := range w.Retried {
+		ev, err := c.store.Events().Get(ctx, id)
+		if errors.Is(err, storage.ErrNotFound) {
+			continue // deleted since (erased, or past retention): nothing to plan
+		}
+		if err != nil {
+			return err
+		}
+		events = append(events, ev)
+	}
+	for _, rp := range rps {
+		if err := rp.Replan(ctx, w, events); err != nil {
+			return err
+		}
+	}
+	if s := w.Session; c.sessionWork != nil && s != nil && !w.NewSession {
+		for _, ev := range events {
+			if ev.Session.ID == s.ID && ev.Metadata.Time.Insert.UnixMilli() == s.Metadata.Time.Insert.UnixMilli() {
+				it := c.sessionWork(s, 0)
+				it.Replanned = true
+				w.Outbox = append(w.Outbox, it)
+				break
+			}
+		}
+	}
+	return nil
+}
+
 // replayed answers a retry that names no profile or session and whose events (all with
 // client ids) were all received already: it creates nothing and answers the ids those
-// events were stored with (following merges). nil, nil: not such a retry.
-func (c *Collector) replayed(ctx context.Context, req *TrackRequest) (*TrackResponse, error) {
+// events were stored with (following merges). It commits only the events' work planned
+// again (replan), from the profile and session as stored: written create-only under
+// the first attempt's ids, they need neither lock. nil, nil: not such a retry.
+func (c *Collector) replayed(ctx context.Context, src *domain.Source, req *TrackRequest) (*TrackResponse, error) {
 	if (req.Session != nil && req.Session.ID != "") || (req.Profile != nil && req.Profile.ID != "") {
 		return nil, nil
 	}
@@ -620,10 +682,47 @@ func (c *Collector) replayed(ctx context.Context, req *TrackRequest) (*TrackResp
 		}
 		pid = p.Metadata.MergedInto
 	}
+	if err := c.replayWork(ctx, src, pid, ev.Session.ID, ids); err != nil {
+		return nil, err
+	}
 	resp := &TrackResponse{Profile: IDRef{ID: pid}, Session: IDRef{ID: ev.Session.ID}, Events: ids,
 		UX: []any{}, Response: map[string]any{}, Errors: []string{}, Warnings: append([]string{}, req.Warnings...)}
 	for _, id := range ids {
 		resp.Warnings = append(resp.Warnings, fmt.Sprintf("event %q was already received; it was not processed again", id))
 	}
 	return resp, nil
+}
+
+// replayWork plans and commits the work of a replayed request's events (replan). The
+// profile and session are read from the store, not the cache: the cached objects
+// belong to whoever holds their locks.
+func (c *Collector) replayWork(ctx context.Context, src *domain.Source, pid, sid string, ids []string) error {
+	w := &pipeline.Work{Source: src, Now: domain.Now(), Response: map[string]any{}, UX: []any{}}
+	defer w.Done()
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			w.Retried = append(w.Retried, id)
+		}
+	}
+	var err error
+	if w.Profile, err = c.store.Profiles().Get(ctx, pid); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return unavailable(err)
+	}
+	if sid != "" {
+		if w.Session, err = c.store.Sessions().Get(ctx, sid); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return unavailable(err)
+		}
+	}
+	if err := c.replan(ctx, w); err != nil {
+		return unavailable(err)
+	}
+	if len(w.Outbox) == 0 {
+		return nil
+	}
+	if err := c.store.Commit(ctx, &storage.Batch{Work: w.Outbox}); err != nil {
+		return commitError(err)
+	}
+	return nil
 }

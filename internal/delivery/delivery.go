@@ -155,6 +155,46 @@ func (p *Planner) Process(ctx context.Context, w *pipeline.Work) error {
 	return nil
 }
 
+// Replan implements pipeline.Replanner: the deliveries of events stored already (a
+// client's retry) to the event destinations whose filter they pass, evaluated against
+// the stored events and w's profile and session as they are now, with the idempotency
+// keys of the first attempt (event id + destination id) and Replanned set. Profile
+// destinations are not planned again: they are delivered when the rendered profile
+// changed, which the first attempt's profile update decided and a retry does not
+// repeat.
+func (p *Planner) Replan(ctx context.Context, w *pipeline.Work, stored []*domain.Event) error {
+	if len(stored) == 0 {
+		return nil
+	}
+	dests, err := p.cache.Get(ctx)
+	if err != nil {
+		return err
+	}
+	items, err := PlanEvents(dests, w.Profile, w.Session, stored)
+	if err != nil {
+		return err
+	}
+	for _, it := range items {
+		it.Replanned = true
+	}
+	w.Outbox = append(w.Outbox, items...)
+	return nil
+}
+
+// PlanEvents returns the work items for events to the event destinations of dests
+// (Plan without the profile destinations).
+func PlanEvents(dests []*Compiled, p *domain.Profile, s *domain.Session, events []*domain.Event) ([]*storage.WorkItem, error) {
+	var evDests []*Compiled
+	for _, d := range dests {
+		if d.D.Events {
+			only := *d.D
+			only.Profiles = false
+			evDests = append(evDests, &Compiled{D: &only, filter: d.filter, tpl: d.tpl})
+		}
+	}
+	return Plan(evDests, p, s, events, domain.Time{})
+}
+
 // Plan returns the work items for events (and the profile, as changed by them) to
 // dests; now is the time of the change (the profile's new update time).
 func Plan(dests []*Compiled, p *domain.Profile, s *domain.Session, events []*domain.Event, now domain.Time) ([]*storage.WorkItem, error) {
@@ -353,4 +393,7 @@ func lookup(docs eval.Maps, r workflow.Ref) (any, bool) {
 	return docs.Lookup(r.Scope, path)
 }
 
-var _ pipeline.Stage = (*Planner)(nil)
+var (
+	_ pipeline.Stage     = (*Planner)(nil)
+	_ pipeline.Replanner = (*Planner)(nil)
+)

@@ -14,4 +14,12 @@ type WorkItem struct {
 	Payload []byte
 	// Delay postpones the first delivery.
 	Delay time.Duration
+	// Replanned marks an item derived again from a document stored already: the work
+	// of an event whose client retried it (docs/architecture.md, "Background work").
+	// The original request may have stored the event and lost the item. A store that
+	// commits items in the transaction of their documents (the embedded one) has the
+	// original item whenever it has the event, and ignores a replanned one; the
+	// production store writes it create-only under its id, and the sweeper's marker
+	// keeps it from being queued twice.
+	Replanned bool
 }

@@ -22,6 +22,19 @@ type Stage interface {
 	Process(ctx context.Context, w *Work) error
 }
 
+// Replanner is a stage whose work items can be derived again from events stored
+// already, without running anything twice: the delivery planner's event
+// destinations. When a client retries events that were stored, the runner calls
+// Replan with those events as stored (and the profile and session of w as they are
+// now), after the stages and outside of them; it adds to w.Outbox items with the ids
+// the first attempt used and Replanned set. This closes the gap of a store whose
+// events and work items are not one atomic write (docs/architecture.md, "Background
+// work"): the retry queues what the first attempt may have lost, and the ids keep it
+// from being queued twice.
+type Replanner interface {
+	Replan(ctx context.Context, w *Work, stored []*domain.Event) error
+}
+
 // Work is everything one /track request reads and changes. Stages may change the
 // profile, session and events, add profiles to store (merge tombstones), and add to the
 // tracker's response.
@@ -37,6 +50,10 @@ type Work struct {
 	// Outbox is queued with the batch, in the same atomic write (destination
 	// deliveries), so that a stored event's work is never lost.
 	Outbox []*domain.WorkItem
+	// Retried are the ids of the request's events stored already (a client's retry of
+	// events it sent before): they are not processed again, but the runner has the
+	// stages that implement Replanner plan their work again.
+	Retried []string
 	// MergeKeys are extra profile paths (e.g. "data.contact.email.main") on which a
 	// workflow asked the identity stage to merge this profile.
 	MergeKeys []string

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -360,4 +361,66 @@ func TestSlowReceiverDoesNotSlowTrack(t *testing.T) {
 	}
 	t.Logf("/track latency p50/p99: without destination %s/%s; with a 2 s receiver %s/%s (%v deliveries queued behind it)",
 		b50.Round(10*time.Microsecond), b99.Round(10*time.Microsecond), w50.Round(10*time.Microsecond), w99.Round(10*time.Microsecond), st["queued"])
+}
+
+// TestRetriedEventQueuedOnce: a client's retry of an event stored already plans its
+// deliveries again (docs/architecture.md, "Background work"); on the embedded store the
+// event's delivery was queued in its own transaction, so the retry — with the profile
+// id (the pipeline's path) or without (a replay answered from the stored event), before
+// the delivery or after it — adds no second work item: the receiver gets the event once.
+func TestRetriedEventQueuedOnce(t *testing.T) {
+	rcv := newReceiver(t)
+	s := start(t, "", "OUTBOUND_ALLOW_PRIVATE=yes")
+	s.source("shop")
+	s.destination(map[string]any{"id": "crm", "name": "CRM", "enabled": true, "events": true, "concurrency": 1,
+		"webhook": map[string]any{"url": rcv.URL + "/hook"}})
+	base := "/api/v1/destinations/crm"
+	if r := s.auth("POST", base+"/pause", nil); r.Status >= 300 {
+		t.Fatalf("pause: %d %s", r.Status, r.Body)
+	}
+	withProfile := map[string]any{"source": map[string]any{"id": "shop"}, "profile": map[string]any{"id": "p-retry"},
+		"events": []map[string]any{{"id": "ev-retry", "type": "purchase"}}}
+	bare := map[string]any{"source": map[string]any{"id": "shop"}, "events": []map[string]any{{"id": "ev-retry", "type": "purchase"}}}
+	retry := func(when string) {
+		t.Helper()
+		for _, body := range []map[string]any{withProfile, bare} {
+			res := s.track(body)
+			if len(res.Events) != 1 || res.Events[0] != "ev-retry" || len(res.Warnings) == 0 ||
+				!strings.Contains(strings.Join(res.Warnings, " "), "already received") {
+				t.Fatalf("retry %s: %+v", when, res)
+			}
+		}
+	}
+	first := s.track(withProfile)
+	if len(first.Warnings) != 0 {
+		t.Fatalf("first attempt: warnings %v", first.Warnings)
+	}
+	retry("while queued")
+	if q := at(s.auth("GET", base+"/status", nil).JSON(t), "queued"); q != float64(1) {
+		t.Fatalf("queued deliveries after two retries: %v, want 1", q)
+	}
+	if r := s.auth("POST", base+"/resume", nil); r.Status >= 300 {
+		t.Fatalf("resume: %d %s", r.Status, r.Body)
+	}
+	waitFor(t, 30*time.Second, "the delivery", func() bool { return rcv.total.Load() >= 1 })
+	retry("after the delivery")
+	// A later event to the same destination (one delivery at a time, in queue order):
+	// once it arrives, a work item the retries had queued would have arrived before it.
+	s.track(map[string]any{"source": map[string]any{"id": "shop"}, "profile": map[string]any{"id": "p-retry"},
+		"events": []map[string]any{{"id": "ev-after", "type": "purchase"}}})
+	waitFor(t, 30*time.Second, "the later event's delivery", func() bool {
+		rcv.mu.Lock()
+		defer rcv.mu.Unlock()
+		return rcv.byKey["ev-after:crm"] > 0
+	})
+	rcv.mu.Lock()
+	byKey := maps.Clone(rcv.byKey)
+	rcv.mu.Unlock()
+	if byKey["ev-retry:crm"] != 1 || len(byKey) != 2 {
+		t.Fatalf("deliveries by key %v: want ev-retry:crm and ev-after:crm once each", byKey)
+	}
+	// The acknowledgement's deletion is committed after the delivery is counted.
+	waitFor(t, 10*time.Second, "an empty queue", func() bool {
+		return at(s.auth("GET", base+"/status", nil).JSON(t), "queued") == float64(0)
+	})
 }

@@ -112,6 +112,11 @@ func (s *Store) writeWork(ctx context.Context, tx *sql.Tx, batch []*commitReq) e
 	now := time.Now()
 	for _, r := range batch {
 		for _, w := range r.work {
+			if w.Replanned {
+				// Derived again from an event this file has: the event was committed in
+				// the transaction of its own work, which is queued or done already.
+				continue
+			}
 			if st == nil {
 				st = tx.Stmt(s.insertWork)
 			}
