@@ -87,3 +87,10 @@ func (rc *Receiver) Bad() []string {
 	defer rc.mu.Unlock()
 	return slices.Clone(rc.bad)
 }
+
+// Count is how many times the event was delivered.
+func (rc *Receiver) Count(event string) int {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return rc.byKey[event+":"+rc.dest]
+}

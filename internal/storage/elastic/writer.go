@@ -211,18 +211,19 @@ type bulkResult struct {
 // flush writes the items of reqs with _bulk, retrying what the cluster could not take
 // yet (429, 503, unreachable) with backoff until WriteTimeout, and answers each req.
 //
-// In two steps: first the events and work items, then the profiles, sessions and key
-// documents of the commits whose events and work items are stored. A profile is thus
-// never written with the changes of an event that is not stored: a client's retry
-// finds the event missing and applies it once. The other way round (event stored,
-// profile write lost) the profile's list of applied events tells the retry to apply it
-// again (domain.ProfileMetadata.Applied).
+// In two steps: first the events, then the profiles, sessions, key documents and work
+// items of the commits whose events are stored. A profile is thus never written with
+// the changes of an event that is not stored: a client's retry finds the event missing
+// and applies it once. The other way round (event stored, profile write lost) the
+// profile's list of applied events tells the retry to apply it again
+// (domain.ProfileMetadata.Applied); event stored and work item lost, the retry plans
+// the work again (collector replan).
 func (s *Store) flush(reqs []*commitReq) {
 	errs := make([]error, len(reqs))
 	var todo, later []pendingItem
 	for i, r := range reqs {
 		for _, it := range r.items {
-			if it.kind == kindEvents || it.kind == kindOutbox {
+			if it.kind == kindEvents {
 				todo = append(todo, pendingItem{i, it})
 			} else {
 				later = append(later, pendingItem{i, it})
