@@ -65,3 +65,56 @@ func TestRetryAfterLostProfileWriteCountsOnce(t *testing.T) {
 		t.Errorf("events stored for the profile: %d (%v), want 3", total, err)
 	}
 }
+
+// TestRetryAfterLostEventWriteCountsOnce is the other way round: the event write fails
+// (the events index refuses writes for a moment). The commit must not leave the profile
+// with the event's change either (the profile is written only once the events are
+// stored), or the retry, finding no event, would apply it a second time.
+func TestRetryAfterLostEventWriteCountsOnce(t *testing.T) {
+	c := newCluster(t, 1)
+	c.source(c.replicas[0], "web")
+	r := c.replicas[0]
+	base := os.Getenv("ELASTIC_HOST")
+	events := "/" + c.prefix + "-events/_settings" // the read alias: every monthly index
+	track := func(eid string) *response {
+		t.Helper()
+		return r.do("POST", "/track", pageView("lost-2", "s-lost-2", eid))
+	}
+	if res := track("lost-f0"); res.Status != http.StatusOK {
+		t.Fatalf("first view: %d %s", res.Status, res.Body)
+	}
+	if st := es(t, base, "PUT", events, map[string]any{"index.blocks.write": true}, nil); st != http.StatusOK {
+		t.Fatalf("blocking event writes: %d", st)
+	}
+	res := track("lost-f1")
+	if st := es(t, base, "PUT", events, map[string]any{"index.blocks.write": false}, nil); st != http.StatusOK {
+		t.Fatalf("unblocking event writes: %d", st)
+	}
+	if res.Status != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" {
+		t.Fatalf("a commit whose event write failed: %d %s, want 503 with Retry-After", res.Status, res.Body)
+	}
+	s := c.openStore()
+	ctx := context.Background()
+	s.Refresh(ctx)
+	if p, err := s.Profiles().Get(ctx, "lost-2"); err != nil {
+		t.Fatal(err)
+	} else if p.Stats.Views != 1 {
+		t.Fatalf("after the failed commit the profile has %d views, want 1: it was written with the change of an event that is not stored", p.Stats.Views)
+	}
+	for i := range 2 {
+		if res := track("lost-f1"); res.Status != http.StatusOK {
+			t.Fatalf("retry %d: %d %s", i, res.Status, res.Body)
+		}
+	}
+	s.Refresh(ctx)
+	p, err := s.Profiles().Get(ctx, "lost-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Stats.Views != 2 {
+		t.Errorf("profile views %d after 2 acknowledged page views (one retried after its event write was lost), want 2", p.Stats.Views)
+	}
+	if _, total, err := s.Events().ListByProfile(ctx, []string{"lost-2"}, storage.Page{Limit: 1}); err != nil || total != 2 {
+		t.Errorf("events stored for the profile: %d (%v), want 2", total, err)
+	}
+}
