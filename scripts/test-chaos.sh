@@ -25,7 +25,7 @@ env_file=$(mktemp)
 # environment this run gave them: our own OpenSearch's address and the suite's prefix.
 stop_leftovers() {
   [ -n "${ELASTIC_HOST:-}" ] || return 0
-  local f pid
+  local f pid exe leftover_dirs=()
   for f in /proc/[0-9]*/environ; do
     pid=${f#/proc/}
     pid=${pid%/environ}
@@ -33,9 +33,16 @@ stop_leftovers() {
     if tr '\0' '\n' 2>/dev/null <"$f" | grep -qxF "ELASTIC_HOST=$ELASTIC_HOST" &&
       tr '\0' '\n' 2>/dev/null <"$f" | grep -qxF "ELASTIC_INDEX_PREFIX=chaos"; then
       echo "chaos: stopping leftover process $pid ($(tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null))" >&2
+      exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || exe=
       kill -KILL "$pid" 2>/dev/null || true
+      # the binary the test built for itself (test/testserver), which it removes on a normal exit
+      case $exe in */thamesthrive-test*/thamesthrive) leftover_dirs+=("${exe%/thamesthrive}") ;; esac
     fi
   done
+  if ((${#leftover_dirs[@]})); then
+    sleep 0.5
+    rm -rf "${leftover_dirs[@]}"
+  fi
 }
 cleanup() {
   rm -f "$env_file"
