@@ -8,7 +8,7 @@ LDFLAGS   := -s -w -X github.com/thamesthrive/thamesthrive/internal/app.Version=
 FUZZTIME  ?= 15s
 
 .PHONY: all build run test test-race fuzz vet generate services-up services-down test-integration bench bench-scale clean \
-	image image-check test-deploy test-topology gui test-gui gui-screenshots \
+	image image-check test-deploy test-topology test-chaos gui test-gui gui-screenshots \
 	test-abuse schemathesis vulncheck soak elastic-fixture tracker tracker-check test-collect
 
 all: build
@@ -115,6 +115,11 @@ test-deploy:
 
 test-topology:
 	@bash scripts/test-topology.sh
+
+# Dependency faults under load (docs/reliability.md): restarts and pauses its own Redis
+# and OpenSearch 2.19, kills one with -9, stops a serve replica; stops them on exit.
+test-chaos:
+	@bash scripts/test-chaos.sh
 
 # The GUI (web/, docs/gui.md). `make gui` rebuilds the committed web/dist from the
 # sources and web/package-lock.json; test-gui runs the client unit tests and the

@@ -53,7 +53,8 @@ func buildPipeline(cfg config.Config, store storage.Store, coord *coordination, 
 	stages := []pipeline.Stage{tp.mapper, resolver, tp.flows, resolver, tp.segments, tp.flows}
 	// Last: deliveries to destinations are queued with the batch (the outbox).
 	tp.planner = delivery.NewPlanner(store.Entities(), 0, log)
-	ccfg := collector.Config{Limits: collector.Limits{MaxEvents: cfg.TrackMaxEvents}, CacheSize: cacheSize(cfg)}
+	ccfg := collector.Config{Limits: collector.Limits{MaxEvents: cfg.TrackMaxEvents}, CacheSize: cacheSize(cfg),
+		TrackApplied: len(cfg.ElasticHosts) > 0}
 	if hasQueue {
 		stages = append(stages, tp.planner)
 		if cfg.SessionTimeout > 0 {

@@ -30,6 +30,11 @@ type Config struct {
 	// timeout: queued with the request that starts a session (or reopens an ended
 	// one, n counting the reopenings), docs/workers.md ("Sessions end").
 	SessionWork func(s *domain.Session, n int64) *domain.WorkItem
+	// TrackApplied records on each profile the events applied to it
+	// (domain.ProfileMetadata.Applied), for a store whose commit can store an event and
+	// lose its profile write (the production backend: separate documents of one _bulk);
+	// a retry then applies such an event again. A transactional store does not need it.
+	TrackApplied bool
 }
 
 // TrackResponse is the body /track answers.
@@ -56,12 +61,14 @@ type Collector struct {
 	sessions *lru.Cache[string, *domain.Session]
 	// sessionWork: Config.SessionWork.
 	sessionWork func(s *domain.Session, n int64) *domain.WorkItem
+	// trackApplied: Config.TrackApplied.
+	trackApplied bool
 }
 
 // New returns a Collector over store.
 func New(cfg Config, store storage.Store, locker storage.Locker, sources *SourceCache, stages ...pipeline.Stage) (*Collector, error) {
 	c := &Collector{store: store, locker: locker, sources: sources, stages: stages, types: BuiltinEventTypes,
-		lim: cfg.Limits.withDefaults(), sessionWork: cfg.SessionWork}
+		lim: cfg.Limits.withDefaults(), sessionWork: cfg.SessionWork, trackApplied: cfg.TrackApplied}
 	if cfg.CacheSize > 0 {
 		var err error
 		if c.profiles, err = lru.New[string, *domain.Profile](cfg.CacheSize); err != nil {
@@ -242,6 +249,11 @@ func (c *Collector) track(ctx context.Context, src *domain.Source, req *TrackReq
 	}
 
 	w.Profile.Metadata.Time.Update = now
+	if c.trackApplied {
+		for _, ev := range w.Events {
+			w.Profile.MarkApplied(ev.ID, now)
+		}
+	}
 	batch := &storage.Batch{Profiles: append([]*domain.Profile{w.Profile}, w.ExtraProfiles...), Work: w.Outbox}
 	if req.Options.SaveSession == nil || *req.Options.SaveSession {
 		batch.Sessions = []*domain.Session{w.Session}
@@ -392,9 +404,9 @@ func (c *Collector) buildEvents(ctx context.Context, req *TrackRequest, meta Req
 	for i := range req.Events {
 		te := &req.Events[i]
 		id := te.ID
-		if id != "" && (stored[id] || seen[id]) {
-			// A retry of an event already stored: acknowledge it, do not count it twice,
-			// and have its work planned again (replan).
+		if id != "" && (seen[id] || stored[id] && c.applied(ctx, w, id)) {
+			// A retry of an event already stored and applied: acknowledge it, do not
+			// count it twice, and have its work planned again (replan).
 			if stored[id] && !seen[id] {
 				seen[id] = true
 				w.Retried = append(w.Retried, id)
@@ -428,6 +440,34 @@ func (c *Collector) buildEvents(ctx context.Context, req *TrackRequest, meta Req
 		resp.Events = append(resp.Events, id)
 	}
 	return nil
+}
+
+// applied tells whether the event id, found stored already, had its change to the
+// profile applied. On the production backend the event and the profile are separate
+// documents of one bulk write, and a failed commit can store the event but lose the
+// profile write: its retry must apply the event again (the event document itself is
+// create-only, so it stays as it was). The profile lists the events applied to it
+// (domain.Profile.AppliedState); when that cannot tell, the event counts as applied,
+// so that nothing is ever counted twice.
+func (c *Collector) applied(ctx context.Context, w *pipeline.Work, id string) bool {
+	if !c.trackApplied {
+		return true // a transactional store: the event was stored with its profile
+	}
+	if w.NewProfile {
+		return false // nothing was applied to a profile that was never stored
+	}
+	if len(w.Profile.Metadata.Applied) == 0 {
+		return true // a profile written before the list existed: unknown
+	}
+	if ok, _ := w.Profile.AppliedState(id, domain.Time{}); ok {
+		return true
+	}
+	ev, err := c.store.Events().Get(ctx, id)
+	if err != nil {
+		return true // gone since, or unreadable: as before the list, counted as applied
+	}
+	applied, known := w.Profile.AppliedState(id, ev.Metadata.Time.Insert)
+	return applied || !known
 }
 
 func (c *Collector) newEvent(id string, te *TrackEvent, req *TrackRequest, meta RequestMeta, w *pipeline.Work) *domain.Event {

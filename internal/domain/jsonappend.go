@@ -63,6 +63,21 @@ func (p *Profile) AppendJSON(b []byte) ([]byte, error) {
 		}
 		b = append(b, ']')
 	}
+	if len(p.Metadata.Applied) > 0 {
+		b = append(b, `,"applied":[`...)
+		for i := range p.Metadata.Applied {
+			a := &p.Metadata.Applied[i]
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"id":`...)
+			b = appendString(b, a.ID)
+			b = append(b, `,"t":`...)
+			b = strconv.AppendInt(b, a.Time, 10)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
 	b = append(b, `},"stats":{"visits":`...)
 	b = strconv.AppendInt(b, p.Stats.Visits, 10)
 	b = append(b, `,"views":`...)

@@ -158,6 +158,33 @@ func (d *docDecoder) profileMetadata(m *ProfileMetadata) bool {
 			})
 			m.Merges = out
 			return ok
+		case "applied":
+			if !jsonfast.Once(&seen, 1<<3) {
+				return false
+			}
+			if d.Null() {
+				return true
+			}
+			out := []AppliedEvent{}
+			ok := d.Array(func() bool {
+				out = append(out, AppliedEvent{})
+				return d.appliedEvent(&out[len(out)-1])
+			})
+			m.Applied = out
+			return ok
+		}
+		return false
+	})
+}
+
+func (d *docDecoder) appliedEvent(a *AppliedEvent) bool {
+	var seen uint32
+	return d.Object(func(k []byte) bool {
+		switch string(k) {
+		case "id":
+			return jsonfast.Once(&seen, 1<<0) && d.StrField(&a.ID)
+		case "t":
+			return jsonfast.Once(&seen, 1<<1) && d.Int64Field(&a.Time)
 		}
 		return false
 	})

@@ -24,6 +24,53 @@ type ProfileMetadata struct {
 	MergedInto string      `json:"merged_into,omitempty"`
 	// Merges records the profiles merged into this one (the most recent 100).
 	Merges []MergeRecord `json:"merges,omitempty"`
+	// Applied lists the events most recently applied to this profile (at most
+	// MaxApplied, the oldest first; only on the production backend), written in the same document as the changes they
+	// made. On the production backend an event and its profile are separate documents,
+	// so a commit can store the event and lose the profile write; the retry of that
+	// request finds the event stored, and this list tells whether its change to the
+	// profile took effect (see AppliedState).
+	Applied []AppliedEvent `json:"applied,omitempty"`
+}
+
+// AppliedEvent is one entry of ProfileMetadata.Applied: an event id and when it was
+// applied (Unix milliseconds, never before the entry ahead of it).
+type AppliedEvent struct {
+	ID   string `json:"id"`
+	Time int64  `json:"t"`
+}
+
+// MaxApplied bounds ProfileMetadata.Applied.
+const MaxApplied = 32
+
+// MarkApplied records that the event id was applied to p at now.
+func (p *Profile) MarkApplied(id string, now Time) {
+	t := now.UnixMilli()
+	if n := len(p.Metadata.Applied); n > 0 && p.Metadata.Applied[n-1].Time > t {
+		t = p.Metadata.Applied[n-1].Time // kept in order, so that the oldest is first
+	}
+	p.Metadata.Applied = append(p.Metadata.Applied, AppliedEvent{ID: id, Time: t})
+	if n := len(p.Metadata.Applied); n > MaxApplied {
+		p.Metadata.Applied = append(p.Metadata.Applied[:0], p.Metadata.Applied[n-MaxApplied:]...)
+	}
+}
+
+// AppliedState says whether the event id, stored already and inserted at inserted, had
+// its change applied to p: applied when p lists it; not applied when p lists other
+// events applied after the event was inserted but not it (its profile write was lost);
+// unknown otherwise (the list was started or wrapped since then), which callers treat
+// as applied so that nothing is counted twice.
+func (p *Profile) AppliedState(id string, inserted Time) (applied, known bool) {
+	list := p.Metadata.Applied
+	for i := len(list) - 1; i >= 0; i-- {
+		if list[i].ID == id {
+			return true, true
+		}
+	}
+	if len(list) == 0 || inserted.IsZero() || inserted.UnixMilli() <= list[0].Time {
+		return false, false
+	}
+	return false, true
 }
 
 // MergeRecord says which profile was merged into this one, when, and on which key.

@@ -73,7 +73,46 @@ func Merge(survivor *domain.Profile, others []*domain.Profile, rec domain.MergeR
 	if n := len(s.Metadata.Merges); n > maxMergeRecords {
 		s.Metadata.Merges = s.Metadata.Merges[n-maxMergeRecords:]
 	}
+	s.Metadata.Applied = mergeApplied(all)
+	for _, o := range others {
+		o.Metadata.Applied = nil // a tombstone's retries resolve to the survivor
+	}
 	t.Update = now
+}
+
+// mergeApplied unions the profiles' lists of applied events (domain.Profile.Applied)
+// for the survivor. The list must name every event applied since its first entry, so
+// it starts no earlier than the latest start of the profiles' own lists: a profile with
+// an empty list (none recorded) counts from its last update, and entries before that
+// start are dropped (the events they name then count as applied, as before the lists).
+func mergeApplied(all []*domain.Profile) []domain.AppliedEvent {
+	var start int64
+	var out []domain.AppliedEvent
+	for _, p := range all {
+		l := p.Metadata.Applied
+		from := p.Metadata.Time.Update.UnixMilli()
+		if len(l) > 0 {
+			from = l[0].Time
+		}
+		start = max(start, from)
+		out = append(out, l...)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Time < out[j].Time })
+	seen := map[string]bool{}
+	kept := out[:0]
+	for _, a := range out {
+		if a.Time >= start && !seen[a.ID] {
+			seen[a.ID] = true
+			kept = append(kept, a)
+		}
+	}
+	if n := len(kept); n > domain.MaxApplied {
+		kept = kept[n-domain.MaxApplied:]
+	}
+	if len(kept) == 0 {
+		return nil
+	}
+	return kept
 }
 
 // earlierOf returns whichever of p's visit times is before cur.

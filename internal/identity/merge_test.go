@@ -68,3 +68,37 @@ func TestNormalize(t *testing.T) {
 		}
 	}
 }
+
+// TestMergeApplied: the survivor's list of applied events is the union of the lists,
+// started no earlier than the latest list start (or last update, for a profile with no
+// list), so that it still names every event applied since its first entry.
+func TestMergeApplied(t *testing.T) {
+	a := domain.NewProfile("a", at(1))
+	a.MarkApplied("a1", at(2))
+	a.MarkApplied("a2", at(5))
+	b := domain.NewProfile("b", at(1))
+	b.MarkApplied("b1", at(3))
+	b.MarkApplied("b2", at(4))
+	Merge(a, []*domain.Profile{b}, domain.MergeRecord{Key: "k", Value: "v", By: "identity"}, at(6))
+	var got []string
+	for _, e := range a.Metadata.Applied {
+		got = append(got, e.ID)
+	}
+	// b's list starts on day 3: a1 (day 2) may be followed by events of b's that left
+	// b's list, so it goes.
+	if want := []string{"b1", "b2", "a2"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("survivor's applied events %v, want %v", got, want)
+	}
+	if b.Metadata.Applied != nil {
+		t.Errorf("the tombstone keeps a list: %v", b.Metadata.Applied)
+	}
+
+	c := domain.NewProfile("c", at(1))
+	c.MarkApplied("c1", at(2))
+	old := domain.NewProfile("old", at(1)) // written before the lists: counts from its update
+	old.Metadata.Time.Update = at(7)
+	Merge(c, []*domain.Profile{old}, domain.MergeRecord{Key: "k", Value: "v", By: "identity"}, at(8))
+	if len(c.Metadata.Applied) != 0 {
+		t.Errorf("entries before the other profile's last update kept: %v", c.Metadata.Applied)
+	}
+}

@@ -23,6 +23,10 @@
 #   SERVICES_STATE_DIR            default ${TMPDIR:-/tmp}/thamesthrive-services
 #   SERVICES_TIMEOUT=300          seconds to wait for each server to be ready
 #   SERVICES_HEAP=1g              JVM heap of each search server
+#   REDIS_APPENDONLY=no           yes: Redis keeps an append-only file (fsync every write) in
+#                                 its data dir, so a restart keeps what it acknowledged (the
+#                                 chaos suite restarts it); its arguments go to redis/args so
+#                                 that it can be started again the same way
 #   REDIS_PORT_PREFERRED=6379, OPENSEARCH_PORT_PREFERRED=9200, OPENSEARCH3_PORT_PREFERRED=9201,
 #   ELASTICSEARCH9_PORT_PREFERRED=9202, ELASTICSEARCH8_PORT_PREFERRED=9203
 #                                 first port tried; the next free one above it is taken otherwise
@@ -342,11 +346,17 @@ start_redis() {
     echo "$port" >"$dir/port"
     printf 'REDIS_HOST=127.0.0.1\nREDIS_PORT=%s\n' "$port" >"$dir/env"
     log "starting redis-server on 127.0.0.1:$port"
-    # no persistence: nothing is saved, and the data dir only holds what redis may write on its own
-    if ! redis-server --bind 127.0.0.1 --port "$port" --protected-mode yes \
-        --daemonize yes --pidfile "$dir/pid" --logfile "$dir/redis.log" --dir "$dir/data" \
-        --save '' --appendonly no --loglevel notice \
-        </dev/null >"$dir/launch.log" 2>&1 9>&-; then
+    # By default no persistence: nothing is saved, and the data dir only holds what redis may
+    # write on its own. REDIS_APPENDONLY=yes: an append-only file, fsync'ed on every write.
+    local persist=(--appendonly no)
+    if [ "${REDIS_APPENDONLY:-no}" = yes ]; then
+        persist=(--appendonly yes --appendfsync always)
+    fi
+    local args=(--bind 127.0.0.1 --port "$port" --protected-mode yes
+        --daemonize yes --pidfile "$dir/pid" --logfile "$dir/redis.log" --dir "$dir/data"
+        --save '' "${persist[@]}" --loglevel notice)
+    printf '%s\n' "${args[@]}" >"$dir/args"
+    if ! redis-server "${args[@]}" </dev/null >"$dir/launch.log" 2>&1 9>&-; then
         FAILED[redis]="redis-server did not start"
         show_log_tail "$dir/launch.log" "$dir/redis.log"
         return 0

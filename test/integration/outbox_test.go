@@ -15,6 +15,7 @@ import (
 	"github.com/thamesthrive/thamesthrive/internal/later"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 	"github.com/thamesthrive/thamesthrive/internal/storage/redis"
+	"github.com/thamesthrive/thamesthrive/test/testserver"
 )
 
 // blockWrites sets index.blocks.write on the indices behind name (an index or alias)
@@ -64,15 +65,15 @@ func TestRetriedEventGetsItsDelivery(t *testing.T) {
 	c.source(r, "web")
 	c.startWorker()
 	const dest = "it-retry"
-	rc := newReceiver(t, dest)
-	c.hookDestination(dest, rc.srv.URL+"/hook", 1)
+	rc := testserver.NewReceiver(t, dest)
+	c.hookDestination(dest, rc.URL()+"/hook", 1)
 	// The whole path works before the fault: the replica knows the destination, the
 	// worker sweeps and delivers.
 	for i := 0; ; i++ {
 		if ok, st := trackOnce(r, pageView("p-warm", "s-warm", fmt.Sprintf("warm-%d", i))); !ok {
 			t.Fatalf("warm-up event: %d", st)
 		}
-		if waitUntil(5*time.Second, func() bool { return len(rc.missing(dest, []string{fmt.Sprintf("warm-%d", i)})) == 0 }) {
+		if waitUntil(5*time.Second, func() bool { return len(rc.Missing([]string{fmt.Sprintf("warm-%d", i)})) == 0 }) {
 			break
 		}
 		if i == 5 {
@@ -144,15 +145,13 @@ func TestRetriedEventGetsItsDelivery(t *testing.T) {
 	if n := sessionChecks(); n != 3 {
 		t.Errorf("%d session-end checks queued after the second retry, want still 3", n)
 	}
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
 	for _, id := range []string{"rt-a", "rt-b", "rt-after"} {
-		if n := rc.byKey[id+":"+dest]; n != 1 {
+		if n := rc.Count(id); n != 1 {
 			t.Errorf("event %s delivered %d times, want once", id, n)
 		}
 	}
-	if len(rc.bad) > 0 {
-		t.Errorf("deliveries with a key that does not name their event: %v", rc.bad)
+	if bad := rc.Bad(); len(bad) > 0 {
+		t.Errorf("deliveries with a key that does not name their event: %v", bad)
 	}
 }
 

@@ -1,11 +1,8 @@
 package integration
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,63 +12,6 @@ import (
 
 	"github.com/thamesthrive/thamesthrive/test/testserver"
 )
-
-// receiver is a local destination endpoint that counts deliveries by Idempotency-Key.
-type receiver struct {
-	srv   *httptest.Server
-	mu    sync.Mutex
-	byKey map[string]int
-	bad   []string // deliveries whose key does not name the event in their body
-	total atomic.Int64
-}
-
-func newReceiver(t *testing.T, dest string) *receiver {
-	rc := &receiver{byKey: map[string]int{}}
-	rc.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		var body struct {
-			Event struct {
-				ID string `json:"id"`
-			} `json:"event"`
-		}
-		json.Unmarshal(b, &body)
-		key := r.Header.Get("Idempotency-Key")
-		rc.mu.Lock()
-		rc.byKey[key]++
-		if key != body.Event.ID+":"+dest {
-			rc.bad = append(rc.bad, fmt.Sprintf("key %q for event %q", key, body.Event.ID))
-		}
-		rc.mu.Unlock()
-		rc.total.Add(1)
-	}))
-	t.Cleanup(rc.srv.Close)
-	return rc
-}
-
-// missing returns the acknowledged event ids not delivered yet.
-func (rc *receiver) missing(dest string, acked []string) []string {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	var out []string
-	for _, id := range acked {
-		if rc.byKey[id+":"+dest] == 0 {
-			out = append(out, id)
-		}
-	}
-	return out
-}
-
-func (rc *receiver) duplicates() (keys, extra int) {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	for _, n := range rc.byKey {
-		if n > 1 {
-			keys++
-			extra += n - 1
-		}
-	}
-	return keys, extra
-}
 
 // workerEnv is the environment of a cluster's worker processes.
 func (c *cluster) startWorker() *testserver.Process {
@@ -127,11 +67,11 @@ func (c *cluster) track(n int, prefix string, during func(acked int)) []string {
 	return acked
 }
 
-func waitDelivered(t *testing.T, rc *receiver, dest string, acked []string, timeout time.Duration) {
+func waitDelivered(t *testing.T, rc *testserver.Receiver, dest string, acked []string, timeout time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
-		miss := rc.missing(dest, acked)
+		miss := rc.Missing(acked)
 		if len(miss) == 0 {
 			return
 		}
@@ -157,8 +97,8 @@ func TestWorkerDeliversFromOpenSearch(t *testing.T) {
 		}
 	}
 	const dest = "it-hook"
-	rc := newReceiver(t, dest)
-	c.hookDestination(dest, rc.srv.URL+"/hook", 8)
+	rc := testserver.NewReceiver(t, dest)
+	c.hookDestination(dest, rc.URL()+"/hook", 8)
 	time.Sleep(time.Second) // the replica learns of the destination
 
 	const n = 1000
@@ -171,11 +111,11 @@ func TestWorkerDeliversFromOpenSearch(t *testing.T) {
 	waitDelivered(t, rc, dest, acked, 2*time.Minute)
 	wall := time.Since(t0)
 	cpu := cpuSeconds(w.Cmd.Process.Pid) - cpu0
-	if keys, extra := rc.duplicates(); keys > 0 {
+	if keys, extra := rc.Duplicates(); keys > 0 {
 		t.Errorf("%d events delivered more than once (%d repeats) with no crash", keys, extra)
 	}
-	if len(rc.bad) > 0 {
-		t.Errorf("deliveries with a key that does not name their event: %v", rc.bad[:min(5, len(rc.bad))])
+	if len(rc.Bad()) > 0 {
+		t.Errorf("deliveries with a key that does not name their event: %v", rc.Bad()[:min(5, len(rc.Bad()))])
 	}
 	t.Logf("%d events tracked and delivered by one worker in %s (%.0f/s, bounded by /track on OpenSearch); worker CPU %.2fs: %.0f deliveries per worker CPU-second",
 		n, wall.Round(time.Millisecond), float64(n)/wall.Seconds(), cpu, float64(n)/cpu)
@@ -200,18 +140,18 @@ func TestWorkerKill9(t *testing.T) {
 	c.source(c.replicas[0], "web")
 	w1, w2 := c.startWorker(), c.startWorker()
 	const dest = "it-kill"
-	rc := newReceiver(t, dest)
-	c.hookDestination(dest, rc.srv.URL+"/hook", 8)
+	rc := testserver.NewReceiver(t, dest)
+	c.hookDestination(dest, rc.URL()+"/hook", 8)
 	time.Sleep(time.Second)
 
 	const n = 2000
 	var once sync.Once
 	acked := c.track(n, "ke", func(k int) {
-		if k >= n/3 && rc.total.Load() > 0 {
+		if k >= n/3 && rc.Total() > 0 {
 			once.Do(func() {
 				w1.Cmd.Process.Signal(syscall.SIGKILL)
 				c.replicas[1].kill()
-				t.Logf("killed worker 1 and replica 1 with -9 after %d acknowledged, %d delivered", k, rc.total.Load())
+				t.Logf("killed worker 1 and replica 1 with -9 after %d acknowledged, %d delivered", k, rc.Total())
 			})
 		}
 	})
@@ -220,12 +160,12 @@ func TestWorkerKill9(t *testing.T) {
 		t.Fatalf("only %d of %d events acknowledged", len(acked), n)
 	}
 	waitDelivered(t, rc, dest, acked, 3*time.Minute)
-	keys, extra := rc.duplicates()
-	if len(rc.bad) > 0 {
-		t.Errorf("deliveries with a key that does not name their event: %v", rc.bad[:min(5, len(rc.bad))])
+	keys, extra := rc.Duplicates()
+	if len(rc.Bad()) > 0 {
+		t.Errorf("deliveries with a key that does not name their event: %v", rc.Bad()[:min(5, len(rc.Bad()))])
 	}
 	t.Logf("%d acknowledged events all delivered; %d delivered twice or more (%d repeats), each with its first key; %d deliveries in all",
-		len(acked), keys, extra, rc.total.Load())
+		len(acked), keys, extra, rc.Total())
 	_ = w2
 }
 
@@ -235,15 +175,15 @@ func TestServeRunsWorkersWhenTold(t *testing.T) {
 	c := newClusterEnv(t, 1, "OUTBOUND_ALLOW_PRIVATE=yes", "RUN_WORKERS=yes")
 	c.source(c.replicas[0], "web")
 	const dest = "it-serve"
-	rc := newReceiver(t, dest)
-	c.hookDestination(dest, rc.srv.URL+"/hook", 4)
+	rc := testserver.NewReceiver(t, dest)
+	c.hookDestination(dest, rc.URL()+"/hook", 4)
 	time.Sleep(time.Second)
 	acked := c.track(100, "se", nil)
 	if len(acked) != 100 {
 		t.Fatalf("%d of 100 events acknowledged", len(acked))
 	}
 	waitDelivered(t, rc, dest, acked, time.Minute)
-	if keys, _ := rc.duplicates(); keys > 0 || len(rc.bad) > 0 {
-		t.Errorf("%d repeated, bad keys %v", keys, rc.bad)
+	if keys, _ := rc.Duplicates(); keys > 0 || len(rc.Bad()) > 0 {
+		t.Errorf("%d repeated, bad keys %v", keys, rc.Bad())
 	}
 }

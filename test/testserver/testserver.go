@@ -141,6 +141,7 @@ func StartCommand(t testing.TB, command string, env []string) *Process {
 	case <-p.done:
 		t.Fatalf("server exited before listening: %v\nstderr:\n%s", p.err, p.Stderr)
 	case <-time.After(60 * time.Second):
+		p.Kill() // not left running after the test
 		t.Fatalf("server did not start\nstderr:\n%s", p.Stderr)
 	}
 	t.Cleanup(p.Kill)

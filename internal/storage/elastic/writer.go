@@ -210,12 +210,24 @@ type bulkResult struct {
 
 // flush writes the items of reqs with _bulk, retrying what the cluster could not take
 // yet (429, 503, unreachable) with backoff until WriteTimeout, and answers each req.
+//
+// In two steps: first the events, then the profiles, sessions, key documents and work
+// items of the commits whose events are stored. A profile is thus never written with
+// the changes of an event that is not stored: a client's retry finds the event missing
+// and applies it once. The other way round (event stored, profile write lost) the
+// profile's list of applied events tells the retry to apply it again
+// (domain.ProfileMetadata.Applied); event stored and work item lost, the retry plans
+// the work again (collector replan).
 func (s *Store) flush(reqs []*commitReq) {
 	errs := make([]error, len(reqs))
-	var todo []pendingItem
+	var todo, later []pendingItem
 	for i, r := range reqs {
 		for _, it := range r.items {
-			todo = append(todo, pendingItem{i, it})
+			if it.kind == kindEvents {
+				todo = append(todo, pendingItem{i, it})
+			} else {
+				later = append(later, pendingItem{i, it})
+			}
 		}
 	}
 	deadline := time.Now().Add(s.cfg.WriteTimeout)
@@ -228,7 +240,19 @@ func (s *Store) flush(reqs []*commitReq) {
 	var fresh []storage.CachedDoc // written: the cache gets them
 	var stale []string            // conflicting or of unknown state: the cache drops them
 	var lastErr error
-	for len(todo) > 0 {
+	for len(todo) > 0 || len(later) > 0 {
+		if len(todo) == 0 { // second step
+			for _, p := range later {
+				if errs[p.req] == nil {
+					todo = append(todo, p)
+				}
+			}
+			later = nil
+			if len(todo) == 0 {
+				break
+			}
+			backoff = 25 * time.Millisecond
+		}
 		if err := s.ensureEventIndices(ctx, todo); err != nil {
 			lastErr = err
 		} else {
@@ -291,10 +315,10 @@ func (s *Store) flush(reqs []*commitReq) {
 			}
 		}
 		if len(todo) == 0 {
-			break
+			continue
 		}
 		if time.Until(deadline) < backoff {
-			for _, p := range todo {
+			for _, p := range append(todo, later...) {
 				if errs[p.req] == nil {
 					errs[p.req] = fmt.Errorf("writing batch: %w: %w", storage.ErrUnavailable, lastErr)
 				}
