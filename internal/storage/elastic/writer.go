@@ -85,6 +85,10 @@ func (s *Store) Commit(ctx context.Context, b *storage.Batch) error {
 	return <-req.result
 }
 
+// docSizeHint is the buffer a document is encoded into first: most /track profiles,
+// sessions and events fit, so most are encoded without the buffer growing.
+const docSizeHint = 2048
+
 func (s *Store) encode(b *storage.Batch) (*commitReq, error) {
 	req := &commitReq{result: make(chan error, 1)}
 	add := func(it *item) {
@@ -92,7 +96,7 @@ func (s *Store) encode(b *storage.Batch) (*commitReq, error) {
 		req.size += len(it.source) + len(it.id) + len(it.index) + 64
 	}
 	for _, p := range b.Profiles {
-		doc, err := p.AppendJSON(nil) // the hand-written encoder: the same bytes as encoding/json
+		doc, err := p.AppendJSON(make([]byte, 0, docSizeHint)) // the hand-written encoder: the same bytes as encoding/json
 		if err != nil {
 			return nil, fmt.Errorf("encoding profile %s: %w", p.ID, err)
 		}
@@ -104,14 +108,14 @@ func (s *Store) encode(b *storage.Batch) (*commitReq, error) {
 		}
 	}
 	for _, x := range b.Sessions {
-		doc, err := x.AppendJSON(nil) // the hand-written encoder: the same bytes as encoding/json
+		doc, err := x.AppendJSON(make([]byte, 0, docSizeHint))
 		if err != nil {
 			return nil, fmt.Errorf("encoding session %s: %w", x.ID, err)
 		}
 		add(s.fencedItem(kindSessions, x.ID, doc, x))
 	}
 	for _, e := range b.Events {
-		doc, err := e.AppendJSON(nil) // the hand-written encoder: the same bytes as encoding/json
+		doc, err := e.AppendJSON(make([]byte, 0, docSizeHint))
 		if err != nil {
 			return nil, fmt.Errorf("encoding event %s: %w", e.ID, err)
 		}
@@ -197,12 +201,15 @@ type pendingItem struct {
 	it  *item
 }
 
+// bulkPath asks _bulk to answer only what the writer reads of each item: the cluster
+// then encodes, and serve decodes, a third of the answer (no _index, _id, _version,
+// result, _shards per item).
+const bulkPath = "/_bulk?filter_path=items.*.status,items.*._seq_no,items.*._primary_term,items.*.error.type,items.*.error.reason"
+
 type bulkResult struct {
-	Index       string `json:"_index"`
-	Status      int    `json:"status"`
-	SeqNo       int64  `json:"_seq_no"`
-	PrimaryTerm int64  `json:"_primary_term"`
-	Result      string `json:"result"`
+	Status      int   `json:"status"`
+	SeqNo       int64 `json:"_seq_no"`
+	PrimaryTerm int64 `json:"_primary_term"`
 	Error       *struct {
 		Type   string `json:"type"`
 		Reason string `json:"reason"`
@@ -224,6 +231,11 @@ func (s *Store) flush(reqs []*commitReq) {
 	defer cancel()
 	backoff := 25 * time.Millisecond
 	var body bytes.Buffer
+	size := 0
+	for _, r := range reqs {
+		size += r.size
+	}
+	body.Grow(size) // the whole body at once, not by doubling
 	stored := 0
 	touched := map[string]bool{}
 	var fresh []storage.CachedDoc // written: the cache gets them
@@ -241,7 +253,7 @@ func (s *Store) flush(reqs []*commitReq) {
 				Errors bool                    `json:"errors"`
 				Items  []map[string]bulkResult `json:"items"`
 			}
-			_, err := s.c.do(ctx, http.MethodPost, "/_bulk", body.Bytes(), &res)
+			_, err := s.c.do(ctx, http.MethodPost, bulkPath, body.Bytes(), &res)
 			switch {
 			case err == nil && len(res.Items) != len(todo):
 				lastErr = fmt.Errorf("bulk answered %d items for %d", len(res.Items), len(todo))

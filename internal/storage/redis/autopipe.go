@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"time"
 
@@ -94,6 +95,10 @@ func (p *autoPipe) sender() {
 				}
 			}
 		}
+		// Let the goroutines that are ready run first: on a busy process (one CPU, tens
+		// of requests in flight) they queue their commands now and share this round trip
+		// instead of each waiting for one of its own.
+		runtime.Gosched()
 		batch = append(batch[:0], first)
 	fill:
 		for len(batch) < pipeMaxCalls {
