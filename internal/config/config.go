@@ -79,6 +79,7 @@ type Config struct {
 	ElasticIndexPrefix string
 	ElasticShards      int
 	ElasticReplicas    int
+	ElasticBulkWriters int
 	RedisHost          string
 	RedisPort          int
 	RedisPassword      string

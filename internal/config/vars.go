@@ -345,6 +345,16 @@ var vars = []Var{
 			}
 			return nil
 		}},
+	{Name: "ELASTIC_BULK_WRITERS", Default: "`1`",
+		Doc:   "how many `_bulk` requests one process keeps in flight at once; more writers make smaller bulks and more round trips (more CPU per request in `serve` and in the cluster), and only help when one bulk's round trip is the bottleneck ([performance.md](performance.md))",
+		parse: bind((*parser).integer, func(c *Config) *int { return &c.ElasticBulkWriters }),
+		def:   func(c *Config) { c.ElasticBulkWriters = 1 },
+		check: func(c *Config) error {
+			if c.ElasticBulkWriters < 1 || c.ElasticBulkWriters > 64 {
+				return fmt.Errorf("ELASTIC_BULK_WRITERS: %d is outside 1..64", c.ElasticBulkWriters)
+			}
+			return nil
+		}},
 	{Name: "REDIS_HOST", Default: "(unset)",
 		Doc:   "Redis for locks, shared caches and queues with many replicas; several hosts (comma-separated): Cluster",
 		parse: bind((*parser).str, func(c *Config) *string { return &c.RedisHost })},

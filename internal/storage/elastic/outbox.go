@@ -83,9 +83,7 @@ func (o outbox) Remove(ctx context.Context, ids []string) error {
 	}
 	var body bytes.Buffer
 	for _, id := range ids {
-		meta, _ := json.Marshal(map[string]actionMeta{"delete": {Index: o.s.names.alias(kindOutbox), ID: id}})
-		body.Write(meta)
-		body.WriteByte('\n')
+		body.Write(appendAction(body.AvailableBuffer(), "delete", o.s.names.alias(kindOutbox), id, nil, 0))
 	}
 	var res struct {
 		Errors bool                    `json:"errors"`

@@ -18,7 +18,7 @@ import (
 // each index's mapping `_meta`. Any change to template() or mapping() bumps it and adds
 // a step to schemaHistory (upgrade.go); `thamesthrive migrate` brings a cluster of any
 // earlier version up to it, and serve and worker refuse another version.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // indexGeneration is the `vN` in index and template names. It changes only when a new
 // version needs new indices (a mapping existing indices cannot take, so data must be
@@ -63,6 +63,37 @@ func keyword() map[string]any { return map[string]any{"type": "keyword"} }
 
 func unindexedObject() map[string]any { return map[string]any{"type": "object", "enabled": false} }
 
+// plainKeyword is a string field mapped without the date sub-field that the dynamic
+// rule gives every other string (esdsl.Mapping): a field whose values are never instants
+// (ids, addresses, statuses, user agents, URLs, names derived from the user agent). Its
+// values are matched, ordered and searched as keywords as before; compared with a date
+// it matches nothing, as query/eval answers for a value that is not a date. Each such
+// field spares the cluster a failed date parse and an `_ignored` entry per document,
+// most of an event's strings (docs/performance.md, production path).
+func plainKeyword() map[string]any { return map[string]any{"type": "keyword", "ignore_above": 1024} }
+
+// addPlainKeywords maps each dotted path under props as plainKeyword.
+func addPlainKeywords(props map[string]any, paths ...string) {
+	for _, p := range paths {
+		m := props
+		parts := strings.Split(p, ".")
+		for _, part := range parts[:len(parts)-1] {
+			obj, ok := m[part].(map[string]any)
+			if !ok {
+				obj = map[string]any{"properties": map[string]any{}}
+				m[part] = obj
+			}
+			m = obj["properties"].(map[string]any)
+		}
+		m[parts[len(parts)-1]] = plainKeyword()
+	}
+}
+
+// Strings of sessions and events set by the server from the request (its address, the
+// user agent and what is parsed from it) or by processing, never instants.
+var deviceKeywords = []string{"device.name", "device.brand", "device.model", "device.type", "device.ip", "device.resolution",
+	"os.name", "os.version", "app.type", "app.name", "app.version", "app.language"}
+
 // mapping returns the mappings of an index kind: the dynamic rules esdsl relies on
 // (strings as keyword with a date sub-field, numbers as double, no date detection) plus
 // explicit fields the store itself filters and sorts on.
@@ -76,10 +107,17 @@ func mapping(kind string) map[string]any {
 		props["metadata"] = map[string]any{"properties": map[string]any{"merged_into": keyword()}}
 	case kindSessions:
 		props["profile"] = map[string]any{"properties": map[string]any{"id": keyword()}}
+		addPlainKeywords(props, deviceKeywords...)
+		addPlainKeywords(props, "metadata.status", "context.user_agent")
 	case kindEvents:
 		props["type"] = keyword()
 		props["profile"] = map[string]any{"properties": map[string]any{"id": keyword()}}
 		props["session"] = map[string]any{"properties": map[string]any{"id": keyword()}}
+		addPlainKeywords(props, deviceKeywords...)
+		addPlainKeywords(props, "metadata.ip", "metadata.status", "metadata.channel",
+			"metadata.processed_by.rules", "metadata.processed_by.flows", "source.id",
+			"hit.url", "hit.referer", "context.page.url", "context.page.referer.host",
+			"context.browser.local.browser.userAgent", "context.browser.local.browser.language")
 	case kindEntities:
 		// Each kind of entity has its own document shape; keeping doc unindexed means
 		// two kinds can never clash in one mapping.

@@ -81,3 +81,36 @@ func TestMappingFollowsEsdsl(t *testing.T) {
 		t.Fatal("key ids collide or grow")
 	}
 }
+
+// TestActionLineMatchesEncodingJSON checks the hand-written _bulk action lines against
+// what encoding/json makes of the same action.
+func TestActionLineMatchesEncodingJSON(t *testing.T) {
+	type meta struct {
+		Index         string `json:"_index"`
+		ID            string `json:"_id"`
+		IfSeqNo       *int64 `json:"if_seq_no,omitempty"`
+		IfPrimaryTerm *int64 `json:"if_primary_term,omitempty"`
+		Retry         int    `json:"retry_on_conflict,omitempty"`
+	}
+	ids := []string{"01a24f2b-5b38-7103-b203-5ec61e57d8ba", "", `a"b\c`, "é<tag>&", "line\nbreak\x01", "session-end:x:0", "\u2028", "bad\xffutf8"}
+	for _, op := range []string{"index", "create", "update", "delete"} {
+		for _, id := range ids {
+			for _, f := range []*fence{nil, {seq: 0, term: 1}, {seq: 123456789012, term: 7}} {
+				for _, retry := range []int{0, 3} {
+					m := meta{Index: "tt-events-v1-2026.12", ID: id, Retry: retry}
+					if f != nil {
+						m.IfSeqNo, m.IfPrimaryTerm = &f.seq, &f.term
+					}
+					want, err := json.Marshal(map[string]meta{op: m})
+					if err != nil {
+						t.Fatal(err)
+					}
+					want = append(want, '\n')
+					if got := appendAction(nil, op, m.Index, id, f, retry); string(got) != string(want) {
+						t.Errorf("op %s id %q fence %v retry %d:\n got %s\nwant %s", op, id, f, retry, got, want)
+					}
+				}
+			}
+		}
+	}
+}

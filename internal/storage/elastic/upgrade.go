@@ -20,6 +20,7 @@ import (
 var schemaHistory = map[int]string{
 	1: "profiles, sessions, monthly events, configuration and profile-key indices",
 	2: "the outbox index (work items committed in the events' _bulk)",
+	3: "strings of sessions and events that are never instants (ids, addresses, statuses, user agents, URLs, device, OS and app) mapped as plain keywords, without the date sub-field; existing indices keep the sub-fields they have, new monthly event indices are created without them",
 }
 
 // kindVersion is what the cluster records for one kind: the versions in the mappings of

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -84,6 +85,10 @@ func (s *Store) Commit(ctx context.Context, b *storage.Batch) error {
 	return <-req.result
 }
 
+// docSizeHint is the buffer a document is encoded into first: most /track profiles,
+// sessions and events fit, so most are encoded without the buffer growing.
+const docSizeHint = 2048
+
 func (s *Store) encode(b *storage.Batch) (*commitReq, error) {
 	req := &commitReq{result: make(chan error, 1)}
 	add := func(it *item) {
@@ -91,7 +96,7 @@ func (s *Store) encode(b *storage.Batch) (*commitReq, error) {
 		req.size += len(it.source) + len(it.id) + len(it.index) + 64
 	}
 	for _, p := range b.Profiles {
-		doc, err := json.Marshal(p)
+		doc, err := p.AppendJSON(make([]byte, 0, docSizeHint)) // the hand-written encoder: the same bytes as encoding/json
 		if err != nil {
 			return nil, fmt.Errorf("encoding profile %s: %w", p.ID, err)
 		}
@@ -103,14 +108,14 @@ func (s *Store) encode(b *storage.Batch) (*commitReq, error) {
 		}
 	}
 	for _, x := range b.Sessions {
-		doc, err := json.Marshal(x)
+		doc, err := x.AppendJSON(make([]byte, 0, docSizeHint))
 		if err != nil {
 			return nil, fmt.Errorf("encoding session %s: %w", x.ID, err)
 		}
 		add(s.fencedItem(kindSessions, x.ID, doc, x))
 	}
 	for _, e := range b.Events {
-		doc, err := json.Marshal(e)
+		doc, err := e.AppendJSON(make([]byte, 0, docSizeHint))
 		if err != nil {
 			return nil, fmt.Errorf("encoding event %s: %w", e.ID, err)
 		}
@@ -196,12 +201,15 @@ type pendingItem struct {
 	it  *item
 }
 
+// bulkPath asks _bulk to answer only what the writer reads of each item: the cluster
+// then encodes, and serve decodes, a third of the answer (no _index, _id, _version,
+// result, _shards per item).
+const bulkPath = "/_bulk?filter_path=items.*.status,items.*._seq_no,items.*._primary_term,items.*.error.type,items.*.error.reason"
+
 type bulkResult struct {
-	Index       string `json:"_index"`
-	Status      int    `json:"status"`
-	SeqNo       int64  `json:"_seq_no"`
-	PrimaryTerm int64  `json:"_primary_term"`
-	Result      string `json:"result"`
+	Status      int   `json:"status"`
+	SeqNo       int64 `json:"_seq_no"`
+	PrimaryTerm int64 `json:"_primary_term"`
 	Error       *struct {
 		Type   string `json:"type"`
 		Reason string `json:"reason"`
@@ -235,6 +243,11 @@ func (s *Store) flush(reqs []*commitReq) {
 	defer cancel()
 	backoff := 25 * time.Millisecond
 	var body bytes.Buffer
+	size := 0
+	for _, r := range reqs {
+		size += r.size
+	}
+	body.Grow(size) // the whole body at once, not by doubling
 	stored := 0
 	touched := map[string]bool{}
 	var fresh []storage.CachedDoc // written: the cache gets them
@@ -264,7 +277,7 @@ func (s *Store) flush(reqs []*commitReq) {
 				Errors bool                    `json:"errors"`
 				Items  []map[string]bulkResult `json:"items"`
 			}
-			_, err := s.c.do(ctx, http.MethodPost, "/_bulk", body.Bytes(), &res)
+			_, err := s.c.do(ctx, http.MethodPost, bulkPath, body.Bytes(), &res)
 			switch {
 			case err == nil && len(res.Items) != len(todo):
 				lastErr = fmt.Errorf("bulk answered %d items for %d", len(res.Items), len(todo))
@@ -408,24 +421,48 @@ func (s *Store) itemDone(it *item, r bulkResult) (retry bool, err error) {
 	return false, fmt.Errorf("writing %s %q: %w: HTTP %d %s: %s", strings.TrimSuffix(it.kind, "s"), it.id, storage.ErrUnavailable, r.Status, typ, reason)
 }
 
-type actionMeta struct {
-	Index         string `json:"_index"`
-	ID            string `json:"_id"`
-	IfSeqNo       *int64 `json:"if_seq_no,omitempty"`
-	IfPrimaryTerm *int64 `json:"if_primary_term,omitempty"`
-	Retry         int    `json:"retry_on_conflict,omitempty"`
-}
-
+// writeAction appends one action line and its document to a _bulk body. The action is
+// written by hand (it was the largest encoding/json cost of a commit after the
+// documents): {"<op>":{"_index":…,"_id":…[,"if_seq_no":…,"if_primary_term":…][,"retry_on_conflict":…]}}.
 func writeAction(buf *bytes.Buffer, it *item) {
-	m := actionMeta{Index: it.index, ID: it.id, Retry: it.retry}
-	if it.fence != nil {
-		m.IfSeqNo, m.IfPrimaryTerm = &it.fence.seq, &it.fence.term
-	}
-	meta, _ := json.Marshal(map[string]actionMeta{it.op: m})
-	buf.Write(meta)
-	buf.WriteByte('\n')
+	buf.Write(appendAction(buf.AvailableBuffer(), it.op, it.index, it.id, it.fence, it.retry))
 	buf.Write(it.source)
 	buf.WriteByte('\n')
+}
+
+// appendAction appends one action line (with its newline) of a _bulk body.
+func appendAction(b []byte, op, index, id string, f *fence, retry int) []byte {
+	b = append(b, `{"`...)
+	b = append(b, op...)
+	b = append(b, `":{"_index":`...)
+	b = appendJSONString(b, index)
+	b = append(b, `,"_id":`...)
+	b = appendJSONString(b, id)
+	if f != nil {
+		b = append(b, `,"if_seq_no":`...)
+		b = strconv.AppendInt(b, f.seq, 10)
+		b = append(b, `,"if_primary_term":`...)
+		b = strconv.AppendInt(b, f.term, 10)
+	}
+	if retry != 0 {
+		b = append(b, `,"retry_on_conflict":`...)
+		b = strconv.AppendInt(b, int64(retry), 10)
+	}
+	return append(b, "}}\n"...)
+}
+
+// appendJSONString appends s as a JSON string. Index names and ids are plain ASCII
+// almost always; anything else goes through encoding/json, so the bytes are its own.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // ensureEventIndices creates the monthly event indices the items need (once per process

@@ -47,7 +47,11 @@ func (d *DocCache) key(k string) string { return d.c.key("doc", k) }
 
 // Get implements storage.DocCache.
 func (d *DocCache) Get(ctx context.Context, key string) (storage.CachedDoc, bool, error) {
-	b, err := d.c.rdb.Get(ctx, d.key(key)).Bytes()
+	cmd := goredis.NewStringCmd(ctx, "get", d.key(key))
+	if err := d.c.pipe.do(ctx, cmd); err != nil {
+		return storage.CachedDoc{}, false, err
+	}
+	b, err := cmd.Bytes()
 	if err == goredis.Nil {
 		return storage.CachedDoc{}, false, nil
 	}
@@ -64,16 +68,16 @@ func (d *DocCache) Get(ctx context.Context, key string) (storage.CachedDoc, bool
 	return storage.CachedDoc{Key: key, SeqNo: s, Term: t, Source: src}, true, nil
 }
 
-// Set implements storage.DocCache, in one round trip.
+// Set implements storage.DocCache, in one round trip (shared with other callers').
 func (d *DocCache) Set(ctx context.Context, docs []storage.CachedDoc) error {
 	if len(docs) == 0 {
 		return nil
 	}
-	pipe := d.c.rdb.Pipeline()
-	for _, doc := range docs {
-		setScript.EvalSha(ctx, pipe, []string{d.key(doc.Key)}, doc.Term, doc.SeqNo, doc.Source, d.ttl.Milliseconds())
+	cmds := make([]goredis.Cmder, len(docs))
+	for i, doc := range docs {
+		cmds[i] = goredis.NewCmd(ctx, "evalsha", setScript.Hash(), 1, d.key(doc.Key), doc.Term, doc.SeqNo, doc.Source, d.ttl.Milliseconds())
 	}
-	_, err := pipe.Exec(ctx)
+	err := d.c.pipe.do(ctx, cmds...)
 	if err != nil && goredis.HasErrorPrefix(err, "NOSCRIPT") {
 		if err := setScript.Load(ctx, d.c.rdb).Err(); err != nil {
 			return err
@@ -92,15 +96,11 @@ func (d *DocCache) Delete(ctx context.Context, keys ...string) error {
 	for i, k := range keys {
 		full[i] = d.key(k)
 	}
-	if len(full) == 1 {
-		return d.c.rdb.Del(ctx, full[0]).Err()
+	cmds := make([]goredis.Cmder, len(full))
+	for i, k := range full { // one DEL per key: keys of a Cluster live in different slots
+		cmds[i] = goredis.NewIntCmd(ctx, "del", k)
 	}
-	pipe := d.c.rdb.Pipeline()
-	for _, k := range full { // one DEL per key: keys of a Cluster live in different slots
-		pipe.Del(ctx, k)
-	}
-	_, err := pipe.Exec(ctx)
-	return err
+	return d.c.pipe.do(ctx, cmds...)
 }
 
 var _ storage.DocCache = (*DocCache)(nil)

@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/thamesthrive/thamesthrive/internal/storage"
 )
 
 // TestLockOfDeadHolderExpires: a lock left by a process that died (nobody renews it)
@@ -47,5 +50,65 @@ func TestLockOfDeadHolderExpires(t *testing.T) {
 	unlock()
 	if d := time.Since(start); d > time.Second {
 		t.Fatalf("took %v", d)
+	}
+}
+
+// TestPipelinedCommandsAfterScriptFlush: release and the cache's conditional set go
+// through shared pipelines as EVALSHA; after Redis lost its scripts (a restart, SCRIPT
+// FLUSH) they load them again instead of failing, and many callers at once each get
+// their own answers.
+func TestPipelinedCommandsAfterScriptFlush(t *testing.T) {
+	host := os.Getenv("REDIS_HOST")
+	if host == "" {
+		t.Skip("REDIS_HOST is not set: no Redis to test against")
+	}
+	port := os.Getenv("REDIS_PORT")
+	if port == "" {
+		port = "6379"
+	}
+	c, err := New(Config{Addrs: []string{net.JoinHostPort(host, port)}, Password: os.Getenv("REDIS_PASSWORD"),
+		KeyPrefix: fmt.Sprintf("tt-test-pipe-%d", time.Now().UnixNano())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { c.Drop(context.Background()); c.Close() }()
+	ctx := context.Background()
+	l := c.Locker(10*time.Second, nil)
+	cache := c.DocCache(time.Minute)
+	for round := range 2 {
+		if err := c.rdb.ScriptFlush(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, 64)
+		for i := range 64 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				key := fmt.Sprintf("k%d-%d", round, i)
+				unlock, err := l.Lock(ctx, key)
+				if err != nil {
+					errs <- err
+					return
+				}
+				doc := storage.CachedDoc{Key: key, SeqNo: int64(i), Term: 1, Source: []byte(fmt.Sprintf(`{"i":%d}`, i))}
+				if err := cache.Set(ctx, []storage.CachedDoc{doc}); err != nil {
+					errs <- fmt.Errorf("set %s: %w", key, err)
+				}
+				got, ok, err := cache.Get(ctx, key)
+				if err != nil || !ok || got.SeqNo != int64(i) || string(got.Source) != string(doc.Source) {
+					errs <- fmt.Errorf("get %s: %v %v %+v", key, err, ok, got)
+				}
+				unlock()
+				if n, err := c.rdb.Exists(ctx, c.key("lock", key)).Result(); err != nil || n != 0 {
+					errs <- fmt.Errorf("lock %s still held after unlock (%v)", key, err)
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
 	}
 }

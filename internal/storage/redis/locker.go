@@ -62,14 +62,20 @@ func (l *Locker) Lock(ctx context.Context, key string) (func(), error) {
 	h := &heldLock{key: l.c.key("lock", key), token: randomToken()}
 	wait := time.Millisecond
 	for {
-		ok, err := l.c.rdb.SetNX(ctx, h.key, h.token, l.ttl).Result()
+		// SET NX PX, sent together with other requests' commands (autoPipe).
+		cmd := goredis.NewBoolCmd(ctx, "set", h.key, h.token, "px", l.ttl.Milliseconds(), "nx")
+		err := l.c.pipe.do(ctx, cmd)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
 			return nil, fmt.Errorf("locking %s: %w: %w", key, storage.ErrUnavailable, err)
 		}
-		if ok {
+		if cmd.Val() {
+			if ctx.Err() != nil { // taken, but the caller has gone: give it back
+				l.release(key, h)
+				return nil, ctx.Err()
+			}
 			break
 		}
 		t := time.NewTimer(wait/2 + rand.N(wait))
@@ -95,14 +101,24 @@ func (l *Locker) Lock(ctx context.Context, key string) (func(), error) {
 			l.mu.Lock()
 			delete(l.held, h)
 			l.mu.Unlock()
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			if err := releaseScript.Run(ctx, l.c.rdb, []string{h.key}, h.token).Err(); err != nil {
-				// It expires by itself after the TTL.
-				l.log.Warn("lock_release_failed", "key", key, "error", err.Error())
-			}
+			l.release(key, h)
 		})
 	}, nil
+}
+
+// release deletes h's key if it still holds h's token, in the next shared pipeline.
+func (l *Locker) release(key string, h *heldLock) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	cmd := goredis.NewCmd(ctx, "evalsha", releaseScript.Hash(), 1, h.key, h.token)
+	err := l.c.pipe.do(ctx, cmd)
+	if err != nil && goredis.HasErrorPrefix(err, "NOSCRIPT") {
+		err = releaseScript.Run(ctx, l.c.rdb, []string{h.key}, h.token).Err() // loads it
+	}
+	if err != nil {
+		// It expires by itself after the TTL.
+		l.log.Warn("lock_release_failed", "key", key, "error", err.Error())
+	}
 }
 
 // renew extends, every TTL/3, the locks held for longer than TTL/3. Most locks are

@@ -36,6 +36,7 @@ type Config struct {
 // Client is a connection pool to Redis shared by the pieces of this package.
 type Client struct {
 	rdb    goredis.UniversalClient
+	pipe   *autoPipe // the small commands of /track (locks, cached documents), sent together
 	prefix string
 }
 
@@ -68,7 +69,8 @@ func New(cfg Config) (*Client, error) {
 	// RESP2: nothing here needs RESP3's push messages, and without them go-redis does
 	// not peek at the socket for pending notifications around commands.
 	opts.Protocol = 2
-	return &Client{rdb: goredis.NewUniversalClient(opts), prefix: cfg.KeyPrefix}, nil
+	rdb := goredis.NewUniversalClient(opts)
+	return &Client{rdb: rdb, pipe: newAutoPipe(rdb), prefix: cfg.KeyPrefix}, nil
 }
 
 // Ping reports whether Redis answers.
@@ -80,7 +82,10 @@ func (c *Client) Ping(ctx context.Context) error {
 }
 
 // Close closes the pool.
-func (c *Client) Close() error { return c.rdb.Close() }
+func (c *Client) Close() error {
+	c.pipe.close()
+	return c.rdb.Close()
+}
 
 func (c *Client) key(parts ...string) string {
 	return c.prefix + ":" + strings.Join(parts, ":")
