@@ -104,7 +104,9 @@ func mapping(kind string) map[string]any {
 	switch kind {
 	case kindProfiles:
 		props["ids"] = keyword()
-		props["metadata"] = map[string]any{"properties": map[string]any{"merged_into": keyword()}}
+		// applied (the events last applied, read back with the document, never searched)
+		// is kept out of the index: 32 ids and times per profile write.
+		props["metadata"] = map[string]any{"properties": map[string]any{"merged_into": keyword(), "applied": unindexedObject()}}
 	case kindSessions:
 		props["profile"] = map[string]any{"properties": map[string]any{"id": keyword()}}
 		addPlainKeywords(props, deviceKeywords...)
