@@ -45,6 +45,12 @@ type Config struct {
 	// (FindByKey); Open makes sure each has its index, so that the first look-up does
 	// not build it while commits wait.
 	KeyPaths []string
+	// IndexedPaths are profile paths (dotted, such as "traits.tier") that get an
+	// expression index (sqlgen.PathExpr), so that a search or a segment condition
+	// comparing one of them reads the index instead of every profile. Each costs CPU on
+	// every profile write (docs/performance.md); Open builds the missing ones and drops
+	// those no longer listed.
+	IndexedPaths []string
 	// Shared opens the store without taking the data directory's lock, beside a
 	// process that holds it: for short-lived admin commands (create-user,
 	// reset-password) that change a few configuration rows. SQLite's own file locking
@@ -71,6 +77,7 @@ type Store struct {
 	moveSession                               *sql.Stmt // on the writer
 	getProfile, getSession, getEvent          *sql.Stmt // on the read pool
 	keyIndexes                                sync.Map  // profile key paths already indexed
+	profileTable                              table     // profileTable with Config.IndexedPaths
 
 	// walFrames counts the pages written to the WAL since the writer's last complete
 	// checkpoint (only the writer goroutine touches it).
@@ -253,6 +260,11 @@ func open(cfg Config, sync string) (*Store, error) {
 			r.Close()
 			return nil, classify(s.path(), err)
 		}
+	}
+	if err := s.indexPaths(context.Background(), cfg.IndexedPaths); err != nil {
+		w.Close()
+		r.Close()
+		return nil, classify(s.path(), err)
 	}
 	go s.writer()
 	return s, nil
