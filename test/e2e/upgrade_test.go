@@ -47,6 +47,16 @@ func TestUpgradeFromFixtures(t *testing.T) {
 			if n := s.get("/api/v1/profiles/" + fixtureProfile + "/events?limit=1")["total"].(float64); n != fixtureEvents {
 				t.Fatalf("%v events from %s, want %d", n, f, fixtureEvents)
 			}
+			// The reports read the event summary the upgrade to schema version 3 built
+			// from the stored events (whole weeks since 2020, then the hours up to now).
+			h := s.get("/api/v1/reports/events/histogram?interval=1w&from=2020-01-06T00:00:00Z")
+			if h["total"] != float64(fixtureEvents) {
+				t.Fatalf("histogram from %s: %v, want a total of %d", f, h, fixtureEvents)
+			}
+			b := s.get("/api/v1/reports/events/breakdown?by=type&from=2020-01-06T00:00:00Z")
+			if fmt.Sprint(b["items"]) != "[map[count:2 value:page-view] map[count:1 value:profile-update]]" {
+				t.Fatalf("breakdown from %s: %v", f, b)
+			}
 			if r := s.auth("GET", "/api/v1/event-sources/web", nil); r.Status != http.StatusOK {
 				t.Fatalf("source from %s: %d", f, r.Status)
 			}
