@@ -1,6 +1,7 @@
 package sqlgen
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -158,21 +159,28 @@ func onIndex(t query.Expr, indexed map[string]Index, now time.Time) (cond string
 	if ix.Kind == IndexValue {
 		sentinel = c + " = " + Sentinel
 	}
-	// kind bounds the column to values of one kind: the comparison of SQLite's
-	// values of different kinds (numbers before text) is not the condition's.
-	kind := func(k query.Kind) string {
+	// kind bounds the column to values of the literal's kind where the comparison needs
+	// it: SQLite orders NULL, numbers, text, blobs (the Sentinel), and its comparison of
+	// values of different kinds is not the condition's. An equality needs none, and each
+	// range only the bound that its own comparison does not give, so that SQLite takes
+	// both from the index (a term it cannot take it computes from the document).
+	kind := func(k query.Kind, op query.CompareOp) string {
+		lower := op == query.Gt || op == query.Ge
 		switch {
-		case ix.Kind != IndexValue:
-			// text in every row; the time of a zero time is "" (null in the document)
-			if ix.Kind == IndexTime {
-				return c + " > '' AND "
-			}
+		case op == query.Eq:
 			return ""
-		case k == query.KindNumber:
+		case ix.Kind == IndexTime && !lower:
+			return c + " > '' AND " // the time of a zero time is "" (null in the document)
+		case ix.Kind != IndexValue:
+			return ""
+		case k == query.KindNumber && lower:
 			return c + " < '' AND "
-		default:
-			return c + " >= '' AND " + c + " < X'' AND "
+		case k == query.KindString && lower:
+			return c + " < X'' AND "
+		case k == query.KindString:
+			return c + " >= '' AND "
 		}
+		return ""
 	}
 	lit := func(l *query.Literal) (any, bool) {
 		switch {
@@ -214,7 +222,10 @@ func onIndex(t query.Expr, indexed map[string]Index, now time.Time) (cond string
 			if !ok {
 				return "", nil, "", false
 			}
-			return kind(y.Kind) + c + " " + sqlOp(t.Op) + " ?", []any{v}, sentinel, true
+			if ix.Kind == IndexTime && t.Op == query.Eq && y.Str == "" {
+				return "0", nil, "", true // no stored time is "" in the document
+			}
+			return kind(y.Kind, t.Op) + c + " " + sqlOp(t.Op) + " ?", []any{v}, sentinel, true
 		case *query.List:
 			if t.Op != query.Eq || len(y.Elems) == 0 {
 				return "", nil, "", false
@@ -229,7 +240,7 @@ func onIndex(t query.Expr, indexed map[string]Index, now time.Time) (cond string
 			}
 			marks := strings.Repeat("?, ", len(vals))
 			in := c + " IN (" + marks[:len(marks)-2] + ")"
-			if ix.Kind == IndexTime {
+			if ix.Kind == IndexTime && slices.Contains(vals, any("")) {
 				in = c + " > '' AND " + in
 			}
 			return in, vals, sentinel, true
@@ -253,7 +264,12 @@ func onIndex(t query.Expr, indexed map[string]Index, now time.Time) (cond string
 			if !ok1 || !ok2 {
 				return "", nil, "", false
 			}
-			return kind(lo.Kind) + c + " >= ? AND " + c + " <= ?", []any{l, h}, sentinel, true
+			// both bounds of one kind: the range holds values of that kind alone (a zero
+			// time's "" sorts before any, unless both bounds are "")
+			if ix.Kind == IndexTime {
+				return c + " > '' AND " + c + " >= ? AND " + c + " <= ?", []any{l, h}, sentinel, true
+			}
+			return c + " >= ? AND " + c + " <= ?", []any{l, h}, sentinel, true
 		}
 	}
 	return "", nil, "", false
