@@ -14,11 +14,12 @@ import (
 // pathIndexPrefix starts the name of every index of Config.IndexedPaths.
 const pathIndexPrefix = "profiles_path_"
 
-// pathIndexName is the index name of path: its letters and digits for the reader, and a
-// hash, since different paths may share those.
-func pathIndexName(path string) string {
+// pathIndexName is the name of the index def of path: the path's letters and digits for
+// the reader, and a hash of def, since different paths may share those (and so that an
+// index of an older definition is dropped and built again).
+func pathIndexName(path, def string) string {
 	h := fnv.New32a()
-	h.Write([]byte(path))
+	h.Write([]byte(def))
 	clean := strings.Map(func(r rune) rune {
 		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' {
 			return r
@@ -39,12 +40,13 @@ func (s *Store) indexPaths(ctx context.Context, paths []string) error {
 		s.profileTable = profileTable.withPaths(paths)
 		return nil
 	}
-	want := map[string]string{}
+	want := map[string]string{} // index name → definition
 	for _, p := range paths {
 		if !sqlgen.IndexablePath(strings.Split(p, ".")) {
 			return fmt.Errorf("indexed path %q: not a dotted path of names: %w", p, storage.ErrInvalid)
 		}
-		want[pathIndexName(p)] = p
+		def := pathIndexDef(p)
+		want[pathIndexName(p, def)] = def
 	}
 	rows, err := s.w.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'profiles' AND substr(name, 1, ?) = ?`,
 		len(pathIndexPrefix), pathIndexPrefix)
@@ -71,15 +73,22 @@ func (s *Store) indexPaths(ctx context.Context, paths []string) error {
 			}
 		}
 	}
-	for n, p := range want {
+	for n, def := range want {
 		if slices.Contains(have, n) {
 			continue
 		}
-		expr := sqlgen.PathExpr("doc", strings.Split(p, "."))
-		if _, err := s.w.ExecContext(ctx, `CREATE INDEX "`+n+`" ON profiles(`+expr+`)`); err != nil {
-			return fmt.Errorf("indexing profiles by %s: %w: %w", p, storage.ErrUnavailable, err)
+		if _, err := s.w.ExecContext(ctx, `CREATE INDEX "`+n+`" ON profiles`+def); err != nil {
+			return fmt.Errorf("creating index %s: %w: %w", def, storage.ErrUnavailable, err)
 		}
 	}
 	s.profileTable = profileTable.withPaths(paths)
 	return nil
+}
+
+// pathIndexDef is the column list of path's index: sqlgen.PathExpr, then merged_into and
+// created, so that a search counts its live profiles and orders them by creation from
+// the index alone, reading the table only for the page it returns (and for the profiles
+// whose path holds an array, which the condition itself tests).
+func pathIndexDef(path string) string {
+	return "(" + sqlgen.PathExpr("doc", strings.Split(path, ".")) + ", merged_into, created)"
 }
