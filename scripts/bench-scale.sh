@@ -21,6 +21,8 @@
 #   SAMPLES=200        look-ups per measurement (searches: SAMPLES/20)
 #   DATA_DIR=          keep the embedded data here (default: a temp directory, removed)
 #   SKIP_LOAD=1        with DATA_DIR: measure the data an earlier run loaded
+#   INDEXED_PATHS=traits.tier,traits.lifetime_value   the embedded store's profile path
+#                      indexes (the two traits the searches compare; empty: none)
 #   RESULTS_DIR=bench-results
 set -euo pipefail
 
@@ -41,7 +43,8 @@ trap 'rm -rf "$WORK"' EXIT
 go build -o "$WORK/thamesthrive" ./cmd/thamesthrive
 go build -o "$WORK/loadgen" ./cmd/loadgen
 
-VARS=(PATH="$PATH" HOME="${HOME:-/root}" TMPDIR="${TMPDIR:-/tmp}" LOGGING_LEVEL=warn)
+VARS=(PATH="$PATH" HOME="${HOME:-/root}" TMPDIR="${TMPDIR:-/tmp}" LOGGING_LEVEL=warn
+	INDEXED_PATHS="${INDEXED_PATHS-traits.tier,traits.lifetime_value}")
 case "$BACKEND" in
 embedded)
 	DATA="${DATA_DIR:-$WORK/data}"

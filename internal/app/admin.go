@@ -89,7 +89,7 @@ func adminStore(ctx context.Context, cfg config.Config, log *slog.Logger) (store
 		store, err = openElastic(cfg, newStoreMetrics(prometheus.NewRegistry()), log, coord)
 	} else {
 		// Shared: beside a running serve, which holds DATA_DIR/LOCK.
-		store, err = sqlite.Open(sqlite.Config{Dir: cfg.DataDir, Sync: cfg.SQLiteSync, Shared: true})
+		store, err = sqlite.Open(sqlite.Config{Dir: cfg.DataDir, Sync: cfg.SQLiteSync, IndexedPaths: cfg.IndexedPaths, Shared: true})
 	}
 	if err != nil {
 		coord.Close()

@@ -23,5 +23,5 @@ func OpenBulkStore(ctx context.Context, cfg config.Config, log *slog.Logger) (st
 		}
 		return s, nil
 	}
-	return sqlite.Open(sqlite.Config{Dir: cfg.DataDir, Sync: cfg.SQLiteSync, KeyPaths: mergeKeys(cfg), MaxBatch: 16})
+	return sqlite.Open(sqlite.Config{Dir: cfg.DataDir, Sync: cfg.SQLiteSync, KeyPaths: mergeKeys(cfg), IndexedPaths: cfg.IndexedPaths, MaxBatch: 16})
 }

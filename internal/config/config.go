@@ -36,6 +36,7 @@ type Config struct {
 	MaxConnections       int
 	MaxBodyBytesInFlight int64
 	MergeKeys            []string
+	IndexedPaths         []string // INDEXED_PATHS: profile paths the embedded store indexes
 	LogLevel             slog.Level
 	TokenTTL             time.Duration
 	TLSCertFile          string

@@ -205,3 +205,167 @@ func TestScopes(t *testing.T) {
 		}
 	}
 }
+
+// prefiltered runs each case with every field of its condition indexed (an expression
+// index on PathExpr, as the embedded store keeps for INDEXED_PATHS), through
+// WhereIndexed: the corpus then checks that stating the comparisons on the index changes
+// no answer, and the plans that SQLite answers them from the index.
+type prefiltered struct {
+	db    *sql.DB
+	plans *int // cases whose plan searched an index
+}
+
+func fieldsOf(e query.Expr, out map[string][]string) {
+	add := func(o query.Operand) {
+		if f, ok := o.(*query.Field); ok && sqlgen.IndexablePath(f.Path) {
+			out[f.Scope+"@"+strings.Join(f.Path, ".")] = f.Path
+		}
+	}
+	switch e := e.(type) {
+	case *query.Binary:
+		fieldsOf(e.X, out)
+		fieldsOf(e.Y, out)
+	case *query.Not:
+		fieldsOf(e.X, out)
+	case *query.Compare:
+		add(e.X)
+		add(e.Y)
+	case *query.Between:
+		add(e.X)
+	case *query.Check:
+		add(e.X)
+	}
+}
+
+func (b prefiltered) Match(t *testing.T, c querytest.Case) ([]string, error) {
+	e, err := c.Parse()
+	if err != nil {
+		return nil, err
+	}
+	fields := map[string][]string{}
+	fieldsOf(e, fields)
+	indexed := map[string]sqlgen.Index{}
+	var drops []string
+	for key, path := range fields {
+		if !strings.HasPrefix(key, c.DocScope()+"@") {
+			continue
+		}
+		name := fmt.Sprintf("ix%d", len(drops))
+		if _, err := b.db.Exec(`CREATE INDEX ` + name + ` ON docs(` + sqlgen.PathExpr("doc", path) + `)`); err != nil {
+			return nil, err
+		}
+		drops = append(drops, name)
+		indexed[key] = sqlgen.Index{Expr: sqlgen.PathExpr("d.doc", path), Kind: sqlgen.IndexValue}
+	}
+	defer func() {
+		for _, n := range drops {
+			b.db.Exec(`DROP INDEX ` + n)
+		}
+	}()
+	if _, err := b.db.Exec(`DELETE FROM docs`); err != nil {
+		return nil, err
+	}
+	for _, d := range c.Docs {
+		raw, err := json.Marshal(d)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := b.db.Exec(`INSERT INTO docs (id, doc) VALUES (?, ?)`, d["id"], string(raw)); err != nil {
+			return nil, err
+		}
+	}
+	where, args, err := sqlgen.WhereIndexed(e, sqlgen.Options{Columns: map[string]string{c.DocScope(): "d.doc"}, Now: querytest.Now}, indexed)
+	if err != nil {
+		return nil, err
+	}
+	if len(indexed) > 0 {
+		var plan []string
+		rows, err := b.db.Query(`EXPLAIN QUERY PLAN SELECT d.id FROM docs AS d WHERE `+where, args...)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
+		for rows.Next() {
+			var a, p, x int
+			var d string
+			rows.Scan(&a, &p, &x, &d)
+			plan = append(plan, d)
+		}
+		rows.Close()
+		if p := strings.Join(plan, "; "); strings.Contains(p, "INDEX ix") {
+			*b.plans++
+		}
+	}
+	return query1(b.db, where, args)
+}
+
+func TestCorpusPrefiltered(t *testing.T) {
+	var plans int
+	querytest.Run(t, prefiltered{openDB(t), &plans})
+	if plans < 50 {
+		t.Errorf("only %d cases were planned on a path index", plans)
+	}
+	t.Logf("%d cases were planned on a path index", plans)
+}
+
+// TestIndexedTime checks IndexTime's exact comparisons against Where on times in the
+// stored layout around a bound: same second, a millisecond and a microsecond either
+// side, and a row without a time (null in the document, "" in the column).
+func TestIndexedTime(t *testing.T) {
+	db := openDB(t)
+	if _, err := db.Exec(`ALTER TABLE docs ADD COLUMN at TEXT`); err != nil {
+		t.Fatal(err)
+	}
+	bound := querytest.Now.Add(-24 * time.Hour)
+	var n int
+	for _, d := range []time.Duration{-2 * time.Second, -time.Second, -time.Millisecond, -time.Microsecond, 0, time.Microsecond,
+		500 * time.Microsecond, time.Millisecond, 999 * time.Millisecond, time.Second, 3 * time.Second} {
+		for _, base := range []time.Time{bound, bound.Add(123456 * time.Microsecond)} {
+			at := base.Add(d).UTC().Format("2006-01-02T15:04:05.000000Z")
+			raw, _ := json.Marshal(map[string]any{"metadata": map[string]any{"time": map[string]any{"insert": at}}})
+			if _, err := db.Exec(`INSERT INTO docs (id, doc, at) VALUES (?, ?, ?)`, fmt.Sprint(n), string(raw), at); err != nil {
+				t.Fatal(err)
+			}
+			n++
+		}
+	}
+	if _, err := db.Exec(`INSERT INTO docs (id, doc, at) VALUES ('zero', '{"metadata":{"time":{"insert":null}}}', '')`); err != nil {
+		t.Fatal(err)
+	}
+	indexed := map[string]sqlgen.Index{"event@metadata.time.insert": {Expr: "d.at", Kind: sqlgen.IndexTime}}
+	for _, b := range []string{`now.offset("-1d")`, `datetime("` + bound.Add(123456*time.Microsecond).Format(time.RFC3339Nano) + `")`,
+		`datetime("` + bound.Add(time.Second).Format(time.RFC3339) + `")`, `"` + bound.Add(123456*time.Microsecond).Format("2006-01-02T15:04:05.000000Z") + `"`} {
+		for _, cond := range []string{"event@metadata.time.insert > " + b, "event@metadata.time.insert >= " + b,
+			"event@metadata.time.insert < " + b, "event@metadata.time.insert <= " + b, "event@metadata.time.insert == " + b,
+			"event@metadata.time.insert BETWEEN " + b + " AND " + b, "event@metadata.time.insert == [" + b + "]"} {
+			if strings.Contains(cond, "[") && !strings.HasPrefix(b, `"`) {
+				continue // lists hold literals
+			}
+			e, err := query.Parse(cond)
+			if err != nil {
+				t.Fatal(err)
+			}
+			where, args, err := sqlgen.Where(e, sqlgen.Options{Columns: map[string]string{"event": "d.doc"}, Now: querytest.Now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := query1(db, where, args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			on, oargs, err := sqlgen.WhereIndexed(e, sqlgen.Options{Columns: map[string]string{"event": "d.doc"}, Now: querytest.Now}, indexed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(on, "json_") {
+				t.Errorf("%s: %s reads the document", cond, on)
+			}
+			got, err := query1(db, on, oargs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Join(got, ",") != strings.Join(want, ",") || len(want) == 0 && !strings.Contains(cond, "==") && !strings.Contains(cond, "BETWEEN") {
+				t.Errorf("%s: prefiltered %v, exact %v", cond, got, want)
+			}
+		}
+	}
+}

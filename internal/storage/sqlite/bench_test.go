@@ -18,6 +18,13 @@ import (
 // goroutines per CPU and reports how many commits shared each transaction.
 func BenchmarkGroupCommit(b *testing.B) { benchCommit(b, 32) }
 
+// BenchmarkGroupCommitIndexedPaths is BenchmarkGroupCommit with two INDEXED_PATHS, one
+// the sample profile has (traits.plan) and one it lacks: the difference from
+// BenchmarkGroupCommit is the write cost of the path indexes.
+func BenchmarkGroupCommitIndexedPaths(b *testing.B) {
+	benchCommit(b, 32, "traits.plan", "traits.tier")
+}
+
 // BenchmarkSingleCommit is the same from one goroutine: one transaction (and fsync)
 // per commit, what a lightly loaded server pays.
 func BenchmarkSingleCommit(b *testing.B) { benchCommit(b, 1) }
@@ -62,9 +69,9 @@ func BenchmarkGroupCommitReturning(b *testing.B) {
 	b.ReportMetric(float64(commits.Load())/float64(max(1, batches.Load())), "commits/batch")
 }
 
-func benchCommit(b *testing.B, parallelism int) {
+func benchCommit(b *testing.B, parallelism int, indexedPaths ...string) {
 	var commits, batches atomic.Int64
-	s, err := sqlite.Open(sqlite.Config{Dir: b.TempDir(), OnBatch: func(c, _ int) { commits.Add(int64(c)); batches.Add(1) }})
+	s, err := sqlite.Open(sqlite.Config{Dir: b.TempDir(), IndexedPaths: indexedPaths, OnBatch: func(c, _ int) { commits.Add(int64(c)); batches.Add(1) }})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,9 +1,11 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -52,14 +54,72 @@ func (r reports) histogram(ctx context.Context, t table, col string, q storage.H
 	return out, rows.Err()
 }
 
-// EventHistogram implements storage.Reports.
+// EventHistogram implements storage.Reports. Without a condition, and with buckets made
+// of whole hours, the whole hours of [From, To) are read from event_counts and only the
+// partial hours at either end from events (through events_inserted).
 func (r reports) EventHistogram(ctx context.Context, q storage.Histogram) ([]storage.Bucket, error) {
-	return r.histogram(ctx, eventTable, "d.inserted", q)
+	step, off := int64(q.Interval/time.Second), int64(0)
+	if q.Interval == storage.Week {
+		off = int64(storage.WeekOffset / time.Second)
+	}
+	first, last, ok := wholeHours(q.From, q.To)
+	if q.Where != nil || q.Interval < time.Hour || step%3600 != 0 || off%3600 != 0 || !ok {
+		return r.histogram(ctx, eventTable, "d.inserted", q)
+	}
+	counts := map[int64]int64{}
+	rows, err := r.s.r.QueryContext(ctx, `SELECT (hour * 3600 - ?) / ? AS b, sum(n) FROM event_counts WHERE hour >= ? AND hour < ? GROUP BY b`,
+		off, step, first, last)
+	if err != nil {
+		return nil, fmt.Errorf("reporting on events: %w: %w", storage.ErrUnavailable, err)
+	}
+	for rows.Next() {
+		var b, n int64
+		if err := rows.Scan(&b, &n); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("reporting on events: %w: %w", storage.ErrUnavailable, err)
+		}
+		counts[b] += n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reporting on events: %w: %w", storage.ErrUnavailable, err)
+	}
+	for _, edge := range [][2]time.Time{{q.From, time.Unix(first*3600, 0)}, {time.Unix(last*3600, 0), q.To}} {
+		if !edge[0].Before(edge[1]) {
+			continue
+		}
+		e := q
+		e.From, e.To = edge[0], edge[1]
+		part, err := r.histogram(ctx, eventTable, "d.inserted", e)
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range part {
+			counts[(b.Start.Unix()-off)/step] += b.Count
+		}
+	}
+	out := make([]storage.Bucket, 0, len(counts))
+	for b, n := range counts {
+		out = append(out, storage.Bucket{Start: time.Unix(b*step+off, 0).UTC(), Count: n})
+	}
+	slices.SortFunc(out, func(a, b storage.Bucket) int { return a.Start.Compare(b.Start) })
+	return out, nil
+}
+
+// wholeHours returns the hours (unix seconds / 3600) of the whole hours inside [from,
+// to): [first, last). ok is false when there are none.
+func wholeHours(from, to time.Time) (first, last int64, ok bool) {
+	first = from.Unix() / 3600
+	if from.Unix()%3600 != 0 || from.Nanosecond() != 0 {
+		first++
+	}
+	last = to.Unix() / 3600
+	return first, last, from.Unix() >= 0 && first < last
 }
 
 // NewProfiles implements storage.Reports.
 func (r reports) NewProfiles(ctx context.Context, q storage.Histogram) ([]storage.Bucket, error) {
-	return r.histogram(ctx, profileTable, "d.created", q)
+	return r.histogram(ctx, r.s.profileTable, "d.created", q)
 }
 
 // EventBreakdown implements storage.Reports.
@@ -68,13 +128,17 @@ func (r reports) EventBreakdown(ctx context.Context, q storage.Breakdown) ([]sto
 	if !ok {
 		return nil, fmt.Errorf("by: %q is not a breakdown: %w", q.Field, storage.ErrInvalid)
 	}
+	if q.Limit <= 0 {
+		q.Limit = 10
+	}
+	first, last, whole := wholeHours(q.From, q.To)
+	if path == "type" && q.Where == nil && whole {
+		return r.typeBreakdown(ctx, q, first, last)
+	}
 	expr := "d.type"
 	if path != "type" {
 		// The paths are the fixed ones of BreakdownFields.
 		expr = `CAST(json_extract(d.doc, '$.` + path + `') AS TEXT)`
-	}
-	if q.Limit <= 0 {
-		q.Limit = 10
 	}
 	where, args, err := eventTable.where(storage.Query{Where: q.Where, Now: q.Now}, "d.inserted >= ?", "d.inserted < ?")
 	if err != nil {
@@ -98,6 +162,55 @@ func (r reports) EventBreakdown(ctx context.Context, q storage.Breakdown) ([]sto
 		out = append(out, c)
 	}
 	return out, rows.Err()
+}
+
+// typeBreakdown counts events by type without a condition: the whole hours [first,
+// last) from event_counts, the partial hours at either end of [From, To) from events.
+func (r reports) typeBreakdown(ctx context.Context, q storage.Breakdown, first, last int64) ([]storage.Count, error) {
+	counts := map[string]int64{}
+	read := func(query string, args ...any) error {
+		rows, err := r.s.r.QueryContext(ctx, query, args...)
+		if err != nil {
+			return fmt.Errorf("reporting on events: %w: %w", storage.ErrUnavailable, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var v string
+			var n int64
+			if err := rows.Scan(&v, &n); err != nil {
+				return fmt.Errorf("reporting on events: %w: %w", storage.ErrUnavailable, err)
+			}
+			counts[strings.Clone(v)] += n
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("reporting on events: %w: %w", storage.ErrUnavailable, err)
+		}
+		return nil
+	}
+	if err := read(`SELECT type, sum(n) FROM event_counts WHERE hour >= ? AND hour < ? GROUP BY type`, first, last); err != nil {
+		return nil, err
+	}
+	for _, edge := range [][2]time.Time{{q.From, time.Unix(first*3600, 0)}, {time.Unix(last*3600, 0), q.To}} {
+		if !edge[0].Before(edge[1]) {
+			continue
+		}
+		if err := read(`SELECT type, count(*) FROM events WHERE inserted >= ? AND inserted < ? GROUP BY type`, stamp(edge[0]), stamp(edge[1])); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]storage.Count, 0, len(counts))
+	for v, n := range counts {
+		if v != "" && n > 0 {
+			out = append(out, storage.Count{Value: v, Count: n})
+		}
+	}
+	slices.SortFunc(out, func(a, b storage.Count) int {
+		if a.Count != b.Count {
+			return cmp.Compare(b.Count, a.Count)
+		}
+		return strings.Compare(a.Value, b.Value)
+	})
+	return out[:min(len(out), q.Limit)], nil
 }
 
 // ActiveSessions implements storage.Reports.

@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
+	"time"
 
 	"github.com/thamesthrive/thamesthrive/internal/domain"
 	"github.com/thamesthrive/thamesthrive/internal/query"
@@ -20,16 +22,40 @@ type table struct {
 	scope string
 	live  string // extra condition on d, or ""
 	cols  map[string]string
+	// indexed are the fields (scope@path) that a column or an indexed expression of the
+	// table mirrors: sqlgen.WhereIndexed states a comparison of one of them on the
+	// column, which SQLite can answer from an index.
+	indexed map[string]sqlgen.Index
 }
 
 var (
+	// profileTable's indexed fields are completed by Config.IndexedPaths (Store.profileTable).
 	profileTable = table{name: "profiles", scope: "profile", live: "d.merged_into IS NULL",
-		cols: map[string]string{"id": "d.id", "metadata.time.insert": "d.created", "metadata.time.update": "d.updated"}}
+		cols:    map[string]string{"id": "d.id", "metadata.time.insert": "d.created", "metadata.time.update": "d.updated"},
+		indexed: map[string]sqlgen.Index{"profile@id": {Expr: "d.id", Kind: sqlgen.IndexText}}}
 	sessionTable = table{name: "sessions", scope: "session",
-		cols: map[string]string{"id": "d.id", "metadata.time.insert": "d.created", "profile.id": "d.profile_id"}}
+		cols: map[string]string{"id": "d.id", "metadata.time.insert": "d.created", "profile.id": "d.profile_id"},
+		indexed: map[string]sqlgen.Index{"session@id": {Expr: "d.id", Kind: sqlgen.IndexText},
+			"session@profile.id": {Expr: "d.profile_id", Kind: sqlgen.IndexText}}}
 	eventTable = table{name: "events", scope: "event",
-		cols: map[string]string{"id": "d.id", "metadata.time.insert": "d.inserted", "type": "d.type", "profile.id": "d.profile_id", "session.id": "d.session_id"}}
+		cols: map[string]string{"id": "d.id", "metadata.time.insert": "d.inserted", "type": "d.type", "profile.id": "d.profile_id", "session.id": "d.session_id"},
+		indexed: map[string]sqlgen.Index{"event@id": {Expr: "d.id", Kind: sqlgen.IndexText},
+			"event@type":                 {Expr: "d.type", Kind: sqlgen.IndexText},
+			"event@profile.id":           {Expr: "d.profile_id", Kind: sqlgen.IndexText},
+			"event@session.id":           {Expr: "d.session_id", Kind: sqlgen.IndexText},
+			"event@metadata.time.insert": {Expr: "d.inserted", Kind: sqlgen.IndexTime}}}
 )
+
+// withPaths returns t with the expression indexes of paths (IndexedPaths) among its
+// indexed fields.
+func (t table) withPaths(paths []string) table {
+	ix := maps.Clone(t.indexed)
+	for _, p := range paths {
+		ix[t.scope+"@"+p] = sqlgen.Index{Expr: sqlgen.PathExpr("d.doc", strings.Split(p, ".")), Kind: sqlgen.IndexValue}
+	}
+	t.indexed = ix
+	return t
+}
 
 // where returns the WHERE clause (without the keyword) for q on t, and its arguments.
 func (t table) where(q storage.Query, extra ...string) (string, []any, error) {
@@ -39,7 +65,10 @@ func (t table) where(q storage.Query, extra ...string) (string, []any, error) {
 	}
 	var args []any
 	if q.Where != nil {
-		frag, a, err := sqlgen.Where(q.Where, sqlgen.Options{Columns: map[string]string{t.scope: "d.doc"}, Now: q.Now})
+		if q.Now.IsZero() {
+			q.Now = time.Now() // one instant for every part of the condition
+		}
+		frag, a, err := sqlgen.WhereIndexed(q.Where, sqlgen.Options{Columns: map[string]string{t.scope: "d.doc"}, Now: q.Now}, t.indexed)
 		if err != nil {
 			var qe *query.Error
 			if errors.As(err, &qe) {
@@ -136,7 +165,7 @@ func readDocs[T any](ctx context.Context, db *sql.DB, what string, fix func(*T),
 
 // Search implements storage.Profiles.
 func (p *profiles) Search(ctx context.Context, q storage.Query) ([]*domain.Profile, int64, error) {
-	return search(ctx, p.s.r, profileTable, q, (*domain.Profile).Normalize)
+	return search(ctx, p.s.r, p.s.profileTable, q, (*domain.Profile).Normalize)
 }
 
 // Scan implements storage.Profiles.
@@ -144,7 +173,7 @@ func (p *profiles) Scan(ctx context.Context, where query.Expr, after string, lim
 	if limit <= 0 {
 		return nil, fmt.Errorf("limit: must be positive: %w", storage.ErrInvalid)
 	}
-	cond, args, err := profileTable.where(storage.Query{Where: where}, "d.id > ?")
+	cond, args, err := p.s.profileTable.where(storage.Query{Where: where}, "d.id > ?")
 	if err != nil {
 		return nil, err
 	}

@@ -45,6 +45,12 @@ type Config struct {
 	// (FindByKey); Open makes sure each has its index, so that the first look-up does
 	// not build it while commits wait.
 	KeyPaths []string
+	// IndexedPaths are profile paths (dotted, such as "traits.tier") that get an
+	// expression index (sqlgen.PathExpr), so that a search or a segment condition
+	// comparing one of them reads the index instead of every profile. Each costs CPU on
+	// every profile write (docs/performance.md); Open builds the missing ones and drops
+	// those no longer listed.
+	IndexedPaths []string
 	// Shared opens the store without taking the data directory's lock, beside a
 	// process that holds it: for short-lived admin commands (create-user,
 	// reset-password) that change a few configuration rows. SQLite's own file locking
@@ -67,10 +73,13 @@ type Store struct {
 	closed sync.Once
 	lock   *dirLock // DATA_DIR/LOCK, held from Open to Close
 
-	upsertProfile, upsertSession, insertEvent *sql.Stmt // on the writer
-	moveSession                               *sql.Stmt // on the writer
-	getProfile, getSession, getEvent          *sql.Stmt // on the read pool
-	keyIndexes                                sync.Map  // profile key paths already indexed
+	upsertProfile, upsertSession, insertEvent *sql.Stmt           // on the writer
+	countEvents                               *sql.Stmt           // on the writer
+	counts                                    map[eventHour]int64 // write's, reused
+	moveSession                               *sql.Stmt           // on the writer
+	getProfile, getSession, getEvent          *sql.Stmt           // on the read pool
+	keyIndexes                                sync.Map            // profile key paths already indexed
+	profileTable                              table               // profileTable with Config.IndexedPaths
 
 	// walFrames counts the pages written to the WAL since the writer's last complete
 	// checkpoint (only the writer goroutine touches it).
@@ -125,7 +134,10 @@ const (
 	sqlUpsertSession = `INSERT INTO sessions(id, profile_id, created, updated, doc) VALUES(?,?,?,?,?)
 			ON CONFLICT(id) DO UPDATE SET updated=excluded.updated, doc=excluded.doc WHERE profile_id = excluded.profile_id`
 	sqlMoveSession = `UPDATE sessions SET profile_id=?2, updated=?3, doc=?4 WHERE id=?1`
-	sqlInsertEvent = `INSERT OR IGNORE INTO events(id, profile_id, session_id, type, inserted, doc) VALUES(?,?,?,?,?,?)`
+	// RETURNING gives the events actually inserted (not the ids already stored), which
+	// write counts into event_counts.
+	sqlInsertEvent = `INSERT OR IGNORE INTO events(id, profile_id, session_id, type, inserted, doc) VALUES(?,?,?,?,?,?) RETURNING type, inserted`
+	sqlCountEvents = `INSERT INTO event_counts(hour, type, n) VALUES(?,?,?) ON CONFLICT(hour, type) DO UPDATE SET n = n + excluded.n`
 	sqlGetProfile  = `SELECT doc FROM profiles WHERE id = ?`
 	sqlGetSession  = `SELECT doc FROM sessions WHERE id = ?`
 )
@@ -219,6 +231,7 @@ func open(cfg Config, sync string) (*Store, error) {
 		{&s.upsertSession, sqlUpsertSession},
 		{&s.moveSession, sqlMoveSession},
 		{&s.insertEvent, sqlInsertEvent},
+		{&s.countEvents, sqlCountEvents},
 		{&s.insertWork, sqlInsertWork},
 	} {
 		if *p.dst, err = w.Prepare(p.q); err != nil {
@@ -253,6 +266,11 @@ func open(cfg Config, sync string) (*Store, error) {
 			r.Close()
 			return nil, classify(s.path(), err)
 		}
+	}
+	if err := s.indexPaths(context.Background(), cfg.IndexedPaths); err != nil {
+		w.Close()
+		r.Close()
+		return nil, classify(s.path(), err)
 	}
 	go s.writer()
 	return s, nil
@@ -523,6 +541,7 @@ func hasOps(batch []*commitReq) bool {
 
 func (s *Store) write(batch []*commitReq) (stored int, err error) {
 	ctx := context.Background()
+	clear(s.counts) // what a failed transaction counted
 	// The multi-row statements this batch needs are prepared before the transaction
 	// takes the writer's only connection.
 	np, ne := 0, 0
@@ -560,13 +579,14 @@ func (s *Store) write(batch []*commitReq) (stored int, err error) {
 		if err != nil {
 			return err
 		}
-		res, err := tx.Stmt(st).ExecContext(ctx, args...)
-		if err != nil {
-			return err
-		}
 		if kind == eventsTable {
-			k, _ := res.RowsAffected()
-			stored += int(k)
+			k, err := s.insertEvents(ctx, tx.Stmt(st), args)
+			if err != nil {
+				return err
+			}
+			stored += k
+		} else if _, err := tx.Stmt(st).ExecContext(ctx, args...); err != nil {
+			return err
 		}
 		args, n = args[:0], 0
 		return nil
@@ -614,6 +634,9 @@ func (s *Store) write(batch []*commitReq) (stored int, err error) {
 		}
 	}
 	if err = flushRows(eventsTable); err != nil {
+		return 0, err
+	}
+	if err = s.writeCounts(ctx, tx); err != nil {
 		return 0, err
 	}
 	if err = s.writeWork(ctx, tx, batch); err != nil {
