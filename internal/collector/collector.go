@@ -682,6 +682,15 @@ func (c *Collector) replayed(ctx context.Context, src *domain.Source, req *Track
 		}
 		pid = p.Metadata.MergedInto
 	}
+	if lost, err := c.profileWriteLost(ctx, pid, ids); err != nil {
+		return nil, unavailable(err)
+	} else if lost {
+		// The first attempt stored the events but lost its profile write (production
+		// backend): process the retry as one naming the ids that attempt made, so that
+		// the profile is written and the events are applied to it once.
+		req.Profile, req.Session, req.ServerIDs = &IDRef{ID: ev.Profile.ID}, &IDRef{ID: ev.Session.ID}, true
+		return nil, nil
+	}
 	if err := c.replayWork(ctx, src, pid, ev.Session.ID, ids); err != nil {
 		return nil, err
 	}
@@ -691,6 +700,30 @@ func (c *Collector) replayed(ctx context.Context, src *domain.Source, req *Track
 		resp.Warnings = append(resp.Warnings, fmt.Sprintf("event %q was already received; it was not processed again", id))
 	}
 	return resp, nil
+}
+
+// profileWriteLost tells whether a replayed request's first attempt stored its events
+// but not its profile: the profile (pid, merges followed) is missing or does not list
+// an event as applied (applied). Only on a store whose commit is not one atomic write
+// (Config.TrackApplied); the profile is read from the store, not the cache.
+func (c *Collector) profileWriteLost(ctx context.Context, pid string, ids []string) (bool, error) {
+	if !c.trackApplied {
+		return false, nil
+	}
+	p, err := c.store.Profiles().Get(ctx, pid)
+	if errors.Is(err, storage.ErrNotFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	w := &pipeline.Work{Profile: p}
+	for _, id := range ids {
+		if !c.applied(ctx, w, id) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // replayWork plans and commits the work of a replayed request's events (replan). The

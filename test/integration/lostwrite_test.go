@@ -118,3 +118,62 @@ func TestRetryAfterLostEventWriteCountsOnce(t *testing.T) {
 		t.Errorf("events stored for the profile: %d (%v), want 2", total, err)
 	}
 }
+
+// TestRetryWithoutIDsAfterLostProfileWrite: a new visitor's request names no profile or
+// session (the server makes them) and its profile write is lost while its event is
+// stored. The client's retry, still naming no ids, must not be answered with the id of a
+// profile that does not exist: it is processed again under the ids the first attempt
+// made, so the profile is written with the event applied once, and a further retry
+// answers the same profile.
+func TestRetryWithoutIDsAfterLostProfileWrite(t *testing.T) {
+	c := newCluster(t, 1)
+	c.source(c.replicas[0], "web")
+	r := c.replicas[0]
+	base := os.Getenv("ELASTIC_HOST")
+	profiles := "/" + c.prefix + "-profiles/_settings"
+	body := map[string]any{"source": map[string]any{"id": "web"},
+		"events": []any{map[string]any{"id": "anon-e1", "type": "page-view"}}}
+
+	if st := es(t, base, "PUT", profiles, map[string]any{"index.blocks.write": true}, nil); st != http.StatusOK {
+		t.Fatalf("blocking profile writes: %d", st)
+	}
+	res := r.do("POST", "/track", body)
+	if st := es(t, base, "PUT", profiles, map[string]any{"index.blocks.write": false}, nil); st != http.StatusOK {
+		t.Fatalf("unblocking profile writes: %d", st)
+	}
+	if res.Status != http.StatusServiceUnavailable {
+		t.Fatalf("a commit whose profile write failed: %d %s, want 503", res.Status, res.Body)
+	}
+	s := c.openStore()
+	ctx := context.Background()
+	s.Refresh(ctx)
+	ev, err := s.Events().Get(ctx, "anon-e1")
+	if err != nil {
+		t.Fatalf("the event of the failed commit should be stored (the case under test): %v", err)
+	}
+
+	var pids []string
+	for i := range 2 { // the SDK's retry, then a duplicate retry
+		res := r.do("POST", "/track", body)
+		if res.Status != http.StatusOK {
+			t.Fatalf("retry %d: %d %s", i, res.Status, res.Body)
+		}
+		prof, _ := res.JSON(t)["profile"].(map[string]any)
+		pid, _ := prof["id"].(string)
+		pids = append(pids, pid)
+	}
+	if pids[0] != ev.Profile.ID || pids[1] != ev.Profile.ID {
+		t.Errorf("retries answered profiles %v, want the stored event's %s", pids, ev.Profile.ID)
+	}
+	s.Refresh(ctx)
+	p, err := s.Profiles().Get(ctx, ev.Profile.ID)
+	if err != nil {
+		t.Fatalf("the profile the retries answered: %v", err)
+	}
+	if p.Stats.Views != 1 || p.Stats.Visits != 1 {
+		t.Errorf("profile views %d, visits %d after one acknowledged page view, want 1 and 1", p.Stats.Views, p.Stats.Visits)
+	}
+	if _, total, err := s.Events().ListByProfile(ctx, []string{ev.Profile.ID}, storage.Page{Limit: 1}); err != nil || total != 1 {
+		t.Errorf("events stored for the profile: %d (%v), want 1", total, err)
+	}
+}
