@@ -76,6 +76,23 @@ type Binary struct {
 	X, Y Expr
 }
 
+// Terms returns the operands of a chain of op (A op B op C …, however it is nested)
+// in order; an expression that is not such a chain is its only term.
+func Terms(e Expr, op LogicalOp) []Expr {
+	var terms []Expr
+	var walk func(x Expr)
+	walk = func(x Expr) {
+		if b, ok := x.(*Binary); ok && b.Op == op {
+			walk(b.X)
+			walk(b.Y)
+			return
+		}
+		terms = append(terms, x)
+	}
+	walk(e)
+	return terms
+}
+
 // Not is NOT X.
 type Not struct {
 	Pos

@@ -191,17 +191,7 @@ func not(q m) m { return boolQ("must_not", q) }
 func (g *gen) expr(e query.Expr) (m, error) {
 	switch e := e.(type) {
 	case *query.Binary:
-		var terms []query.Expr
-		var flatten func(x query.Expr)
-		flatten = func(x query.Expr) {
-			if b, ok := x.(*query.Binary); ok && b.Op == e.Op {
-				flatten(b.X)
-				flatten(b.Y)
-				return
-			}
-			terms = append(terms, x)
-		}
-		flatten(e)
+		terms := query.Terms(e, e.Op)
 		qs := make([]m, 0, len(terms))
 		for _, t := range terms {
 			q, err := g.expr(t)

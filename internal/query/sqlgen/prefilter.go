@@ -91,17 +91,7 @@ func WhereIndexed(e query.Expr, o Options, indexed map[string]Index) (string, []
 	if o.Now.IsZero() {
 		o.Now = time.Now()
 	}
-	var terms []query.Expr
-	var flatten func(x query.Expr)
-	flatten = func(x query.Expr) {
-		if b, ok := x.(*query.Binary); ok && b.Op == query.And {
-			flatten(b.X)
-			flatten(b.Y)
-			return
-		}
-		terms = append(terms, x)
-	}
-	flatten(e)
+	terms := query.Terms(e, query.And)
 	var conds []string
 	var args []any
 	var rest query.Expr

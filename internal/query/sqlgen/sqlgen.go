@@ -327,18 +327,7 @@ func (g *gen) expr(b *strings.Builder, e query.Expr) {
 	case *query.Binary:
 		// Chains of one operator are written as balanced trees, so that
 		// long chains stay within SQLite's expression depth limit.
-		var terms []query.Expr
-		var flatten func(x query.Expr)
-		flatten = func(x query.Expr) {
-			if bin, ok := x.(*query.Binary); ok && bin.Op == e.Op {
-				flatten(bin.X)
-				flatten(bin.Y)
-				return
-			}
-			terms = append(terms, x)
-		}
-		flatten(e)
-		g.balanced(b, terms, " "+e.Op.String()+" ")
+		g.balanced(b, query.Terms(e, e.Op), " "+e.Op.String()+" ")
 	case *query.Not:
 		b.WriteString("NOT (")
 		g.expr(b, e.X)
