@@ -3,7 +3,6 @@ package integration
 import (
 	"context"
 	"net/http"
-	"os"
 	"testing"
 
 	"github.com/thamesthrive/thamesthrive/internal/storage"
@@ -18,8 +17,7 @@ func TestRetryAfterLostProfileWriteCountsOnce(t *testing.T) {
 	c := newCluster(t, 1)
 	c.source(c.replicas[0], "web")
 	r := c.replicas[0]
-	base := os.Getenv("ELASTIC_HOST")
-	profiles := "/" + c.prefix + "-profiles/_settings"
+	profiles := c.prefix + "-profiles"
 	track := func(eid string) *response {
 		t.Helper()
 		return r.do("POST", "/track", pageView("lost-1", "s-lost-1", eid))
@@ -30,13 +28,9 @@ func TestRetryAfterLostProfileWriteCountsOnce(t *testing.T) {
 		}
 	}
 
-	if st := es(t, base, "PUT", profiles, map[string]any{"index.blocks.write": true}, nil); st != http.StatusOK {
-		t.Fatalf("blocking profile writes: %d", st)
-	}
+	c.blockWrites(profiles, true)
 	res := track("lost-e1")
-	if st := es(t, base, "PUT", profiles, map[string]any{"index.blocks.write": false}, nil); st != http.StatusOK {
-		t.Fatalf("unblocking profile writes: %d", st)
-	}
+	c.blockWrites(profiles, false)
 	if res.Status != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" {
 		t.Fatalf("a commit whose profile write failed: %d %s (Retry-After %q), want 503 with Retry-After",
 			res.Status, res.Body, res.Header.Get("Retry-After"))
@@ -74,8 +68,7 @@ func TestRetryAfterLostEventWriteCountsOnce(t *testing.T) {
 	c := newCluster(t, 1)
 	c.source(c.replicas[0], "web")
 	r := c.replicas[0]
-	base := os.Getenv("ELASTIC_HOST")
-	events := "/" + c.prefix + "-events/_settings" // the read alias: every monthly index
+	events := c.prefix + "-events" // the read alias: every monthly index
 	track := func(eid string) *response {
 		t.Helper()
 		return r.do("POST", "/track", pageView("lost-2", "s-lost-2", eid))
@@ -83,13 +76,9 @@ func TestRetryAfterLostEventWriteCountsOnce(t *testing.T) {
 	if res := track("lost-f0"); res.Status != http.StatusOK {
 		t.Fatalf("first view: %d %s", res.Status, res.Body)
 	}
-	if st := es(t, base, "PUT", events, map[string]any{"index.blocks.write": true}, nil); st != http.StatusOK {
-		t.Fatalf("blocking event writes: %d", st)
-	}
+	c.blockWrites(events, true)
 	res := track("lost-f1")
-	if st := es(t, base, "PUT", events, map[string]any{"index.blocks.write": false}, nil); st != http.StatusOK {
-		t.Fatalf("unblocking event writes: %d", st)
-	}
+	c.blockWrites(events, false)
 	if res.Status != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" {
 		t.Fatalf("a commit whose event write failed: %d %s, want 503 with Retry-After", res.Status, res.Body)
 	}
@@ -129,18 +118,13 @@ func TestRetryWithoutIDsAfterLostProfileWrite(t *testing.T) {
 	c := newCluster(t, 1)
 	c.source(c.replicas[0], "web")
 	r := c.replicas[0]
-	base := os.Getenv("ELASTIC_HOST")
-	profiles := "/" + c.prefix + "-profiles/_settings"
+	profiles := c.prefix + "-profiles"
 	body := map[string]any{"source": map[string]any{"id": "web"},
 		"events": []any{map[string]any{"id": "anon-e1", "type": "page-view"}}}
 
-	if st := es(t, base, "PUT", profiles, map[string]any{"index.blocks.write": true}, nil); st != http.StatusOK {
-		t.Fatalf("blocking profile writes: %d", st)
-	}
+	c.blockWrites(profiles, true)
 	res := r.do("POST", "/track", body)
-	if st := es(t, base, "PUT", profiles, map[string]any{"index.blocks.write": false}, nil); st != http.StatusOK {
-		t.Fatalf("unblocking profile writes: %d", st)
-	}
+	c.blockWrites(profiles, false)
 	if res.Status != http.StatusServiceUnavailable {
 		t.Fatalf("a commit whose profile write failed: %d %s, want 503", res.Status, res.Body)
 	}
