@@ -136,8 +136,8 @@ func TestSoak(t *testing.T) {
 		case minutes:
 			saveHeap("heap-last.pb.gz")
 		}
-		t.Logf("minute %2d: %6d requests, %d not 200 %v, %d not sent, p99 %.1f ms, RSS %.0f MB (Go heap in use %.1f MB), %d goroutines, %d open files, load %s",
-			m, row.n, row.bad, r.Statuses, row.missed, row.p99, row.rssMB, row.heapMB, row.goroutines, row.fds, loadAvg())
+		t.Logf("minute %2d: %6d requests, %d not 200 (statuses %v, errors %v), %d not sent, p99 %.1f ms, RSS %.0f MB (Go heap in use %.1f MB), %d goroutines, %d open files, load %s",
+			m, row.n, row.bad, r.Statuses, r.ErrorKinds, row.missed, row.p99, row.rssMB, row.heapMB, row.goroutines, row.fds, loadAvg())
 	}
 	first, last := rows[1], rows[len(rows)-1]
 	for m, r := range rows {
