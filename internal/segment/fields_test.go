@@ -21,6 +21,7 @@ func fullProfile(now domain.Time) *domain.Profile {
 	p.Metadata.Time.Visit = domain.VisitTime{Last: now, Current: now, Count: 3}
 	p.Metadata.MergedInto = "p9"
 	p.Metadata.Merges = []domain.MergeRecord{{ProfileID: "p0", Key: "data.contact.email.main", Value: "a@example.com", Time: now, By: "identity"}}
+	p.Metadata.Applied = []domain.AppliedEvent{{ID: "e1", Time: 1700000000000}, {ID: "e2", Time: 1700000000500}}
 	p.Stats = domain.ProfileStats{Visits: 3, Views: 7, Counters: map[string]float64{"purchases": 2}}
 	p.Traits["plan"] = "gold"
 	p.Data["contact"] = map[string]any{"email": map[string]any{"main": "a@example.com"}, "phones": []any{"1", 2.0}}

@@ -162,6 +162,13 @@ func metadataDoc(p *domain.Profile) map[string]any {
 		}
 		meta["merges"] = merges
 	}
+	if len(p.Metadata.Applied) > 0 {
+		applied := make([]any, len(p.Metadata.Applied))
+		for i, a := range p.Metadata.Applied {
+			applied[i] = map[string]any{"id": a.ID, "t": float64(a.Time)}
+		}
+		meta["applied"] = applied
+	}
 	return meta
 }
 

@@ -408,9 +408,9 @@ func TestProfileDocMatchesJSON(t *testing.T) {
 	}
 	// Every field of the profile's types: adding one means teaching ProfileDoc.
 	known := map[reflect.Type]int{
-		reflect.TypeFor[domain.Profile](): 11, reflect.TypeFor[domain.ProfileMetadata](): 3, reflect.TypeFor[domain.ProfileTime](): 4,
+		reflect.TypeFor[domain.Profile](): 11, reflect.TypeFor[domain.ProfileMetadata](): 4, reflect.TypeFor[domain.ProfileTime](): 4,
 		reflect.TypeFor[domain.VisitTime](): 3, reflect.TypeFor[domain.ProfileStats](): 3, reflect.TypeFor[domain.Consent](): 2,
-		reflect.TypeFor[domain.MergeRecord](): 5,
+		reflect.TypeFor[domain.MergeRecord](): 5, reflect.TypeFor[domain.AppliedEvent](): 2,
 	}
 	for typ, n := range known {
 		if typ.NumField() != n {
