@@ -66,6 +66,7 @@ func openStore(cfg config.Config, m *storeMetrics, log *slog.Logger, coord *coor
 // Serve runs the API process until ctx ends or SIGINT/SIGTERM arrives, then shuts down
 // gracefully: it stops accepting, finishes in-flight requests, flushes the store.
 func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer) error {
+	tuneGC(cfg, log)
 	b, err := openBackend(ctx, cfg, log)
 	if err != nil {
 		return err

@@ -85,6 +85,10 @@ type Config struct {
 	RedisPort          int
 	RedisPassword      string
 	RedisMasterName    string // Sentinel: the monitored master's name
+
+	// GOGC as the environment gave it ("" when unset): the Go runtime applies it itself;
+	// serve on the production backend sets its own default only when it is unset.
+	GOGC string
 }
 
 // Defaults are the values used for variables that are unset.

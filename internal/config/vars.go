@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -367,6 +368,18 @@ var vars = []Var{
 		check: func(c *Config) error {
 			if c.ElasticBulkWriters < 1 || c.ElasticBulkWriters > 64 {
 				return fmt.Errorf("ELASTIC_BULK_WRITERS: %d is outside 1..64", c.ElasticBulkWriters)
+			}
+			return nil
+		}},
+	{Name: "GOGC", Default: "`200` for `serve` with `ELASTIC_HOST`, else Go's `100`",
+		Doc:   "the Go garbage collector's target (heap growth in percent between collections, or `off`), read by the Go runtime; when it is unset, `serve` on the production backend sets 200: there the process keeps no profile cache, its live heap is small (peak RSS about 50 MB at saturation), and collecting half as often cut its CPU per /track request by a tenth to a fifth (0.89× and 0.78× in two sets of interleaved runs) for about 12 MB more peak RSS ([performance.md](performance.md), A.3). The embedded store keeps Go's 100 (its caches make the heap larger). `GOMEMLIMIT` (Go's soft memory limit, such as `120MiB` for a 150 MB replica) is honoured in both cases: near it the collector runs more often whatever `GOGC` says, so set it on replicas with a memory limit",
+		parse: bind((*parser).str, func(c *Config) *string { return &c.GOGC }),
+		check: func(c *Config) error {
+			if c.GOGC == "" || c.GOGC == "off" {
+				return nil
+			}
+			if n, err := strconv.Atoi(c.GOGC); err != nil || n < 0 {
+				return fmt.Errorf("GOGC: %q is not a percentage or off", c.GOGC)
 			}
 			return nil
 		}},

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/thamesthrive/thamesthrive/internal/domain"
@@ -85,9 +86,29 @@ func (s *Store) Commit(ctx context.Context, b *storage.Batch) error {
 	return <-req.result
 }
 
-// docSizeHint is the buffer a document is encoded into first: most /track profiles,
-// sessions and events fit, so most are encoded without the buffer growing.
+// docSizeHint is the scratch buffer a document is encoded into first: most /track
+// profiles, sessions and events fit, so most are encoded without the buffer growing.
 const docSizeHint = 2048
+
+// scratchPool holds the buffers documents are encoded into; each document is then copied
+// out at its own size (a /track profile or session is about 600 bytes, an event about
+// 1,300), so a request allocates what it stores rather than docSizeHint per document.
+var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, docSizeHint); return &b }}
+
+// appendDoc encodes a document with enc into a scratch buffer and returns an exact-size copy.
+func appendDoc(enc func([]byte) ([]byte, error)) ([]byte, error) {
+	sp := scratchPool.Get().(*[]byte)
+	b, err := enc((*sp)[:0])
+	var doc []byte
+	if err == nil {
+		doc = append(make([]byte, 0, len(b)), b...)
+	}
+	if cap(b) <= 64<<10 { // an unusually large document's buffer is not kept
+		*sp = b[:0]
+		scratchPool.Put(sp)
+	}
+	return doc, err
+}
 
 func (s *Store) encode(b *storage.Batch) (*commitReq, error) {
 	req := &commitReq{result: make(chan error, 1)}
@@ -96,7 +117,7 @@ func (s *Store) encode(b *storage.Batch) (*commitReq, error) {
 		req.size += len(it.source) + len(it.id) + len(it.index) + 64
 	}
 	for _, p := range b.Profiles {
-		doc, err := p.AppendJSON(make([]byte, 0, docSizeHint)) // the hand-written encoder: the same bytes as encoding/json
+		doc, err := appendDoc(p.AppendJSON) // the hand-written encoder: the same bytes as encoding/json
 		if err != nil {
 			return nil, fmt.Errorf("encoding profile %s: %w", p.ID, err)
 		}
@@ -108,14 +129,14 @@ func (s *Store) encode(b *storage.Batch) (*commitReq, error) {
 		}
 	}
 	for _, x := range b.Sessions {
-		doc, err := x.AppendJSON(make([]byte, 0, docSizeHint))
+		doc, err := appendDoc(x.AppendJSON)
 		if err != nil {
 			return nil, fmt.Errorf("encoding session %s: %w", x.ID, err)
 		}
 		add(s.fencedItem(kindSessions, x.ID, doc, x))
 	}
 	for _, e := range b.Events {
-		doc, err := e.AppendJSON(make([]byte, 0, docSizeHint))
+		doc, err := appendDoc(e.AppendJSON)
 		if err != nil {
 			return nil, fmt.Errorf("encoding event %s: %w", e.ID, err)
 		}

@@ -112,3 +112,60 @@ func TestPipelinedCommandsAfterScriptFlush(t *testing.T) {
 		}
 	}
 }
+
+// TestCombinedReleaseComparesEachToken: the releases of one pipeline go in one script
+// run; each key is deleted only if it still holds its own releaser's token, so a lock
+// that expired and was taken by another holder stays with that holder.
+func TestCombinedReleaseComparesEachToken(t *testing.T) {
+	host := os.Getenv("REDIS_HOST")
+	if host == "" {
+		t.Skip("REDIS_HOST is not set: no Redis to test against")
+	}
+	port := os.Getenv("REDIS_PORT")
+	if port == "" {
+		port = "6379"
+	}
+	c, err := New(Config{Addrs: []string{net.JoinHostPort(host, port)}, Password: os.Getenv("REDIS_PASSWORD"),
+		KeyPrefix: fmt.Sprintf("tt-test-rel-%d", time.Now().UnixNano())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { c.Drop(context.Background()); c.Close() }()
+	ctx := context.Background()
+	if !c.pipe.combine {
+		t.Fatal("releases are not combined on a single Redis")
+	}
+	mine, theirs, gone := c.key("lock", "mine"), c.key("lock", "theirs"), c.key("lock", "gone")
+	for k, v := range map[string]string{mine: "t-mine", theirs: "t-new-holder"} {
+		if err := c.rdb.Set(ctx, k, v, time.Minute).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for round := range 2 { // the second after SCRIPT FLUSH: the script is loaded again
+		if round == 1 {
+			if err := c.rdb.Set(ctx, mine, "t-mine", time.Minute).Err(); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.rdb.ScriptFlush(ctx).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rels := []*pipeRelease{{key: mine, token: "t-mine"}, {key: theirs, token: "t-old-holder"}, {key: gone, token: "t-gone"}}
+		batch := make([]*pipeCall, len(rels))
+		for i, r := range rels {
+			batch[i] = &pipeCall{rel: r, done: make(chan struct{})}
+		}
+		c.pipe.send(batch) // one pipeline: one script run for the three
+		for _, r := range rels {
+			if r.err != nil {
+				t.Fatalf("round %d: release of %s: %v", round, r.key, r.err)
+			}
+		}
+		if n, _ := c.rdb.Exists(ctx, mine).Result(); n != 0 {
+			t.Errorf("round %d: the releaser's own lock is still held", round)
+		}
+		if v, _ := c.rdb.Get(ctx, theirs).Result(); v != "t-new-holder" {
+			t.Errorf("round %d: the new holder's lock was released (value %q)", round, v)
+		}
+	}
+}

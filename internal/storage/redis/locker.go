@@ -110,12 +110,8 @@ func (l *Locker) Lock(ctx context.Context, key string) (func(), error) {
 func (l *Locker) release(key string, h *heldLock) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	cmd := goredis.NewCmd(ctx, "evalsha", releaseScript.Hash(), 1, h.key, h.token)
-	err := l.c.pipe.do(ctx, cmd)
-	if err != nil && goredis.HasErrorPrefix(err, "NOSCRIPT") {
-		err = releaseScript.Run(ctx, l.c.rdb, []string{h.key}, h.token).Err() // loads it
-	}
-	if err != nil {
+	err := l.c.pipe.release(ctx, h.key, h.token) // with the pipeline's other releases
+	if err != nil && err != goredis.Nil {
 		// It expires by itself after the TTL.
 		l.log.Warn("lock_release_failed", "key", key, "error", err.Error())
 	}

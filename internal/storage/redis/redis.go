@@ -88,6 +88,12 @@ func (c *Client) Close() error {
 }
 
 func (c *Client) key(parts ...string) string {
+	switch len(parts) { // one allocation for the keys of every request (lock, cached document)
+	case 1:
+		return c.prefix + ":" + parts[0]
+	case 2:
+		return c.prefix + ":" + parts[0] + ":" + parts[1]
+	}
 	return c.prefix + ":" + strings.Join(parts, ":")
 }
 
