@@ -28,6 +28,11 @@ const (
 type Index struct {
 	Expr string // SQL expression, such as "d.inserted" or PathExpr("d.doc", path)
 	Kind IndexKind
+	// NoSentinel (IndexValue only) says that no document searched has Sentinel as the
+	// value of Expr (the store checked, in the snapshot the search reads): a comparison
+	// is then stated on Expr alone, without the branch for the documents with arrays, so
+	// that SQLite answers it from the index alone (and can count and order by it there).
+	NoSentinel bool
 }
 
 // Sentinel is the value of PathExpr for a document whose field holds an array or has an
@@ -146,7 +151,7 @@ func onIndex(t query.Expr, indexed map[string]Index, now time.Time) (cond string
 		return "", nil, "", false
 	}
 	c := ix.Expr
-	if ix.Kind == IndexValue {
+	if ix.Kind == IndexValue && !ix.NoSentinel {
 		sentinel = c + " = " + Sentinel
 	}
 	// kind bounds the column to values of the literal's kind where the comparison needs

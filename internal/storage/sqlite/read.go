@@ -34,7 +34,13 @@ func getDoc[T any](ctx context.Context, st *sql.Stmt, what, id string) (*T, erro
 	return v, nil
 }
 
-func count(ctx context.Context, db *sql.DB, query string, args ...any) (int64, error) {
+// querier is a *sql.DB or a *sql.Tx.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func count(ctx context.Context, db querier, query string, args ...any) (int64, error) {
 	var n int64
 	if err := db.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("counting: %w: %w", storage.ErrUnavailable, err)

@@ -22,6 +22,10 @@ type table struct {
 	scope string
 	live  string // extra condition on d, or ""
 	cols  map[string]string
+	// key, when set, is the table's primary key column: a page is then chosen by key
+	// first (ORDER BY and LIMIT on what the indexes hold, without reading a document
+	// where they answer the condition), and only its documents are read.
+	key string
 	// indexed are the fields (scope@path) that a column or an indexed expression of the
 	// table mirrors: sqlgen.WhereIndexed states a comparison of one of them on the
 	// column, which SQLite can answer from an index.
@@ -30,7 +34,7 @@ type table struct {
 
 var (
 	// profileTable's indexed fields are completed by Config.IndexedPaths (Store.profileTable).
-	profileTable = table{name: "profiles", scope: "profile", live: "d.merged_into IS NULL",
+	profileTable = table{name: "profiles", scope: "profile", live: "d.merged_into IS NULL", key: "d.id",
 		cols:    map[string]string{"id": "d.id", "metadata.time.insert": "d.created", "metadata.time.update": "d.updated"},
 		indexed: map[string]sqlgen.Index{"profile@id": {Expr: "d.id", Kind: sqlgen.IndexText}}}
 	sessionTable = table{name: "sessions", scope: "session",
@@ -111,11 +115,37 @@ func (t table) orderBy(sorts []storage.Sort) (string, error) {
 	return strings.Join(append(parts, "d.id ASC"), ", "), nil
 }
 
-func search[T any](ctx context.Context, db *sql.DB, t table, q storage.Query, fix func(*T)) ([]*T, int64, error) {
-	where, args, err := t.where(q)
-	if err != nil {
-		return nil, 0, err
+// withoutSentinels returns t with NoSentinel set on each expression index of a path
+// that no document of t has an array on (as the snapshot of tx sees it; one look-up in
+// the index each): conditions on those paths are then answered by the index alone.
+func (t table) withoutSentinels(ctx context.Context, tx querier) (table, error) {
+	var ix map[string]sqlgen.Index
+	for k, x := range t.indexed {
+		if x.Kind != sqlgen.IndexValue {
+			continue
+		}
+		var some int
+		err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM `+t.name+` AS d WHERE `+x.Expr+` = `+sqlgen.Sentinel+`)`).Scan(&some)
+		if err != nil {
+			return t, fmt.Errorf("searching %s: %w: %w", t.name, storage.ErrUnavailable, err)
+		}
+		if some == 0 {
+			if ix == nil {
+				ix = maps.Clone(t.indexed)
+			}
+			x.NoSentinel = true
+			ix[k] = x
+		}
 	}
+	if ix != nil {
+		t.indexed = ix
+	}
+	return t, nil
+}
+
+// search answers q on t in one read transaction: the check for documents with arrays
+// on the indexed paths, the total and the page see the same data.
+func search[T any](ctx context.Context, db *sql.DB, t table, q storage.Query, fix func(*T)) ([]*T, int64, error) {
 	order, err := t.orderBy(q.Sort)
 	if err != nil {
 		return nil, 0, err
@@ -123,20 +153,37 @@ func search[T any](ctx context.Context, db *sql.DB, t table, q storage.Query, fi
 	if q.Page.Offset < 0 {
 		return nil, 0, fmt.Errorf("offset: must not be negative: %w", storage.ErrInvalid)
 	}
-	total, err := count(ctx, db, `SELECT count(*) FROM `+t.name+` AS d WHERE `+where, args...)
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, 0, fmt.Errorf("searching %s: %w: %w", t.name, storage.ErrUnavailable, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // read only
+	if q.Where != nil {
+		if t, err = t.withoutSentinels(ctx, tx); err != nil {
+			return nil, 0, err
+		}
+	}
+	where, args, err := t.where(q)
+	if err != nil {
+		return nil, 0, err
+	}
+	total, err := count(ctx, tx, `SELECT count(*) FROM `+t.name+` AS d WHERE `+where, args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("searching %s: %w", t.name, err)
 	}
 	if q.Page.Limit <= 0 || total == 0 || int64(q.Page.Offset) >= total {
 		return []*T{}, total, nil
 	}
-	items, err := readDocs(ctx, db, t.name, fix,
-		`SELECT d.doc FROM `+t.name+` AS d WHERE `+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`,
-		append(args, q.Page.Limit, q.Page.Offset)...)
+	page := `SELECT d.doc FROM ` + t.name + ` AS d WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
+	if t.key != "" {
+		page = `SELECT d.doc FROM ` + t.name + ` AS d WHERE ` + t.key + ` IN (SELECT ` + t.key + ` FROM ` + t.name + ` AS d WHERE ` +
+			where + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?) ORDER BY ` + order
+	}
+	items, err := readDocs(ctx, tx, t.name, fix, page, append(args, q.Page.Limit, q.Page.Offset)...)
 	return items, total, err
 }
 
-func readDocs[T any](ctx context.Context, db *sql.DB, what string, fix func(*T), query string, args ...any) ([]*T, error) {
+func readDocs[T any](ctx context.Context, db querier, what string, fix func(*T), query string, args ...any) ([]*T, error) {
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("searching %s: %w: %w", what, storage.ErrUnavailable, err)

@@ -21,6 +21,18 @@ func open(t *testing.T) storage.Store {
 
 func TestConformance(t *testing.T) { storagetest.Run(t, open) }
 
+// With the paths the conformance searches compare indexed, their answers (totals, pages,
+// order) are the same: on the index alone where no profile has an array on the path.
+func TestConformanceIndexedPaths(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T) storage.Store {
+		s, err := sqlite.Open(sqlite.Config{Dir: t.TempDir(), IndexedPaths: []string{"traits.plan", "traits.score", "traits.x"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
 func TestReopenKeepsData(t *testing.T) {
 	dir := t.TempDir()
 	s, err := sqlite.Open(sqlite.Config{Dir: dir})
