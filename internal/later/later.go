@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/thamesthrive/thamesthrive/internal/domain"
@@ -154,7 +155,7 @@ func (h *Handlers) sessionEnd(ctx context.Context, j *storage.Job) error {
 			wait = h.SessionTimeout - idle
 			return errNothing
 		}
-		views, events := h.countViews(ctx, s.ID)
+		views, events := h.countViews(ctx, s.ID, append([]string{w.Profile.ID, sc.Profile}, w.Profile.IDs...))
 		s.Metadata.Status = domain.SessionEnded
 		pipeline.NewInternalEvent(w, EventVisitEnded, map[string]any{
 			"session_id": s.ID, "profile_id": w.Profile.ID, "duration": s.Metadata.Time.Duration,
@@ -170,17 +171,28 @@ func (h *Handlers) sessionEnd(ctx context.Context, j *storage.Job) error {
 }
 
 // countViews counts the session's page-view events and all its events (-1 when the
-// store cannot say).
-func (h *Handlers) countViews(ctx context.Context, sid string) (views, events int64) {
+// store cannot say). The condition names the session's profile ids too (the profile's
+// own, those merged into it, the one the check was queued for): the embedded store
+// answers that from its events-by-profile index, where the session id alone would
+// scan every event (a burst of session ends then starved /track of reads: TestSoak).
+func (h *Handlers) countViews(ctx context.Context, sid string, profileIDs []string) (views, events int64) {
 	views, events = -1, -1
-	q := strconv.Quote(sid)
+	seen := make(map[string]bool, len(profileIDs))
+	var ids []string
+	for _, id := range profileIDs {
+		if id != "" && !seen[id] {
+			seen[id] = true
+			ids = append(ids, strconv.Quote(id))
+		}
+	}
+	base := "session.id == " + strconv.Quote(sid) + " AND profile.id == [" + strings.Join(ids, ", ") + "]"
 	parse := query.ParseOptions{DefaultScope: "event", Scopes: []string{"event"}}.Parse
-	if where, err := parse("session.id == " + q + ` AND type == "page-view"`); err == nil {
+	if where, err := parse(base + ` AND type == "page-view"`); err == nil {
 		if _, n, err := h.Store.Events().Search(ctx, storage.Query{Where: where}); err == nil {
 			views = n
 		}
 	}
-	if where, err := parse("session.id == " + q); err == nil {
+	if where, err := parse(base); err == nil {
 		if _, n, err := h.Store.Events().Search(ctx, storage.Query{Where: where}); err == nil {
 			events = n
 		}

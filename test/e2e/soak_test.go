@@ -42,6 +42,9 @@ func TestSoak(t *testing.T) {
 	// last minute there (compare: go tool pprof -base heap-2.pb.gz heap-last.pb.gz).
 	profDir := os.Getenv("SOAK_PROFILE_DIR")
 	var env []string
+	if v := os.Getenv("SOAK_SESSION_TIMEOUT"); v != "" {
+		env = append(env, "SESSION_TIMEOUT="+v)
+	}
 	if profDir != "" {
 		env = append(env, "PPROF=yes")
 	}
