@@ -15,20 +15,7 @@ import (
 // TestLockOfDeadHolderExpires: a lock left by a process that died (nobody renews it)
 // is free once its TTL has passed.
 func TestLockOfDeadHolderExpires(t *testing.T) {
-	host := os.Getenv("REDIS_HOST")
-	if host == "" {
-		t.Skip("REDIS_HOST is not set: no Redis to test against")
-	}
-	port := os.Getenv("REDIS_PORT")
-	if port == "" {
-		port = "6379"
-	}
-	c, err := New(Config{Addrs: []string{net.JoinHostPort(host, port)}, Password: os.Getenv("REDIS_PASSWORD"),
-		KeyPrefix: fmt.Sprintf("tt-test-dead-%d", time.Now().UnixNano())})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { c.Drop(context.Background()); c.Close() }()
+	c := testClient(t, "dead")
 	ctx := context.Background()
 	// The dead process's lock: set as Lock sets it, and never renewed.
 	if err := c.rdb.Set(ctx, c.key("lock", "p1"), "dead-token", 400*time.Millisecond).Err(); err != nil {
@@ -58,20 +45,7 @@ func TestLockOfDeadHolderExpires(t *testing.T) {
 // FLUSH) they load them again instead of failing, and many callers at once each get
 // their own answers.
 func TestPipelinedCommandsAfterScriptFlush(t *testing.T) {
-	host := os.Getenv("REDIS_HOST")
-	if host == "" {
-		t.Skip("REDIS_HOST is not set: no Redis to test against")
-	}
-	port := os.Getenv("REDIS_PORT")
-	if port == "" {
-		port = "6379"
-	}
-	c, err := New(Config{Addrs: []string{net.JoinHostPort(host, port)}, Password: os.Getenv("REDIS_PASSWORD"),
-		KeyPrefix: fmt.Sprintf("tt-test-pipe-%d", time.Now().UnixNano())})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { c.Drop(context.Background()); c.Close() }()
+	c := testClient(t, "pipe")
 	ctx := context.Background()
 	l := c.Locker(10*time.Second, nil)
 	cache := c.DocCache(time.Minute)
@@ -117,20 +91,7 @@ func TestPipelinedCommandsAfterScriptFlush(t *testing.T) {
 // run; each key is deleted only if it still holds its own releaser's token, so a lock
 // that expired and was taken by another holder stays with that holder.
 func TestCombinedReleaseComparesEachToken(t *testing.T) {
-	host := os.Getenv("REDIS_HOST")
-	if host == "" {
-		t.Skip("REDIS_HOST is not set: no Redis to test against")
-	}
-	port := os.Getenv("REDIS_PORT")
-	if port == "" {
-		port = "6379"
-	}
-	c, err := New(Config{Addrs: []string{net.JoinHostPort(host, port)}, Password: os.Getenv("REDIS_PASSWORD"),
-		KeyPrefix: fmt.Sprintf("tt-test-rel-%d", time.Now().UnixNano())})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { c.Drop(context.Background()); c.Close() }()
+	c := testClient(t, "rel")
 	ctx := context.Background()
 	if !c.pipe.combine {
 		t.Fatal("releases are not combined on a single Redis")
@@ -168,4 +129,26 @@ func TestCombinedReleaseComparesEachToken(t *testing.T) {
 			t.Errorf("round %d: the new holder's lock was released (value %q)", round, v)
 		}
 	}
+}
+
+// testClient is a client on the Redis named by REDIS_HOST (and REDIS_PORT) with a key
+// prefix of its own, dropped at the end of the test; it skips the test when REDIS_HOST
+// is unset.
+func testClient(t *testing.T, name string) *Client {
+	t.Helper()
+	host := os.Getenv("REDIS_HOST")
+	if host == "" {
+		t.Skip("REDIS_HOST is not set: no Redis to test against")
+	}
+	port := os.Getenv("REDIS_PORT")
+	if port == "" {
+		port = "6379"
+	}
+	c, err := New(Config{Addrs: []string{net.JoinHostPort(host, port)}, Password: os.Getenv("REDIS_PASSWORD"),
+		KeyPrefix: fmt.Sprintf("tt-test-%s-%d", name, time.Now().UnixNano())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Drop(context.Background()); c.Close() })
+	return c
 }
