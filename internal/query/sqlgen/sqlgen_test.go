@@ -30,22 +30,30 @@ func openDB(t testing.TB) *sql.DB {
 	return db
 }
 
+// loadDocs replaces the docs table's rows with docs.
+func loadDocs(db *sql.DB, docs []map[string]any) error {
+	if _, err := db.Exec(`DELETE FROM docs`); err != nil {
+		return err
+	}
+	for _, d := range docs {
+		raw, err := json.Marshal(d)
+		if err != nil {
+			return err
+		}
+		if _, err := db.Exec(`INSERT INTO docs (id, doc) VALUES (?, ?)`, d["id"], string(raw)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // backend stores a case's documents in a real SQLite table and runs the
 // generated WHERE over it.
 type backend struct{ db *sql.DB }
 
 func (b backend) Match(t *testing.T, c querytest.Case) ([]string, error) {
-	if _, err := b.db.Exec(`DELETE FROM docs`); err != nil {
+	if err := loadDocs(b.db, c.Docs); err != nil {
 		return nil, err
-	}
-	for _, d := range c.Docs {
-		raw, err := json.Marshal(d)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := b.db.Exec(`INSERT INTO docs (id, doc) VALUES (?, ?)`, d["id"], string(raw)); err != nil {
-			return nil, err
-		}
 	}
 	e, err := c.Parse()
 	if err != nil {
@@ -263,17 +271,8 @@ func (b prefiltered) Match(t *testing.T, c querytest.Case) ([]string, error) {
 			b.db.Exec(`DROP INDEX ` + n)
 		}
 	}()
-	if _, err := b.db.Exec(`DELETE FROM docs`); err != nil {
+	if err := loadDocs(b.db, c.Docs); err != nil {
 		return nil, err
-	}
-	for _, d := range c.Docs {
-		raw, err := json.Marshal(d)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := b.db.Exec(`INSERT INTO docs (id, doc) VALUES (?, ?)`, d["id"], string(raw)); err != nil {
-			return nil, err
-		}
 	}
 	if b.noSentinel {
 		// as the embedded store does: a path no document has an array on is compared on
