@@ -57,10 +57,19 @@ func openStore(cfg config.Config, m *storeMetrics, log *slog.Logger, coord *coor
 	if len(cfg.ElasticHosts) > 0 {
 		return openElastic(cfg, m, log, coord)
 	}
-	return sqlite.Open(sqlite.Config{Dir: cfg.DataDir, Sync: cfg.SQLiteSync, KeyPaths: mergeKeys(cfg), IndexedPaths: cfg.IndexedPaths, OnBatch: func(commits, events int) {
+	return sqlite.Open(sqlite.Config{Dir: cfg.DataDir, Sync: cfg.SQLiteSync, CommitWindow: commitWindow(cfg.SQLiteCommitWindow), KeyPaths: mergeKeys(cfg), IndexedPaths: cfg.IndexedPaths, OnBatch: func(commits, events int) {
 		m.batches.Observe(float64(commits))
 		m.events.Add(float64(events))
 	}})
+}
+
+// commitWindow maps SQLITE_COMMIT_WINDOW to sqlite.Config.CommitWindow, where zero
+// means the default and a negative value never waits.
+func commitWindow(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 // Serve runs the API process until ctx ends or SIGINT/SIGTERM arrives, then shuts down

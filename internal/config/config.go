@@ -25,12 +25,15 @@ type Config struct {
 	// the WAL to disk in every commit; "normal" writes it to the OS in every commit and
 	// syncs at checkpoints, which survives a crash of the process but not necessarily of
 	// the machine (docs/configuration.md).
-	SQLiteSync        string
-	InstallationToken string // empty: generated at start-up
-	TrackMaxBodyBytes int64
-	TrackMaxEvents    int
-	TrackRateLimit    float64
-	TrackRateBurst    int
+	SQLiteSync string
+	// SQLiteCommitWindow is how long the embedded store's writer may hold a commit open
+	// for requests about to arrive (SQLITE_COMMIT_WINDOW); zero never waits.
+	SQLiteCommitWindow time.Duration
+	InstallationToken  string // empty: generated at start-up
+	TrackMaxBodyBytes  int64
+	TrackMaxEvents     int
+	TrackRateLimit     float64
+	TrackRateBurst     int
 	// MaxConnections caps the HTTP connections open at once (HTTP_MAX_CONNECTIONS);
 	// MaxBodyBytesInFlight the request-body bytes held at once (MAX_BODY_BYTES_IN_FLIGHT).
 	MaxConnections       int

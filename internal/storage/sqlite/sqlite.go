@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	msqlite "modernc.org/sqlite" // registers the "sqlite" driver
 
@@ -57,6 +58,13 @@ type Config struct {
 	// keeps their writes safe; what the lock prevents — two processes each running the
 	// pipeline with its own caches and in-process locks over one file — does not arise.
 	Shared bool
+	// CommitWindow bounds how long the writer holds a transaction open for more
+	// requests when its queue is empty but the recent arrivals say another request is
+	// due within the window (Store.linger): zero means DefaultCommitWindow, a negative
+	// value never waits. Below saturation most requests would otherwise get a
+	// transaction (and an fsync, and their own WAL pages) each, which costs about three
+	// times the CPU of a shared one (docs/performance.md, "B.2 round 3").
+	CommitWindow time.Duration
 	// OnBatch, if set, is called after each group commit with the number of Commit
 	// calls it served and the number of new events it stored (for metrics).
 	OnBatch func(commits, events int)
@@ -81,6 +89,12 @@ type Store struct {
 	keyIndexes                                sync.Map            // profile key paths already indexed
 	profileTable                              table               // profileTable with Config.IndexedPaths
 
+	// lastArrival is when the last request the writer took reached the queue, and
+	// arrivalGap a moving average of the time between requests (writer goroutine only).
+	lastArrival time.Time
+	arrivalGap  time.Duration
+	window      *time.Timer
+
 	// walFrames counts the pages written to the WAL since the writer's last complete
 	// checkpoint (only the writer goroutine touches it).
 	walFrames int
@@ -103,7 +117,8 @@ type Store struct {
 }
 
 type commitReq struct {
-	buf      *[]byte // the rows' documents, returned to docBufs once written
+	at       time.Time // when it was queued
+	buf      *[]byte   // the rows' documents, returned to docBufs once written
 	profiles []row
 	sessions []row
 	events   []row
@@ -149,6 +164,9 @@ func Open(cfg Config) (*Store, error) {
 	}
 	if cfg.QueueSize <= 0 {
 		cfg.QueueSize = 8192
+	}
+	if cfg.CommitWindow == 0 {
+		cfg.CommitWindow = DefaultCommitWindow
 	}
 	var sync string
 	switch cfg.Sync {
@@ -330,6 +348,7 @@ func (s *Store) Commit(ctx context.Context, b *storage.Batch) error {
 		return fmt.Errorf("store closed: %w", storage.ErrUnavailable)
 	default:
 	}
+	req.at = time.Now()
 	select {
 	case s.queue <- req:
 	default:
@@ -397,6 +416,7 @@ func (s *Store) writer() {
 	for {
 		select {
 		case req := <-s.queue:
+			s.arrived(req)
 			batch = append(batch[:0], req)
 		case <-s.stop:
 			// Drain what was accepted before Close.
@@ -410,6 +430,7 @@ func (s *Store) writer() {
 			}
 		}
 		s.fill(&batch)
+		s.linger(&batch)
 		s.flush(batch)
 		s.checkpoint()
 	}
@@ -485,6 +506,7 @@ func (s *Store) fill(batch *[]*commitReq) {
 	for yields := 0; len(*batch) < s.cfg.MaxBatch; {
 		select {
 		case req := <-s.queue:
+			s.arrived(req)
 			*batch = append(*batch, req)
 		default:
 			if yields == 3 {
@@ -492,6 +514,61 @@ func (s *Store) fill(batch *[]*commitReq) {
 			}
 			yields++
 			runtime.Gosched()
+		}
+	}
+}
+
+// DefaultCommitWindow is Config.CommitWindow's default.
+const DefaultCommitWindow = time.Millisecond
+
+// arrived updates the moving average of the time between requests with req's arrival.
+// One sample counts for at most 4 windows, so that after an idle spell the average comes
+// back to the rate of a burst within a few requests.
+func (s *Store) arrived(req *commitReq) {
+	if !req.at.After(s.lastArrival) {
+		return
+	}
+	gap := req.at.Sub(s.lastArrival)
+	s.lastArrival = req.at
+	if limit := 4 * max(s.cfg.CommitWindow, time.Millisecond); gap > limit {
+		gap = limit
+	}
+	s.arrivalGap += (gap - s.arrivalGap) / 8
+}
+
+// linger holds the batch open, after fill found the queue empty, while another request
+// is expected (the mean time between arrivals is shorter than what is left of the
+// window) and until CommitWindow after the batch's first request was queued. Below
+// saturation requests come one at a time, each while the writer is idle, and without
+// this each pays for a transaction of its own (its fsync, its WAL pages and the
+// checkpoint work they make), about three times the CPU of a shared one; at
+// saturation fill already finds company and this rarely waits. A request never waits
+// here longer than the window (plus the timer's granularity), and not at all when
+// requests come further apart than that. Durability is unchanged: the waiters are
+// answered only after the transaction is committed.
+func (s *Store) linger(batch *[]*commitReq) {
+	if s.cfg.CommitWindow < 0 {
+		return
+	}
+	deadline := (*batch)[0].at.Add(s.cfg.CommitWindow)
+	for len(*batch) < s.cfg.MaxBatch {
+		left := time.Until(deadline)
+		if left <= 0 || s.arrivalGap > left {
+			return
+		}
+		if s.window == nil {
+			s.window = time.NewTimer(left)
+		} else {
+			s.window.Reset(left)
+		}
+		select {
+		case req := <-s.queue:
+			s.window.Stop()
+			s.arrived(req)
+			*batch = append(*batch, req)
+			s.fill(batch)
+		case <-s.window.C:
+			return
 		}
 	}
 }

@@ -3,8 +3,12 @@ package sqlite_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 	"github.com/thamesthrive/thamesthrive/internal/storage/sqlite"
@@ -136,5 +140,77 @@ func TestOpenIndexesKeyPaths(t *testing.T) {
 	}
 	if _, err := sqlite.Open(sqlite.Config{Dir: t.TempDir(), KeyPaths: []string{"data.Email"}}); !errors.Is(err, storage.ErrInvalid) {
 		t.Errorf("invalid key path: %v, want ErrInvalid", err)
+	}
+}
+
+// The commit window (Config.CommitWindow) holds a transaction open for requests about to
+// arrive; whatever it does, every Commit is answered after its own transaction, and
+// every event is stored once. Concurrent committers, then one committer at a time (whose
+// next request can only come after the previous one is answered, so each batch must
+// hold exactly one), with the window at its largest, the default and off.
+func TestCommitWindow(t *testing.T) {
+	for _, window := range []time.Duration{5 * time.Millisecond, 0, -1} {
+		t.Run(fmt.Sprint(window), func(t *testing.T) {
+			var commits, batches, events atomic.Int64
+			var largest atomic.Int64
+			dir := t.TempDir()
+			s, err := sqlite.Open(sqlite.Config{Dir: dir, CommitWindow: window, OnBatch: func(c, e int) {
+				commits.Add(int64(c))
+				batches.Add(1)
+				events.Add(int64(e))
+				if int64(c) > largest.Load() {
+					largest.Store(int64(c))
+				}
+			}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			const workers, each = 16, 40
+			var wg sync.WaitGroup
+			for w := range workers {
+				wg.Go(func() {
+					for i := range each {
+						id := fmt.Sprintf("w%d-%d", w, i)
+						if err := s.Commit(ctx, storagetest.SampleBatch("p"+id, "s"+id, "e"+id)); err != nil {
+							t.Error(err)
+						}
+					}
+				})
+			}
+			wg.Wait()
+			if got := commits.Load(); got != workers*each {
+				t.Fatalf("batches served %d commits, want %d", got, workers*each)
+			}
+			if got := events.Load(); got != workers*each {
+				t.Fatalf("%d events stored, want %d", got, workers*each)
+			}
+			commits.Store(0)
+			batches.Store(0)
+			largest.Store(0)
+			for i := range 50 {
+				id := fmt.Sprint("seq-", i)
+				if err := s.Commit(ctx, storagetest.SampleBatch("p"+id, "s"+id, "e"+id)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if commits.Load() != 50 || batches.Load() != 50 || largest.Load() != 1 {
+				t.Fatalf("one committer at a time: %d commits in %d batches, largest %d; want 50 in 50, largest 1", commits.Load(), batches.Load(), largest.Load())
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if s, err = sqlite.Open(sqlite.Config{Dir: dir}); err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			var n int
+			if err := s.DB().QueryRow(`SELECT count(*) FROM events`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if n != workers*each+50 {
+				t.Fatalf("%d events in the database after reopening, want %d", n, workers*each+50)
+			}
+		})
 	}
 }
