@@ -58,10 +58,10 @@ var vars = []Var{
 			}
 			return nil
 		}},
-	{Name: "SQLITE_COMMIT_WINDOW", Default: "`1ms`",
+	{Name: "SQLITE_COMMIT_WINDOW", Default: "`2ms`",
 		Doc:   "embedded store only: when requests arrive less than this apart but one at a time (below saturation), the writer holds a commit open up to this long after its first request so that the next ones share its transaction and fsync, instead of paying for one each; it never waits when requests come further apart. `0` never waits; at most `5ms`. A /track answer still means committed and synced. See docs/performance.md (B.2 round 3)",
 		parse: bind((*parser).duration, func(c *Config) *time.Duration { return &c.SQLiteCommitWindow }),
-		def:   func(c *Config) { c.SQLiteCommitWindow = time.Millisecond },
+		def:   func(c *Config) { c.SQLiteCommitWindow = 2 * time.Millisecond },
 		check: func(c *Config) error {
 			if c.SQLiteCommitWindow < 0 || c.SQLiteCommitWindow > 5*time.Millisecond {
 				return fmt.Errorf("SQLITE_COMMIT_WINDOW: %v is not between 0 and 5ms", c.SQLiteCommitWindow)

@@ -519,7 +519,7 @@ func (s *Store) fill(batch *[]*commitReq) {
 }
 
 // DefaultCommitWindow is Config.CommitWindow's default.
-const DefaultCommitWindow = time.Millisecond
+const DefaultCommitWindow = 2 * time.Millisecond
 
 // arrived updates the moving average of the time between requests with req's arrival.
 // One sample counts for at most 4 windows, so that after an idle spell the average comes
