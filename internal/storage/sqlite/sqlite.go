@@ -62,8 +62,9 @@ type Config struct {
 	// requests when its queue is empty but the recent arrivals say another request is
 	// due within the window (Store.linger): zero means DefaultCommitWindow, a negative
 	// value never waits. Below saturation most requests would otherwise get a
-	// transaction (and an fsync, and their own WAL pages) each, which costs about three
-	// times the CPU of a shared one (docs/performance.md, "B.2 round 3").
+	// transaction (and an fsync, and their own WAL pages) each: BenchmarkSQLiteFloor
+	// costs 279 CPU-µs per request alone, 149 three to a transaction (docs/performance.md,
+	// "B.2 round 3").
 	CommitWindow time.Duration
 	// OnBatch, if set, is called after each group commit with the number of Commit
 	// calls it served and the number of new events it stored (for metrics).
@@ -241,6 +242,7 @@ func open(cfg Config, sync string) (*Store, error) {
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
 	s := &Store{cfg: cfg, w: w, r: r, queue: make(chan *commitReq, cfg.QueueSize), stop: make(chan struct{}), done: make(chan struct{})}
+	s.arrivalGap = s.gapLimit() // idle until requests come close together
 	for _, p := range []struct {
 		dst **sql.Stmt
 		q   string
@@ -530,18 +532,18 @@ func (s *Store) arrived(req *commitReq) {
 	}
 	gap := req.at.Sub(s.lastArrival)
 	s.lastArrival = req.at
-	if limit := 4 * max(s.cfg.CommitWindow, time.Millisecond); gap > limit {
-		gap = limit
-	}
+	gap = min(gap, s.gapLimit())
 	s.arrivalGap += (gap - s.arrivalGap) / 8
 }
+
+func (s *Store) gapLimit() time.Duration { return 4 * max(s.cfg.CommitWindow, time.Millisecond) }
 
 // linger holds the batch open, after fill found the queue empty, while another request
 // is expected (the mean time between arrivals is shorter than what is left of the
 // window) and until CommitWindow after the batch's first request was queued. Below
 // saturation requests come one at a time, each while the writer is idle, and without
 // this each pays for a transaction of its own (its fsync, its WAL pages and the
-// checkpoint work they make), about three times the CPU of a shared one; at
+// checkpoint work they make), nearly twice the CPU per request of three sharing one; at
 // saturation fill already finds company and this rarely waits. A request never waits
 // here longer than the window (plus the timer's granularity), and not at all when
 // requests come further apart than that. Durability is unchanged: the waiters are
