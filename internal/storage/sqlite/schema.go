@@ -146,7 +146,9 @@ func rowidProfiles(tx *sql.Tx) error {
 			rows.Close()
 			return err
 		}
-		if !strings.HasPrefix(name, pathIndexPrefix) {
+		// "profiles_path_": pathIndexPrefix when this migration was written, spelled out
+		// so that the migration stays what it was
+		if !strings.HasPrefix(name, "profiles_path_") {
 			indexes = append(indexes, def)
 		}
 	}
