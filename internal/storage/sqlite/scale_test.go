@@ -145,6 +145,27 @@ func TestEventCountsFollowEvents(t *testing.T) {
 	}
 }
 
+// TestBreakdownEdgesReadTheIndex checks that the partial hours of a breakdown by type
+// are counted on events_inserted alone: no instruction reads an event's row.
+func TestBreakdownEdgesReadTheIndex(t *testing.T) {
+	s, err := Open(Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	end := time.Date(2026, 3, 9, 14, 25, 7, 0, time.UTC)
+	if err := s.Commit(context.Background(), eventsAround(end, 500, 4)); err != nil {
+		t.Fatal(err)
+	}
+	from, to := stamp(end.Add(-time.Hour)), stamp(end)
+	if reads := tableReads(t, s.w, "events", edgeTypeCounts, from, to); len(reads) > 0 {
+		t.Fatalf("the edge count reads the events table: %v (plan: %s)", reads, plan(t, s.w, edgeTypeCounts, from, to))
+	}
+	if p := plan(t, s.w, edgeTypeCounts, from, to); !strings.Contains(p, "COVERING INDEX events_inserted") {
+		t.Fatalf("plan: %s", p)
+	}
+}
+
 // TestUpgradeBuildsEventCounts opens a database of schema version 2 that holds events:
 // the migration to version 3 builds event_counts from them.
 func TestUpgradeBuildsEventCounts(t *testing.T) {
