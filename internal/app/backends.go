@@ -186,7 +186,7 @@ func (c *coordination) Close() {
 // database's tables.
 func Migrate(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer) error {
 	if len(cfg.ElasticHosts) == 0 {
-		s, err := sqlite.Open(sqlite.Config{Dir: cfg.DataDir, KeyPaths: mergeKeys(cfg), IndexedPaths: cfg.IndexedPaths})
+		s, err := sqlite.Open(sqlite.Config{Dir: cfg.DataDir, KeyPaths: mergeKeys(cfg), IndexedPaths: cfg.IndexedPaths, Logger: log})
 		if err != nil {
 			return err
 		}

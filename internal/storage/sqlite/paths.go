@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/thamesthrive/thamesthrive/internal/query/sqlgen"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
@@ -77,9 +78,11 @@ func (s *Store) indexPaths(ctx context.Context, paths []string) error {
 		if slices.Contains(have, n) {
 			continue
 		}
+		start := time.Now()
 		if _, err := s.w.ExecContext(ctx, `CREATE INDEX "`+n+`" ON profiles`+def); err != nil {
 			return fmt.Errorf("creating index %s: %w: %w", def, storage.ErrUnavailable, err)
 		}
+		s.cfg.Logger.Info("store_path_indexed", "index", n, "seconds", time.Since(start).Seconds())
 	}
 	s.profileTable = profileTable.withPaths(paths)
 	return nil

@@ -1,9 +1,11 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -186,7 +188,8 @@ func TestUpgradeBuildsEventCounts(t *testing.T) {
 		}
 	}
 	s.Close()
-	s, err = Open(Config{Dir: dir})
+	var log bytes.Buffer
+	s, err = Open(Config{Dir: dir, Logger: slog.New(slog.NewJSONHandler(&log, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,6 +200,11 @@ func TestUpgradeBuildsEventCounts(t *testing.T) {
 		t.Fatalf("schema version %d after opening, want %d", v, len(migrations))
 	}
 	checkCounts(t, s, end, "upgraded")
+	// An upgrade says what it does and how long each step took.
+	if !strings.Contains(log.String(), `"msg":"store_upgrading","from_version":2`) ||
+		!strings.Contains(log.String(), fmt.Sprintf(`"msg":"store_migrated","version":%d,"seconds":`, len(migrations))) {
+		t.Fatalf("upgrade log: %s", log.String())
+	}
 }
 
 func plan(t *testing.T, db *sql.DB, q string, args ...any) string {

@@ -3,7 +3,9 @@ package sqlite
 import (
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"strings"
+	"time"
 )
 
 // migrations are applied in order; PRAGMA user_version records how many ran. Append
@@ -184,7 +186,9 @@ func rowidProfiles(tx *sql.Tx) error {
 	return nil
 }
 
-func migrate(db *sql.DB) error {
+// migrate brings db to the newest schema version, one transaction per migration, and
+// logs each step with its duration (a rewrite of a large store takes minutes).
+func migrate(db *sql.DB, log *slog.Logger) error {
 	var version int
 	if err := db.QueryRow(`PRAGMA user_version`).Scan(&version); err != nil {
 		return fmt.Errorf("reading schema version: %w", err)
@@ -192,7 +196,11 @@ func migrate(db *sql.DB) error {
 	if version > len(migrations) {
 		return fmt.Errorf("database schema version %d is newer than this binary knows (%d): upgrade thamesthrive", version, len(migrations))
 	}
+	if version > 0 && version < len(migrations) {
+		log.Info("store_upgrading", "from_version", version, "to_version", len(migrations))
+	}
 	for i := version; i < len(migrations); i++ {
+		start := time.Now()
 		tx, err := db.Begin()
 		if err != nil {
 			return err
@@ -213,6 +221,9 @@ func migrate(db *sql.DB) error {
 		}
 		if err := tx.Commit(); err != nil {
 			return fmt.Errorf("committing migration %d: %w", i+1, err)
+		}
+		if version > 0 {
+			log.Info("store_migrated", "version", i+1, "seconds", time.Since(start).Seconds())
 		}
 	}
 	return nil
