@@ -176,9 +176,12 @@ type scaleResult struct {
 type segmentRun struct {
 	Profiles   int64   `json:"profiles"`
 	Seconds    float64 `json:"seconds"`
-	CPUSeconds float64 `json:"cpu_seconds"`
+	CPUSeconds float64 `json:"cpu_seconds"` // serve's, and the worker's when one ran the job
 	PerSecCPU  float64 `json:"profiles_per_cpu_second"`
-	JobStatus  string  `json:"job_status"`
+	// WorkerCPUSeconds is the worker process's share of CPUSeconds: with REDIS_HOST (the
+	// production topology) jobs run in `thamesthrive worker`, which the run starts.
+	WorkerCPUSeconds float64 `json:"worker_cpu_seconds,omitempty"`
+	JobStatus        string  `json:"job_status"`
 	// SearchCPUSeconds is the search server's CPU over the job (BACKEND=elastic, when its
 	// pid is found under SERVICES_STATE_DIR); PerSecAllCPU counts it with serve's.
 	SearchCPUSeconds float64 `json:"search_cpu_seconds,omitempty"`
@@ -537,6 +540,16 @@ func scaleServe(ctx context.Context, bin string, res *scaleResult, clk int) erro
 	}
 	res.StartupSecs = time.Since(t0).Seconds()
 	pid := cmd.Process.Pid
+	// With Redis (the production topology) serve runs no jobs: a worker process does.
+	workerPID := 0
+	if res.Backend == "elastic" && os.Getenv("REDIS_HOST") != "" {
+		wp, stop, err := startScaleWorker(ctx, bin)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		workerPID = wp
+	}
 	if _, err := call("POST", base+"/api/v1/install", "", map[string]string{"username": "admin@example.com", "password": "bench-password-1", "token": tok}, nil, 200, 201, 409); err != nil {
 		return fmt.Errorf("installing: %w", err)
 	}
@@ -547,6 +560,10 @@ func scaleServe(ctx context.Context, bin string, res *scaleResult, clk int) erro
 		return fmt.Errorf("token: %w", err)
 	}
 	before, _ := loadtest.ReadProc(pid)
+	var wBefore loadtest.ProcSample
+	if workerPID > 0 {
+		wBefore, _ = loadtest.ReadProc(workerPID)
+	}
 	searchPID := 0
 	if res.Backend == "elastic" {
 		state := os.Getenv("SERVICES_STATE_DIR")
@@ -590,6 +607,12 @@ func scaleServe(ctx context.Context, bin string, res *scaleResult, clk int) erro
 	after, _ := loadtest.ReadProc(pid)
 	sr := &segmentRun{Profiles: job.Done, Seconds: time.Since(s0).Seconds(), JobStatus: job.Status,
 		CPUSeconds: float64(after.CPUTicks-before.CPUTicks) / float64(clk)}
+	if workerPID > 0 {
+		if wAfter, err := loadtest.ReadProc(workerPID); err == nil {
+			sr.WorkerCPUSeconds = float64(wAfter.CPUTicks-wBefore.CPUTicks) / float64(clk)
+			sr.CPUSeconds += sr.WorkerCPUSeconds
+		}
+	}
 	for k, v := range job.Counters {
 		if strings.Contains(k, "enter") {
 			sr.EnteredOnes += v
@@ -609,6 +632,47 @@ func scaleServe(ctx context.Context, bin string, res *scaleResult, clk int) erro
 	res.Segment = sr
 	res.ServePeakMiB = float64(after.VmHWMKiB) / 1024
 	return nil
+}
+
+// startScaleWorker starts `thamesthrive worker` with this process's environment (the
+// same cluster and Redis) and waits for its /healthz; stop ends it.
+func startScaleWorker(ctx context.Context, bin string) (pid int, stop func(), err error) {
+	port, err := freePort()
+	if err != nil {
+		return 0, nil, err
+	}
+	cmd := exec.Command(bin, "worker")
+	cmd.Env = append(os.Environ(), "WORKER_HTTP_ADDR=127.0.0.1:"+fmt.Sprint(port), "LOGGING_LEVEL=warn")
+	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+	if err := cmd.Start(); err != nil {
+		return 0, nil, fmt.Errorf("starting the worker: %w", err)
+	}
+	stop = func() {
+		cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(60 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	}
+	t0 := time.Now()
+	for {
+		resp, err := apiClient.Get(fmt.Sprintf("http://127.0.0.1:%d/healthz", port))
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return cmd.Process.Pid, stop, nil
+			}
+		}
+		if time.Since(t0) > 2*time.Minute || ctx.Err() != nil {
+			stop()
+			return 0, nil, errors.New("the worker did not answer /healthz within 2 minutes")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 type jobItem struct {
@@ -669,8 +733,12 @@ func (r *scaleResult) markdown() string {
 		w("| %s%s: p50 / p99 / max, ms (%d runs) | %.2f / %.2f / %.2f | %s | %s |\n", t.Name, note, t.N, t.P50Ms, t.P99Ms, t.Max, target, passFail(ok))
 	}
 	if sg := r.Segment; sg != nil {
-		w("| segment re-evaluation (traits.tier == \"gold\"), job %s: %s profiles in %.1f s, serve CPU %.1f s | %.0f profiles/s per CPU | ≥ 20,000 | %s |\n",
-			sg.JobStatus, thousandsI(sg.Profiles), sg.Seconds, sg.CPUSeconds, sg.PerSecCPU, passFail(sg.PerSecCPU >= 20000 && sg.JobStatus == "done"))
+		who := "serve CPU"
+		if sg.WorkerCPUSeconds > 0 {
+			who = fmt.Sprintf("serve + worker CPU (worker %.1f s)", sg.WorkerCPUSeconds)
+		}
+		w("| segment re-evaluation (traits.tier == \"gold\"), job %s: %s profiles in %.1f s, %s %.1f s | %.0f profiles/s per CPU | ≥ 20,000 | %s |\n",
+			sg.JobStatus, thousandsI(sg.Profiles), sg.Seconds, who, sg.CPUSeconds, sg.PerSecCPU, passFail(sg.PerSecCPU >= 20000 && sg.JobStatus == "done"))
 	}
 	if sg := r.Segment; sg != nil && sg.SearchCPUSeconds > 0 {
 		w("| the same job counting the search server's CPU too (%.1f s) | %.0f profiles/s per CPU | | |\n", sg.SearchCPUSeconds, sg.PerSecAllCPU)
