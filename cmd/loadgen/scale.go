@@ -580,7 +580,8 @@ func scaleServe(ctx context.Context, bin string, res *scaleResult, clk int) erro
 	var seg struct {
 		ID string `json:"id"`
 	}
-	segBody := map[string]any{"name": "Gold tier", "condition": `traits.tier == "gold"`, "enabled": true}
+	// a name of its own per run: a -skip-load run finds the earlier runs' segments
+	segBody := map[string]any{"name": fmt.Sprintf("Gold tier %d", time.Now().UnixNano()), "condition": `traits.tier == "gold"`, "enabled": true}
 	if _, err := call("POST", base+"/api/v1/segments", at.AccessToken, segBody, &seg, 200, 201); err != nil {
 		return fmt.Errorf("creating the segment: %w", err)
 	}
