@@ -86,6 +86,9 @@ type Config struct {
 	RedisPassword      string
 	RedisMasterName    string // Sentinel: the monitored master's name
 
+	// ELASTIC_REFRESH_INTERVAL: refresh interval of the profile, session and event indices.
+	ElasticRefreshInterval time.Duration
+
 	// GOGC as the environment gave it ("" when unset): the Go runtime applies it itself;
 	// serve on the production backend sets its own default only when it is unset.
 	GOGC string

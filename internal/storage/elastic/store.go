@@ -42,6 +42,11 @@ type Config struct {
 	IndexPrefix string
 	// Shards and Replicas of the profile, session and event indices (1 and 0).
 	Shards, Replicas int
+	// RefreshInterval is how often the profile, session and event indices are
+	// refreshed (DefaultRefreshInterval): how long a write of one process takes to
+	// reach another process's searches. A process's own writes are refreshed before
+	// its next search of the index. Reads by id are real-time whatever it is.
+	RefreshInterval time.Duration
 	// KeyPaths are the profile paths looked up by FindByKey that are kept in the key
 	// index (the merge keys); FindByKey on other paths falls back to a search.
 	KeyPaths []string
@@ -84,6 +89,9 @@ func (c *Config) defaults() error {
 	}
 	if c.Replicas < 0 {
 		c.Replicas = 0
+	}
+	if c.RefreshInterval <= 0 {
+		c.RefreshInterval = DefaultRefreshInterval
 	}
 	if c.MaxBatch <= 0 {
 		c.MaxBatch = 256
