@@ -40,6 +40,7 @@ func elasticConfig(cfg config.Config, log *slog.Logger) elastic.Config {
 	return elastic.Config{Hosts: cfg.ElasticHosts, Username: cfg.ElasticUsername, Password: cfg.ElasticPassword,
 		APIKey: cfg.ElasticAPIKey, CAFile: cfg.ElasticCAFile, IndexPrefix: cfg.ElasticIndexPrefix,
 		Shards: cfg.ElasticShards, Replicas: cfg.ElasticReplicas, Writers: cfg.ElasticBulkWriters, RefreshInterval: cfg.ElasticRefreshInterval,
+		Linger:   cfg.ElasticBulkLinger,
 		KeyPaths: keys, Logger: log}
 }
 

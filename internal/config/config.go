@@ -88,6 +88,8 @@ type Config struct {
 
 	// ELASTIC_REFRESH_INTERVAL: refresh interval of the profile, session and event indices.
 	ElasticRefreshInterval time.Duration
+	// ELASTIC_BULK_LINGER: how long the _bulk writer waits for a bulk to fill.
+	ElasticBulkLinger time.Duration
 
 	// GOGC as the environment gave it ("" when unset): the Go runtime applies it itself;
 	// serve on the production backend sets its own default only when it is unset.
