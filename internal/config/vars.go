@@ -371,7 +371,7 @@ var vars = []Var{
 			return nil
 		}},
 	{Name: "ELASTIC_REFRESH_INTERVAL", Default: "`5s`",
-		Doc:   "how often the profile, session and event indices are refreshed, set by `thamesthrive migrate` on the templates and the existing indices (run it again after a change): how long a write takes to reach the searches, lists and reports of the other replicas and workers. A process's own writes are refreshed before its next search; reads by id (a profile, a session, identity resolution's merge keys) are real-time whatever it is. Each refresh writes a segment the cluster merges again later: the cluster's default of one second cost it about a third more CPU per /track request ([performance.md](performance.md), A.4). Between `1s` and `1h`",
+		Doc:   "how often the profile, session and event indices are refreshed, set by `thamesthrive migrate` on the templates and the existing indices (run it again after a change): how long a write takes to reach the searches, lists and reports of the other replicas and workers. A process's own writes are refreshed before its next search; reads by id (a profile, a session, identity resolution's merge keys) are real-time whatever it is. Each refresh writes a segment the cluster merges again later: the cluster's default of one second cost the search server 1.2 to 1.6 times the CPU per /track request in interleaved runs ([performance.md](performance.md), A.4). Between `1s` and `1h`",
 		parse: bind((*parser).duration, func(c *Config) *time.Duration { return &c.ElasticRefreshInterval }),
 		def:   func(c *Config) { c.ElasticRefreshInterval = 5 * time.Second },
 		check: func(c *Config) error {

@@ -39,7 +39,7 @@ const (
 // indices (Config.RefreshInterval). Each refresh writes a new segment of what was indexed
 // since the last one, and the segments are merged again later; a profile or session
 // rewritten several times between two refreshes reaches a segment once. The cluster's
-// default of a second cost it about a third more CPU per /track request than five
+// default of a second cost it 1.2 to 1.6 times the CPU per /track request of five
 // seconds (docs/performance.md, A.4). The configuration, key and outbox indices keep the
 // cluster's default: configuration writes refresh at once, key documents are read by id,
 // and the outbox's sweeper waits for a refresh to see new work.
