@@ -361,6 +361,25 @@ var vars = []Var{
 			}
 			return nil
 		}},
+	{Name: "ELASTIC_BULK_LINGER", Default: "`0s`",
+		Doc:   "how long the `_bulk` writer waits for more requests to join a bulk that is not full (`0s`: it sends what has queued at once). The cluster pays a translog fsync per shard a bulk touches whatever its size, so at a replica's modest rate larger bulks cost it much less CPU per request, for this much more latency per request ([performance.md](performance.md), A.4). At most `100ms`",
+		parse: bind((*parser).duration, func(c *Config) *time.Duration { return &c.ElasticBulkLinger }),
+		check: func(c *Config) error {
+			if c.ElasticBulkLinger < 0 || c.ElasticBulkLinger > 100*time.Millisecond {
+				return fmt.Errorf("ELASTIC_BULK_LINGER: %s is outside 0..100ms", c.ElasticBulkLinger)
+			}
+			return nil
+		}},
+	{Name: "ELASTIC_REFRESH_INTERVAL", Default: "`5s`",
+		Doc:   "how often the profile, session and event indices are refreshed, set by `thamesthrive migrate` on the templates and the existing indices (run it again after a change): how long a write takes to reach the searches, lists and reports of the other replicas and workers. A process's own writes are refreshed before its next search; reads by id (a profile, a session, identity resolution's merge keys) are real-time whatever it is. Each refresh writes a segment the cluster merges again later: the cluster's default of one second cost the search server 1.2 to 1.6 times the CPU per /track request in interleaved runs ([performance.md](performance.md), A.4). Between `1s` and `1h`",
+		parse: bind((*parser).duration, func(c *Config) *time.Duration { return &c.ElasticRefreshInterval }),
+		def:   func(c *Config) { c.ElasticRefreshInterval = 5 * time.Second },
+		check: func(c *Config) error {
+			if c.ElasticRefreshInterval < time.Second || c.ElasticRefreshInterval > time.Hour {
+				return fmt.Errorf("ELASTIC_REFRESH_INTERVAL: %s is outside 1s..1h", c.ElasticRefreshInterval)
+			}
+			return nil
+		}},
 	{Name: "ELASTIC_BULK_WRITERS", Default: "`1`",
 		Doc:   "how many `_bulk` requests one process keeps in flight at once; more writers make smaller bulks and more round trips (more CPU per request in `serve` and in the cluster), and only help when one bulk's round trip is the bottleneck ([performance.md](performance.md))",
 		parse: bind((*parser).integer, func(c *Config) *int { return &c.ElasticBulkWriters }),
