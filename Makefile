@@ -9,7 +9,7 @@ FUZZTIME  ?= 15s
 
 .PHONY: all build run test test-race fuzz vet generate services-up services-down test-integration bench bench-scale clean \
 	image image-check test-deploy test-topology test-chaos gui test-gui gui-screenshots \
-	test-abuse schemathesis vulncheck soak elastic-fixture tracker tracker-check test-collect
+	test-abuse schemathesis vulncheck soak elastic-fixture store-fixture tracker tracker-check test-collect
 
 all: build
 
@@ -84,6 +84,12 @@ test-abuse:
 # ELASTIC_HOST and REDIS_HOST; docs/reliability.md, "Upgrades").
 elastic-fixture:
 	@bash scripts/elastic-fixture.sh $(REV)
+
+# The embedded store's upgrade fixture of the current schema version,
+# test/e2e/testdata/store/schema-v<N>.db, written by this binary (an existing one is kept;
+# docs/reliability.md, "Upgrades").
+store-fixture:
+	$(GO) test -count=1 -run '^TestUpgradeFromFixtures$$' ./test/e2e -update-fixtures
 
 # /track with the bench's mix at half its measured saturation for SOAK_MINUTES (30)
 # minutes; RSS, goroutines, open files and p99 per minute must stay flat

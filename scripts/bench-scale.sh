@@ -15,7 +15,11 @@
 #   PROFILES=1000000 EVENTS=10000000   the data set (PROFILES=20000 EVENTS=200000 takes a
 #                      minute or two)
 #   BACKEND=embedded   or elastic (ELASTIC_HOST from `make services-up`; a fresh index
-#                      prefix per run, created with `thamesthrive migrate`)
+#                      prefix per run, created with `thamesthrive migrate`, unless
+#                      ELASTIC_INDEX_PREFIX names one: with SKIP_LOAD=1 that measures an
+#                      earlier run's data). With REDIS_HOST too (the production topology)
+#                      the segment job runs in a `thamesthrive worker` the run starts, and
+#                      its CPU is counted with serve's
 #   WORKERS=4 BATCH=200   concurrent Commit calls, profiles per Commit
 #   EVENTS_PER_COMMIT=2000   events per Commit at most (one _bulk request on OpenSearch)
 #   SAMPLES=200        look-ups per measurement (searches: SAMPLES/20)

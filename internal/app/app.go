@@ -57,7 +57,7 @@ func openStore(cfg config.Config, m *storeMetrics, log *slog.Logger, coord *coor
 	if len(cfg.ElasticHosts) > 0 {
 		return openElastic(cfg, m, log, coord)
 	}
-	return sqlite.Open(sqlite.Config{Dir: cfg.DataDir, Sync: cfg.SQLiteSync, CommitWindow: commitWindow(cfg.SQLiteCommitWindow), KeyPaths: mergeKeys(cfg), IndexedPaths: cfg.IndexedPaths, OnBatch: func(commits, events int) {
+	return sqlite.Open(sqlite.Config{Dir: cfg.DataDir, Sync: cfg.SQLiteSync, CommitWindow: commitWindow(cfg.SQLiteCommitWindow), KeyPaths: mergeKeys(cfg), IndexedPaths: cfg.IndexedPaths, Logger: log, OnBatch: func(commits, events int) {
 		m.batches.Observe(float64(commits))
 		m.events.Add(float64(events))
 	}})

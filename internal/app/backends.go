@@ -39,7 +39,9 @@ func elasticConfig(cfg config.Config, log *slog.Logger) elastic.Config {
 	keys := mergeKeys(cfg)
 	return elastic.Config{Hosts: cfg.ElasticHosts, Username: cfg.ElasticUsername, Password: cfg.ElasticPassword,
 		APIKey: cfg.ElasticAPIKey, CAFile: cfg.ElasticCAFile, IndexPrefix: cfg.ElasticIndexPrefix,
-		Shards: cfg.ElasticShards, Replicas: cfg.ElasticReplicas, Writers: cfg.ElasticBulkWriters, KeyPaths: keys, Logger: log}
+		Shards: cfg.ElasticShards, Replicas: cfg.ElasticReplicas, Writers: cfg.ElasticBulkWriters, RefreshInterval: cfg.ElasticRefreshInterval,
+		Linger:   cfg.ElasticBulkLinger,
+		KeyPaths: keys, Logger: log}
 }
 
 func openElastic(cfg config.Config, m *storeMetrics, log *slog.Logger, coord *coordination) (storage.Store, error) {
@@ -186,7 +188,7 @@ func (c *coordination) Close() {
 // database's tables.
 func Migrate(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer) error {
 	if len(cfg.ElasticHosts) == 0 {
-		s, err := sqlite.Open(sqlite.Config{Dir: cfg.DataDir, KeyPaths: mergeKeys(cfg), IndexedPaths: cfg.IndexedPaths})
+		s, err := sqlite.Open(sqlite.Config{Dir: cfg.DataDir, KeyPaths: mergeKeys(cfg), IndexedPaths: cfg.IndexedPaths, Logger: log})
 		if err != nil {
 			return err
 		}

@@ -89,6 +89,11 @@ type Config struct {
 	RedisPassword      string
 	RedisMasterName    string // Sentinel: the monitored master's name
 
+	// ELASTIC_REFRESH_INTERVAL: refresh interval of the profile, session and event indices.
+	ElasticRefreshInterval time.Duration
+	// ELASTIC_BULK_LINGER: how long the _bulk writer waits for a bulk to fill.
+	ElasticBulkLinger time.Duration
+
 	// GOGC as the environment gave it ("" when unset): the Go runtime applies it itself;
 	// serve on the production backend sets its own default only when it is unset.
 	GOGC string

@@ -210,7 +210,7 @@ var vars = []Var{
 			return nil
 		}},
 	{Name: "INDEXED_PATHS", Default: "(none)",
-		Doc:   "embedded store only: comma-separated profile paths (such as `traits.tier,traits.lifetime_value`) that get an index, so that a profile search or a segment condition comparing one of them (`==`, `<`, `>`, `<=`, `>=`, a list, `BETWEEN`, at the top of the condition or under `and`) reads the index instead of every profile (`make bench-scale` at 100,000 profiles: `traits.tier == \"gold\"` 2,050 → 132 ms, `traits.lifetime_value > 4900` 1,345 → 74 ms, docs/performance.md). Each path costs CPU on every profile write (about 16 µs per path in `BenchmarkGroupCommitIndexedPaths`), so none is indexed by default: list the few paths your segments and searches filter on most. Each must be a dotted path of names (letters, digits, `_`, `-`; no array index). The store builds a missing index when it opens (a few seconds per path with a million profiles; also once after an upgrade that changes the index definition) and drops the index of a path no longer listed. A search reads only its page from the index while no profile holds an array on (or on the way to) the path; once one does, each match is read, as in docs/performance.md section C round 1. Events need nothing here: their type, time, profile and session are indexed columns",
+		Doc:   "embedded store only: comma-separated profile paths (such as `traits.tier,traits.lifetime_value`) that get an index, so that a profile search or a segment condition comparing one of them (`==`, `<`, `>`, `<=`, `>=`, a list, `BETWEEN`, at the top of the condition or under `and`) reads the index instead of every profile (`make bench-scale`, `traits.tier == \"gold\"`: 2,050 ms without the index at 100,000 profiles; about 2 ms with it at 300,000 since schema version 4, docs/performance.md section C). Each path costs CPU on every profile write (about 16 µs per path in `BenchmarkGroupCommitIndexedPaths`), so none is indexed by default: list the few paths your segments and searches filter on most. Each must be a dotted path of names (letters, digits, `_`, `-`; no array index). The store builds a missing index when it opens (about 2.5 s per path per 100,000 profiles on a busy 2-CPU machine; also once after an upgrade that changes the index definition, such as schema version 4) and drops the index of a path no longer listed. A search reads only its page from the index while no profile holds an array on (or on the way to) the path; once one does, each match is read, as in docs/performance.md section C round 1. Events need nothing here: their type, time, profile and session are indexed columns",
 		parse: bind((*parser).list, func(c *Config) *[]string { return &c.IndexedPaths }),
 		check: func(c *Config) error {
 			for _, p := range c.IndexedPaths {
@@ -368,6 +368,25 @@ var vars = []Var{
 		check: func(c *Config) error {
 			if c.ElasticReplicas < 0 || c.ElasticReplicas > 16 {
 				return fmt.Errorf("ELASTIC_REPLICAS: %d is outside 0..16", c.ElasticReplicas)
+			}
+			return nil
+		}},
+	{Name: "ELASTIC_BULK_LINGER", Default: "`0s`",
+		Doc:   "how long the `_bulk` writer waits for more requests to join a bulk that is not full (`0s`: it sends what has queued at once). The cluster pays a translog fsync per shard a bulk touches whatever its size, so at a replica's modest rate larger bulks cost it much less CPU per request, for this much more latency per request ([performance.md](performance.md), A.4). At most `100ms`",
+		parse: bind((*parser).duration, func(c *Config) *time.Duration { return &c.ElasticBulkLinger }),
+		check: func(c *Config) error {
+			if c.ElasticBulkLinger < 0 || c.ElasticBulkLinger > 100*time.Millisecond {
+				return fmt.Errorf("ELASTIC_BULK_LINGER: %s is outside 0..100ms", c.ElasticBulkLinger)
+			}
+			return nil
+		}},
+	{Name: "ELASTIC_REFRESH_INTERVAL", Default: "`5s`",
+		Doc:   "how often the profile, session and event indices are refreshed, set by `thamesthrive migrate` on the templates and the existing indices (run it again after a change): how long a write takes to reach the searches, lists and reports of the other replicas and workers. A process's own writes are refreshed before its next search; reads by id (a profile, a session, identity resolution's merge keys) are real-time whatever it is. Each refresh writes a segment the cluster merges again later: the cluster's default of one second cost the search server 1.2 to 1.6 times the CPU per /track request in interleaved runs ([performance.md](performance.md), A.4). Between `1s` and `1h`",
+		parse: bind((*parser).duration, func(c *Config) *time.Duration { return &c.ElasticRefreshInterval }),
+		def:   func(c *Config) { c.ElasticRefreshInterval = 5 * time.Second },
+		check: func(c *Config) error {
+			if c.ElasticRefreshInterval < time.Second || c.ElasticRefreshInterval > time.Hour {
+				return fmt.Errorf("ELASTIC_REFRESH_INTERVAL: %s is outside 1s..1h", c.ElasticRefreshInterval)
 			}
 			return nil
 		}},

@@ -60,9 +60,15 @@ var pageParams = []Param{
 }
 
 // listOf marks a list answer {"total": n, "items": [item…]}.
-type listSchema struct{ item reflect.Type }
+type listSchema struct {
+	item     reflect.Type
+	relation bool // a search's list: total_relation says whether total is exact
+}
 
 func listOf(item any) listSchema { return listSchema{item: reflect.TypeOf(item)} }
+
+// searchListOf documents the {"total", "total_relation", "items"} of writeSearchList.
+func searchListOf(item any) listSchema { return listSchema{item: reflect.TypeOf(item), relation: true} }
 
 // routeMeta records every pattern registered on the mux, in order, and the Doc of each.
 type routeMeta struct {
@@ -478,10 +484,17 @@ var (
 func (g *schemaGen) of(v any) map[string]any {
 	switch x := v.(type) {
 	case listSchema:
-		return map[string]any{"type": "object", "properties": map[string]any{
+		props := map[string]any{
 			"total": map[string]any{"type": "integer"},
 			"items": map[string]any{"type": "array", "items": g.schema(x.item)},
-		}, "required": []string{"total", "items"}}
+		}
+		required := []string{"total", "items"}
+		if x.relation {
+			props["total_relation"] = map[string]any{"type": "string", "enum": []string{"eq", "gte"},
+				"description": `"eq": total is exact; "gte": at least total match (counting stopped there)`}
+			required = append(required, "total_relation")
+		}
+		return map[string]any{"type": "object", "properties": props, "required": required}
 	case map[string]any:
 		return x
 	}

@@ -16,7 +16,7 @@ func (s *Server) profileListRoutes() {
 	data := []string{"data"}
 	s.handle("GET /api/v1/profiles", permReadData, s.listProfiles, Doc{Summary: "List live profiles, newest first", Tags: data,
 		Description: "A plain page of profiles (merged-away ones left out); POST /api/v1/profiles/search filters and sorts.",
-		Query:       pageParams, Response: listOf(domain.Profile{})})
+		Query:       pageParams, Response: searchListOf(domain.Profile{})})
 	s.handle("GET /api/v1/profiles/{id}/sessions", permReadData, s.profileSessions, Doc{Summary: "List a profile's sessions, newest first",
 		Description: "The sessions of the profile and of every id merged into it (a merged-away id answers the survivor's).",
 		Tags:        data, Params: idParam, Query: pageParams, Response: listOf(domain.Session{})})
@@ -37,12 +37,13 @@ func (s *Server) listProfiles(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	items, total, err := s.deps.Store.Profiles().Search(r.Context(), storage.Query{Page: page})
+	q := storage.Query{Page: page, TotalLimit: maxSearchWindow}
+	items, total, err := s.deps.Store.Profiles().Search(r.Context(), q)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeList(w, total, items)
+	writeSearchList(w, q, total, items)
 }
 
 func (s *Server) profileSessions(w http.ResponseWriter, r *http.Request) {

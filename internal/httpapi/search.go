@@ -27,17 +27,20 @@ type DataDeps struct {
 }
 
 // maxSearchWindow bounds offset+limit of a search, as search engines do (deep pages
-// cost the store the whole prefix): narrow the condition instead.
+// cost the store the whole prefix): narrow the condition instead. It is also where a
+// list's total stops counting (storage.Query.TotalLimit): past it no page can be
+// reached, and an exact count of millions of matches costs more than the page.
 const maxSearchWindow = 10000
 
 // dataRoutes registers search, condition checks, segments, event types and jobs.
 func (s *Server) dataRoutes() {
 	data := []string{"data"}
 	searchDoc := func(kind string, item any) Doc {
-		return Doc{Summary: "Search " + kind + " with the condition language", Tags: data, Request: searchRequest{}, Response: listOf(item),
+		return Doc{Summary: "Search " + kind + " with the condition language", Tags: data, Request: searchRequest{}, Response: searchListOf(item),
 			Description: "where: a condition whose fields may leave out the scope (400 with the parser's line and column when it is wrong); " +
 				"limit 0-1000 (default 50; 0 answers only the total); offset+limit at most 10000; sort: up to 5 {field, order: asc|desc}, " +
-				"missing values last; default newest first."}
+				"missing values last; default newest first. total counts up to 10000 matches: beyond, total is 10000 and " +
+				`total_relation "gte" (otherwise "eq"); exact_total: true counts every match (slower on large stores).`}
 	}
 	s.handle("POST /api/v1/profiles/search", permReadData, searchHandler(s, "profile", s.deps.Store.Profiles().Search), searchDoc("profiles", domain.Profile{}))
 	s.handle("POST /api/v1/sessions/search", permReadData, searchHandler(s, "session", s.deps.Store.Sessions().Search), searchDoc("sessions", domain.Session{}))
@@ -55,6 +58,8 @@ type searchRequest struct {
 	Limit  *int      `json:"limit"`
 	Offset int       `json:"offset"`
 	Sort   []sortKey `json:"sort"`
+	// ExactTotal counts every match; by default the count stops after maxSearchWindow.
+	ExactTotal bool `json:"exact_total"`
 }
 
 type sortKey struct {
@@ -98,6 +103,9 @@ func decodeSearch(w http.ResponseWriter, r *http.Request, scope string) (storage
 		return q, invalid("offset", fmt.Sprintf("must be at least 0, and offset+limit at most %d: narrow the condition to see further", maxSearchWindow))
 	}
 	q.Page.Offset = body.Offset
+	if !body.ExactTotal {
+		q.TotalLimit = maxSearchWindow
+	}
 	if len(body.Sort) > 5 {
 		return q, invalid("sort", "at most 5 sort keys")
 	}
@@ -119,7 +127,8 @@ func decodeSearch(w http.ResponseWriter, r *http.Request, scope string) (storage
 	return q, nil
 }
 
-// searchHandler answers POST …/search for documents of scope with {"total", "items"}.
+// searchHandler answers POST …/search for documents of scope with {"total",
+// "total_relation", "items"}.
 func searchHandler[T any](s *Server, scope string, search func(context.Context, storage.Query) ([]T, int64, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		q, err := decodeSearch(w, r, scope)
@@ -132,7 +141,7 @@ func searchHandler[T any](s *Server, scope string, search func(context.Context, 
 			s.fail(w, r, err)
 			return
 		}
-		writeList(w, total, items)
+		writeSearchList(w, q, total, items)
 	}
 }
 

@@ -18,7 +18,10 @@ func TestDecodeSearch(t *testing.T) {
 		check func(q storage.Query) bool
 		err   string // the field at fault
 	}{
-		{`{}`, func(q storage.Query) bool { return q.Where == nil && q.Page.Limit == 50 && q.Sort == nil }, ""},
+		{`{}`, func(q storage.Query) bool {
+			return q.Where == nil && q.Page.Limit == 50 && q.Sort == nil && q.TotalLimit == maxSearchWindow
+		}, ""},
+		{`{"exact_total":true,"limit":0}`, func(q storage.Query) bool { return q.TotalLimit == 0 && q.Page.Limit == 0 }, ""},
 		{`{"where":"  "}`, func(q storage.Query) bool { return q.Where == nil }, ""},
 		{`{"where":"stats.visits > 1","limit":0,"offset":10}`, func(q storage.Query) bool {
 			return query.String(q.Where) == "profile@stats.visits > 1" && q.Page.Limit == 0 && q.Page.Offset == 10

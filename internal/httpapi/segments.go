@@ -65,7 +65,7 @@ func (s *Server) segmentRoutes() {
 	s.handle("GET "+r.Base+"/{id}/count", r.Read, s.segmentCount, Doc{Summary: "Count the profiles that meet a segment's condition now",
 		Tags: tag, Params: idp, Response: countAnswer{}})
 	s.handle("GET "+r.Base+"/{id}/members", r.Read, s.segmentMembers, Doc{Summary: "List the profiles that meet a segment's condition now, newest first",
-		Tags: tag, Params: idp, Query: pageParams, Response: listOf(domain.Profile{})})
+		Tags: tag, Params: idp, Query: pageParams, Response: searchListOf(domain.Profile{})})
 	s.handle("POST "+r.Base+"/{id}/refresh", r.Write, s.segmentRefresh, Doc{Summary: "Re-evaluate a segment on every stored profile",
 		Description: "Starts a background job (also started by every change of the segment); follow it at /api/v1/jobs/{id}.",
 		Tags:        tag, Params: idp, Response: jobs.Job{}, Status: http.StatusAccepted})
@@ -204,10 +204,11 @@ func (s *Server) segmentMembers(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, invalid("offset", fmt.Sprintf("offset+limit must be at most %d", maxSearchWindow)))
 		return
 	}
+	q.TotalLimit = maxSearchWindow
 	items, total, err := s.deps.Store.Profiles().Search(r.Context(), q)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeList(w, total, items)
+	writeSearchList(w, q, total, items)
 }

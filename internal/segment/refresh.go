@@ -107,25 +107,34 @@ func (r *Refresher) Run(ctx context.Context, t jobs.Task) error {
 		}
 	}
 
-	// Without a current segment only the profiles holding a stale name matter.
+	// Only two kinds of profile can need a change: those that meet the condition (they
+	// may lack the name) and those that hold the name or a stale one (they may have to
+	// lose it). The store reads just those, on its indexes where it has them; every
+	// other profile is left unread. Without a current segment only the holders of a
+	// stale name matter. A condition the store cannot express (query.ErrUnsupported,
+	// e.g. two fields compared on Elasticsearch) walks every profile instead.
 	var where query.Expr
-	var total int64
-	if cur == nil {
-		if len(stale) > 0 {
-			where = holdsAny(stale)
-			_, total, err = r.store.Profiles().Search(ctx, storage.Query{Where: where})
+	switch {
+	case cur != nil:
+		where = &query.Binary{Op: query.Or, X: cur.Expr, Y: holdsAny(append([]string{cur.Segment.MachineName}, stale...))}
+	case len(stale) > 0:
+		where = holdsAny(stale)
+	}
+	if where != nil {
+		_, total, err := r.store.Profiles().Search(ctx, storage.Query{Where: where})
+		if cur != nil && errors.Is(err, query.ErrUnsupported) {
+			where = nil
+			total, err = r.store.Profiles().Count(ctx)
 		}
-	} else {
-		total, err = r.store.Profiles().Count(ctx)
-	}
-	if err != nil {
-		return err
-	}
-	t.SetTotal(total)
-	if cur != nil || len(stale) > 0 {
+		if err != nil {
+			return err
+		}
+		t.SetTotal(total)
 		if err := r.walk(ctx, t, where, cur, stale); err != nil {
 			return err
 		}
+	} else {
+		t.SetTotal(0)
 	}
 	// The stale names are gone from every profile; names recorded meanwhile stay.
 	return updateState(ctx, ents, p.SegmentID, func(s *state) {

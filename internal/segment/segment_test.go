@@ -242,7 +242,8 @@ func TestRefresher(t *testing.T) {
 	if got := e.members("fans"); !slices.Equal(got, []string{"p4", "p5", "p6"}) {
 		t.Fatalf("members = %v", got)
 	}
-	if tk.total != 6 || tk.done != 6 || tk.counters["entered"] != 3 {
+	// Only the profiles that meet the condition or hold the name are read: p4..p6.
+	if tk.total != 3 || tk.done != 3 || tk.counters["entered"] != 3 {
 		t.Fatalf("progress: total %d done %d counters %v", tk.total, tk.done, tk.counters)
 	}
 	if got := e.internalEvents("p4"); !slices.Equal(got, []string{"segment-entered:fans"}) {
@@ -296,6 +297,44 @@ func TestRefresher(t *testing.T) {
 	}
 	if tk := e.refresh(r, "s1"); tk.total != 0 {
 		t.Fatalf("nothing left to clean, yet total %d", tk.total)
+	}
+}
+
+// unsupportedStore answers query.ErrUnsupported for profile searches and scans with a
+// condition combining others, as Elasticsearch does for conditions it cannot express.
+type unsupportedStore struct{ storage.Store }
+
+type unsupportedProfiles struct{ storage.Profiles }
+
+func (s unsupportedStore) Profiles() storage.Profiles { return unsupportedProfiles{s.Store.Profiles()} }
+
+func (p unsupportedProfiles) Search(ctx context.Context, q storage.Query) ([]*domain.Profile, int64, error) {
+	if _, ok := q.Where.(*query.Binary); ok {
+		return nil, 0, fmt.Errorf("searching: %w", query.ErrUnsupported)
+	}
+	return p.Profiles.Search(ctx, q)
+}
+
+func (p unsupportedProfiles) Scan(ctx context.Context, where query.Expr, after string, limit int) ([]*domain.Profile, error) {
+	if _, ok := where.(*query.Binary); ok {
+		return nil, fmt.Errorf("scanning: %w", query.ErrUnsupported)
+	}
+	return p.Profiles.Scan(ctx, where, after, limit)
+}
+
+// TestRefreshWalksAllWhenTheStoreCannotSearch: a condition the store cannot express
+// makes the job read every profile and decide in memory, with the same result.
+func TestRefreshWalksAllWhenTheStoreCannotSearch(t *testing.T) {
+	e := newEnv(t)
+	for i := 1; i <= 6; i++ {
+		for j := 0; j < i; j++ {
+			e.track(fmt.Sprint("p", i), pageView)
+		}
+	}
+	e.put(domain.Segment{Meta: domain.Meta{ID: "s1", Name: "Fans", Enabled: true}, Condition: `stats.views > 3`})
+	tk := e.refresh(segment.NewRefresher(unsupportedStore{e.store}, e.col, 2), "s1")
+	if got := e.members("fans"); !slices.Equal(got, []string{"p4", "p5", "p6"}) || tk.total != 6 || tk.done != 6 {
+		t.Fatalf("members = %v, total %d, done %d", got, tk.total, tk.done)
 	}
 }
 

@@ -112,6 +112,12 @@ type Query struct {
 	Page Page
 	// Now is the instant now() stands for; zero means the current time.
 	Now time.Time
+	// TotalLimit bounds the count behind the total: with TotalLimit n > 0 the total is
+	// min(matches, n+1), so a total above n means "more than n" (counting stops there,
+	// as Elasticsearch's track_total_hits does); 0 counts every match. An exact count
+	// of a broad condition reads every matching index entry, which at millions of
+	// documents costs more than the page itself (docs/performance.md, C round 3).
+	TotalLimit int
 }
 
 // Sort is one sort key: a dotted document path (ValidSortField) and its direction.

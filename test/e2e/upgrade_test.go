@@ -1,15 +1,19 @@
 package e2e
 
 import (
+	"database/sql"
 	"flag"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	_ "modernc.org/sqlite" // to check the upgraded database file
 )
 
 var updateFixtures = flag.Bool("update-fixtures", false, "write testdata/store/schema-v<N>.db with the current binary")
@@ -33,6 +37,13 @@ func TestUpgradeFromFixtures(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "store", "schema-v*.db"))
 	if len(files) == 0 {
 		t.Fatal("no fixtures in testdata/store")
+	}
+	latest := 0
+	for _, f := range files {
+		if m := regexp.MustCompile(`schema-v(\d+)\.db$`).FindStringSubmatch(f); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			latest = max(latest, n)
+		}
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
@@ -74,7 +85,35 @@ func TestUpgradeFromFixtures(t *testing.T) {
 			// And it takes new events.
 			s.track(map[string]any{"source": map[string]string{"id": "web"}, "profile": map[string]string{"id": fixtureProfile},
 				"events": []map[string]any{{"type": "page-view"}}})
+			if exited, err := s.Stop(20 * time.Second); !exited || err != nil {
+				t.Fatalf("stop: %v %v", exited, err)
+			}
+			checkUpgradedFile(t, filepath.Join(dir, "thamesthrive.db"), latest)
 		})
+	}
+}
+
+// checkUpgradedFile checks the database file a fixture was upgraded into: sound, at the
+// newest schema version (the newest fixture's), profiles a rowid table (schema version
+// 4), the merge key's index made again, and the profile still there.
+func checkUpgradedFile(t *testing.T, path string, latest int) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var check, table string
+	var version, keyIndexes, profiles int
+	if err := db.QueryRow(`PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
+		t.Fatalf("integrity_check: %q %v", check, err)
+	}
+	db.QueryRow(`PRAGMA user_version`).Scan(&version)
+	db.QueryRow(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'profiles'`).Scan(&table)
+	db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'profiles' AND name LIKE 'profiles_key_%'`).Scan(&keyIndexes)
+	db.QueryRow(`SELECT count(*) FROM profiles WHERE id = ?`, fixtureProfile).Scan(&profiles)
+	if version != latest || strings.Contains(strings.ToUpper(table), "WITHOUT ROWID") || keyIndexes == 0 || profiles != 1 {
+		t.Fatalf("upgraded file: schema version %d (want %d), profiles %q, %d merge-key indexes, %d fixture profile", version, latest, table, keyIndexes, profiles)
 	}
 }
 

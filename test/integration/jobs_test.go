@@ -70,6 +70,9 @@ func (c *cluster) waitJob(path string, timeout time.Duration) map[string]any {
 func (c *cluster) countEvents(where string) int {
 	c.t.Helper()
 	last := -1
+	// Searches see what the last refresh made visible (ELASTIC_REFRESH_INTERVAL, 5 s):
+	// the events another process (a worker) stored a moment ago are made visible first.
+	es(c.t, strings.Split(c.elastic.Hosts[0], ",")[0], "POST", "/"+c.prefix+"-events/_refresh", nil, nil)
 	for i := 0; i < 20; i++ {
 		r := c.auth(c.replicas[0], "POST", "/api/v1/events/search", map[string]any{"where": where, "limit": 0})
 		if r.Status != http.StatusOK {

@@ -314,6 +314,30 @@ func upgradeFixture(t *testing.T, base, dir string, version int) {
 			t.Errorf("index %s records schema %d after migrate", idx, m.Mappings.Meta.SchemaVersion)
 		}
 	}
+	// Schema 4: the profile, session and event indices, existing ones included, refresh
+	// every ELASTIC_REFRESH_INTERVAL (default 5s); the others keep the cluster's default.
+	var settings map[string]struct {
+		Settings struct {
+			Index struct {
+				RefreshInterval string `json:"refresh_interval"`
+			} `json:"index"`
+		} `json:"settings"`
+	}
+	es(t, base, "GET", "/"+prefix+"-*/_settings/index.refresh_interval", nil, &settings)
+	for idx, s := range settings {
+		want := ""
+		for _, kind := range []string{"-profiles-", "-sessions-", "-events-"} {
+			if strings.Contains(idx, kind) {
+				want = "5s"
+			}
+		}
+		if got := s.Settings.Index.RefreshInterval; got != want {
+			t.Errorf("index %s: refresh_interval %q after migrate, want %q", idx, got, want)
+		}
+	}
+	if len(settings) == 0 {
+		t.Errorf("no index settings read for %s-*", prefix)
+	}
 
 	c.replicas = append(c.replicas, c.start(0))
 	r := c.replicas[0]

@@ -6,10 +6,12 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/thamesthrive/thamesthrive/internal/domain"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 	"github.com/thamesthrive/thamesthrive/internal/storage/elastic"
 	"github.com/thamesthrive/thamesthrive/internal/storage/storagetest"
@@ -62,3 +64,54 @@ func openTB(t testing.TB) *elastic.Store {
 }
 
 func TestConformance(t *testing.T) { storagetest.Run(t, open) }
+
+// TestLingerGathersCommits: with Linger, Commit calls that arrive while the writer waits
+// share one _bulk (here eight commits 20 ms apart, which without it go in bulks of one or
+// two), and each is stored and readable once it returns.
+func TestLingerGathersCommits(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Linger = 300 * time.Millisecond
+	var mu sync.Mutex
+	largest := 0
+	cfg.OnBatch = func(commits, _ int) {
+		mu.Lock()
+		largest = max(largest, commits)
+		mu.Unlock()
+	}
+	ctx := context.Background()
+	if err := elastic.Migrate(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { elastic.Drop(context.Background(), cfg) })
+	s, err := elastic.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		time.Sleep(20 * time.Millisecond)
+		go func() {
+			defer wg.Done()
+			p := domain.NewProfile(fmt.Sprint("linger", i), domain.Now())
+			errs[i] = s.Commit(ctx, &storage.Batch{Profiles: []*domain.Profile{p}})
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("commit %d: %v", i, err)
+		}
+		if p, err := s.Profiles().Get(ctx, fmt.Sprint("linger", i)); err != nil || p == nil {
+			t.Fatalf("profile linger%d after its commit: %v %v", i, p, err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if largest < n-2 {
+		t.Errorf("the largest _bulk carried %d commits; with a linger of %s, %d commits 20 ms apart should share one", largest, cfg.Linger, n)
+	}
+}

@@ -23,6 +23,11 @@ func (s *Store) DeleteEventsBefore(ctx context.Context, t time.Time, progress fu
 		Docs  string `json:"docs.count"`
 	}
 	pattern := s.names.prefix + "-" + kindEvents + "-*"
+	// The counts below are of what a refresh has made visible: events written in the
+	// last refresh interval (ELASTIC_REFRESH_INTERVAL) by any process are counted too.
+	if err := s.refresh(ctx, kindEvents); err != nil {
+		return 0, err
+	}
 	if err := s.c.doJSON(ctx, http.MethodGet, "/_cat/indices/"+pattern+"?format=json&h=index,docs.count", nil, &rows); err != nil {
 		return 0, classify("listing event indices", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -18,7 +19,7 @@ import (
 // each index's mapping `_meta`. Any change to template() or mapping() bumps it and adds
 // a step to schemaHistory (upgrade.go); `thamesthrive migrate` brings a cluster of any
 // earlier version up to it, and serve and worker refuse another version.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // indexGeneration is the `vN` in index and template names. It changes only when a new
 // version needs new indices (a mapping existing indices cannot take, so data must be
@@ -33,6 +34,27 @@ const (
 	kindEntities = "entities"
 	kindKeys     = "profile-keys"
 )
+
+// DefaultRefreshInterval is the refresh interval of the profile, session and event
+// indices (Config.RefreshInterval). Each refresh writes a new segment of what was indexed
+// since the last one, and the segments are merged again later; a profile or session
+// rewritten several times between two refreshes reaches a segment once. The cluster's
+// default of a second cost it 1.2 to 1.6 times the CPU per /track request of five
+// seconds (docs/performance.md, A.4). The configuration, key and outbox indices keep the
+// cluster's default: configuration writes refresh at once, key documents are read by id,
+// and the outbox's sweeper waits for a refresh to see new work.
+const DefaultRefreshInterval = 5 * time.Second
+
+// refreshedKinds are the kinds whose indices take Config.RefreshInterval.
+var refreshedKinds = []string{kindProfiles, kindSessions, kindEvents}
+
+// refreshSetting is the index setting for d: whole seconds as "5s", else milliseconds.
+func refreshSetting(d time.Duration) string {
+	if d%time.Second == 0 {
+		return fmt.Sprintf("%ds", d/time.Second)
+	}
+	return fmt.Sprintf("%dms", d.Milliseconds())
+}
 
 // singleKinds are the kinds stored in one index each (one document per id).
 var singleKinds = []string{kindProfiles, kindSessions, kindEntities, kindKeys, kindOutbox}
@@ -137,6 +159,15 @@ func mapping(kind string) map[string]any {
 	return m
 }
 
+// refreshInterval is the configured refresh interval, or the default for a Store made
+// without defaults (Templates).
+func (s *Store) refreshInterval() time.Duration {
+	if s.cfg.RefreshInterval > 0 {
+		return s.cfg.RefreshInterval
+	}
+	return DefaultRefreshInterval
+}
+
 func (s *Store) template(kind string) map[string]any {
 	pattern := s.names.index(kind)
 	alias := map[string]any{"is_write_index": true}
@@ -154,6 +185,9 @@ func (s *Store) template(kind string) map[string]any {
 	}
 	if kind == kindEntities || kind == kindKeys || kind == kindOutbox {
 		settings["number_of_shards"] = 1
+	}
+	if slices.Contains(refreshedKinds, kind) {
+		settings["refresh_interval"] = refreshSetting(s.refreshInterval())
 	}
 	return map[string]any{
 		"index_patterns": []string{pattern},

@@ -144,13 +144,22 @@ func searchKind[T any](ctx context.Context, s *Store, kind, scope string, q stor
 	}
 	res, err := s.search(ctx, kind, map[string]any{
 		"query": map[string]any{"bool": map[string]any{"filter": filters}},
-		"sort":  sort, "from": from, "size": size, "track_total_hits": true,
+		"sort":  sort, "from": from, "size": size, "track_total_hits": trackTotal(q.TotalLimit),
 	})
 	if err != nil {
 		return nil, 0, err
 	}
 	items, err := decodeHits[T](res)
 	return items, res.Hits.Total.Value, err
+}
+
+// trackTotal is track_total_hits for storage.Query.TotalLimit: the search engine counts
+// up to n+1 matches and then reports that many with the relation "gte".
+func trackTotal(n int) any {
+	if n <= 0 {
+		return true
+	}
+	return n + 1
 }
 
 // Search implements storage.Profiles.

@@ -42,6 +42,11 @@ type Config struct {
 	IndexPrefix string
 	// Shards and Replicas of the profile, session and event indices (1 and 0).
 	Shards, Replicas int
+	// RefreshInterval is how often the profile, session and event indices are
+	// refreshed (DefaultRefreshInterval): how long a write of one process takes to
+	// reach another process's searches. A process's own writes are refreshed before
+	// its next search of the index. Reads by id are real-time whatever it is.
+	RefreshInterval time.Duration
 	// KeyPaths are the profile paths looked up by FindByKey that are kept in the key
 	// index (the merge keys); FindByKey on other paths falls back to a search.
 	KeyPaths []string
@@ -56,6 +61,12 @@ type Config struct {
 	// everything that queued while the previous bulk was out in the next: fewer, bigger
 	// bulks cost less CPU per document here and in the cluster (docs/performance.md).
 	Writers int
+	// Linger, when positive, is how long a writer waits for more Commit calls to join a
+	// _bulk that is not full (0: it sends what has queued at once). Each _bulk costs the
+	// cluster a translog fsync per shard it touches whatever its size, so at a replica's
+	// modest rate a few milliseconds more per request buy much larger bulks
+	// (docs/performance.md, A.4).
+	Linger time.Duration
 	// WriteTimeout bounds how long a Commit keeps retrying a busy or unreachable
 	// cluster before it fails with storage.ErrUnavailable (10s).
 	WriteTimeout time.Duration
@@ -84,6 +95,9 @@ func (c *Config) defaults() error {
 	}
 	if c.Replicas < 0 {
 		c.Replicas = 0
+	}
+	if c.RefreshInterval <= 0 {
+		c.RefreshInterval = DefaultRefreshInterval
 	}
 	if c.MaxBatch <= 0 {
 		c.MaxBatch = 256

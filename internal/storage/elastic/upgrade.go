@@ -21,6 +21,7 @@ var schemaHistory = map[int]string{
 	1: "profiles, sessions, monthly events, configuration and profile-key indices",
 	2: "the outbox index (work items committed in the events' _bulk)",
 	3: "strings of sessions and events that are never instants (ids, addresses, statuses, user agents, URLs, device, OS and app) mapped as plain keywords, without the date sub-field; existing indices keep the sub-fields they have, new monthly event indices are created without them",
+	4: "profile, session and event indices refreshed every ELASTIC_REFRESH_INTERVAL (5s by default) instead of the cluster's one second; migrate sets it on the existing indices too",
 }
 
 // kindVersion is what the cluster records for one kind: the versions in the mappings of
@@ -155,6 +156,19 @@ func (s *Store) upgrade(ctx context.Context) (from int, err error) {
 	for _, t := range []time.Time{now, now.AddDate(0, 1, 0)} {
 		if err := s.createIndex(ctx, s.names.eventIndex(t)); err != nil {
 			return from, err
+		}
+	}
+	// Settings that existing indices can take (dynamic ones) are put on them too; migrate
+	// run again with another ELASTIC_REFRESH_INTERVAL changes it.
+	for _, kind := range refreshedKinds {
+		target := s.names.index(kind)
+		if kind == kindEvents {
+			target += "-*"
+		}
+		path := "/" + url.PathEscape(target) + "/_settings?allow_no_indices=true&expand_wildcards=open"
+		body := map[string]any{"index": map[string]any{"refresh_interval": refreshSetting(s.refreshInterval())}}
+		if err := s.c.doJSON(ctx, http.MethodPut, path, body, nil); err != nil {
+			return from, fmt.Errorf("setting the refresh interval of %s: %w", target, err)
 		}
 	}
 	// Existing indices take the current mappings: new fields are added, and their _meta

@@ -213,6 +213,22 @@ func (s *Store) writer() {
 				break fill
 			}
 		}
+		if s.cfg.Linger > 0 && len(batch) < s.cfg.MaxBatch && size < s.cfg.MaxBulkBytes {
+			wait := time.NewTimer(s.cfg.Linger)
+		linger:
+			for len(batch) < s.cfg.MaxBatch && size < s.cfg.MaxBulkBytes {
+				select {
+				case req := <-s.queue:
+					batch = append(batch, req)
+					size += req.size
+				case <-wait.C:
+					break linger
+				case <-s.stop:
+					break linger
+				}
+			}
+			wait.Stop()
+		}
 		s.flush(batch)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net/url"
 	"os"
@@ -69,7 +70,7 @@ func benchFloor(b *testing.B, batch int, sync string) {
 	}
 	defer w.Close()
 	w.SetMaxOpenConns(1)
-	if err := migrate(w); err != nil {
+	if err := migrate(w, slog.New(slog.DiscardHandler)); err != nil {
 		b.Fatal(err)
 	}
 	r, err := sql.Open("sqlite", dsn("cache_size(-2000)", "query_only(1)"))

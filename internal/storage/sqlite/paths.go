@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/thamesthrive/thamesthrive/internal/query/sqlgen"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
@@ -77,20 +78,25 @@ func (s *Store) indexPaths(ctx context.Context, paths []string) error {
 		if slices.Contains(have, n) {
 			continue
 		}
+		start := time.Now()
 		if _, err := s.w.ExecContext(ctx, `CREATE INDEX "`+n+`" ON profiles`+def); err != nil {
 			return fmt.Errorf("creating index %s: %w: %w", def, storage.ErrUnavailable, err)
 		}
+		s.cfg.Logger.Info("store_path_indexed", "index", n, "seconds", time.Since(start).Seconds())
 	}
 	s.profileTable = profileTable.withPaths(paths)
 	return nil
 }
 
-// pathIndexDef is the column list of path's index: sqlgen.PathExpr, then merged_into and
-// created. A comparison on the path (where no profile has an array on it,
-// sqlgen.Index.NoSentinel) and the live condition are then answered from the index: the
-// total is counted there without reading a profile, and an equality gives the matches
-// newest first, so that the default order's LIMIT stops after the page (search reads
-// only the page's documents).
+// pathIndexDef is the column list of path's index: sqlgen.PathExpr, then merged_into,
+// created and id. A comparison on the path (where no profile has an array on it,
+// sqlgen.Index.NoSentinel) and the live condition are then answered from the index
+// alone: the total is counted there without reading a profile (profiles is a rowid
+// table since schema version 4: on the WITHOUT ROWID table of earlier versions SQLite
+// sought the row of every entry of an expression index); an equality gives the
+// matches newest first, so that the default order's LIMIT stops after the page; and a
+// range's page (sorted by created, then id) is chosen on the index too, before search
+// reads the page's documents by id.
 func pathIndexDef(path string) string {
-	return "(" + sqlgen.PathExpr("doc", strings.Split(path, ".")) + ", merged_into, created)"
+	return "(" + sqlgen.PathExpr("doc", strings.Split(path, ".")) + ", merged_into, created, id)"
 }

@@ -164,6 +164,10 @@ func (r reports) EventBreakdown(ctx context.Context, q storage.Breakdown) ([]sto
 	return out, rows.Err()
 }
 
+// edgeTypeCounts counts the events of a partial hour by type: on events_inserted
+// (inserted, type) alone, without reading the rows (schema version 5).
+const edgeTypeCounts = `SELECT type, count(*) FROM events WHERE inserted >= ? AND inserted < ? GROUP BY type`
+
 // typeBreakdown counts events by type without a condition: the whole hours [first,
 // last) from event_counts, the partial hours at either end of [From, To) from events.
 func (r reports) typeBreakdown(ctx context.Context, q storage.Breakdown, first, last int64) ([]storage.Count, error) {
@@ -194,7 +198,7 @@ func (r reports) typeBreakdown(ctx context.Context, q storage.Breakdown, first, 
 		if !edge[0].Before(edge[1]) {
 			continue
 		}
-		if err := read(`SELECT type, count(*) FROM events WHERE inserted >= ? AND inserted < ? GROUP BY type`, stamp(edge[0]), stamp(edge[1])); err != nil {
+		if err := read(edgeTypeCounts, stamp(edge[0]), stamp(edge[1])); err != nil {
 			return nil, err
 		}
 	}

@@ -1,9 +1,11 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -13,6 +15,7 @@ import (
 	"github.com/thamesthrive/thamesthrive/internal/domain"
 	"github.com/thamesthrive/thamesthrive/internal/query"
 	"github.com/thamesthrive/thamesthrive/internal/query/eval"
+	"github.com/thamesthrive/thamesthrive/internal/query/sqlgen"
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 )
 
@@ -144,6 +147,27 @@ func TestEventCountsFollowEvents(t *testing.T) {
 	}
 }
 
+// TestBreakdownEdgesReadTheIndex checks that the partial hours of a breakdown by type
+// are counted on events_inserted alone: no instruction reads an event's row.
+func TestBreakdownEdgesReadTheIndex(t *testing.T) {
+	s, err := Open(Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	end := time.Date(2026, 3, 9, 14, 25, 7, 0, time.UTC)
+	if err := s.Commit(context.Background(), eventsAround(end, 500, 4)); err != nil {
+		t.Fatal(err)
+	}
+	from, to := stamp(end.Add(-time.Hour)), stamp(end)
+	if reads := tableReads(t, s.w, "events", edgeTypeCounts, from, to); len(reads) > 0 {
+		t.Fatalf("the edge count reads the events table: %v (plan: %s)", reads, plan(t, s.w, edgeTypeCounts, from, to))
+	}
+	if p := plan(t, s.w, edgeTypeCounts, from, to); !strings.Contains(p, "COVERING INDEX events_inserted") {
+		t.Fatalf("plan: %s", p)
+	}
+}
+
 // TestUpgradeBuildsEventCounts opens a database of schema version 2 that holds events:
 // the migration to version 3 builds event_counts from them.
 func TestUpgradeBuildsEventCounts(t *testing.T) {
@@ -164,7 +188,8 @@ func TestUpgradeBuildsEventCounts(t *testing.T) {
 		}
 	}
 	s.Close()
-	s, err = Open(Config{Dir: dir})
+	var log bytes.Buffer
+	s, err = Open(Config{Dir: dir, Logger: slog.New(slog.NewJSONHandler(&log, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,6 +200,11 @@ func TestUpgradeBuildsEventCounts(t *testing.T) {
 		t.Fatalf("schema version %d after opening, want %d", v, len(migrations))
 	}
 	checkCounts(t, s, end, "upgraded")
+	// An upgrade says what it does and how long each step took.
+	if !strings.Contains(log.String(), `"msg":"store_upgrading","from_version":2`) ||
+		!strings.Contains(log.String(), fmt.Sprintf(`"msg":"store_migrated","version":%d,"seconds":`, len(migrations))) {
+		t.Fatalf("upgrade log: %s", log.String())
+	}
 }
 
 func plan(t *testing.T, db *sql.DB, q string, args ...any) string {
@@ -275,6 +305,20 @@ func TestIndexedPaths(t *testing.T) {
 		} else if k.covering && !strings.Contains(p, "COVERING INDEX "+k.index) {
 			t.Errorf("%s: plan %q, want the count on index %s alone", k.cond, p, k.index)
 		}
+		if k.covering {
+			// and really alone (the program, not only the plan): no row of profiles is
+			// read for the total, nor for choosing the page (sorted by created, then id)
+			order, err := tb.orderBy(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r := tableReads(t, s.w, "profiles", `SELECT count(*) FROM profiles AS d WHERE `+where, args...); len(r) > 0 {
+				t.Errorf("%s: the count reads profiles' rows: %v", k.cond, r)
+			}
+			if r := tableReads(t, s.w, "profiles", `SELECT d.id FROM profiles AS d WHERE `+where+` ORDER BY `+order+` LIMIT 20`, args...); len(r) > 0 {
+				t.Errorf("%s: choosing the page reads profiles' rows: %v", k.cond, r)
+			}
+		}
 		got := docsOf(t, s.r, `SELECT d.doc FROM `+k.tb.name+` AS d WHERE `+where, args...)
 		all := docsOf(t, s.r, `SELECT d.doc FROM `+k.tb.name+` AS d`)
 		var want []string
@@ -329,4 +373,169 @@ func sortedKeys(m map[string]map[string]any) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// cursorReads are the opcodes that position or read the cursor of their P1.
+var cursorReads = map[string]bool{"Column": true, "Rowid": true, "RowData": true, "NotFound": true, "Found": true,
+	"NotExists": true, "SeekRowid": true, "SeekGE": true, "SeekGT": true, "SeekLE": true, "SeekLT": true, "SeekEnd": true,
+	"Rewind": true, "Last": true, "Next": true, "Prev": true, "Count": true, "IdxRowid": true, "NoConflict": true}
+
+// tableReads returns the opcodes of q's program (EXPLAIN, not EXPLAIN QUERY PLAN) that
+// read a row of table name: any instruction on a cursor opened on the table's own
+// B-tree other than opening or closing it (Column, NotFound, SeekRowid, NotExists, …).
+// A DeferredSeek (on the index's cursor, naming the table's) is lazy: it costs nothing
+// unless a later instruction reads the row, which this reports.
+func tableReads(t *testing.T, db *sql.DB, name, q string, args ...any) []string {
+	t.Helper()
+	var root int64
+	if err := db.QueryRow(`SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = ?`, name).Scan(&root); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.Query(`EXPLAIN `+q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	type op struct {
+		code       string
+		p1, p2, p3 int64
+	}
+	var prog []op
+	for rows.Next() {
+		var addr, p1, p2, p3, p5 int64
+		var code string
+		var p4, comment sql.NullString
+		if err := rows.Scan(&addr, &code, &p1, &p2, &p3, &p4, &p5, &comment); err != nil {
+			t.Fatal(err)
+		}
+		prog = append(prog, op{code, p1, p2, p3})
+	}
+	cursors := map[int64]bool{}
+	for _, o := range prog {
+		if (o.code == "OpenRead" || o.code == "ReopenIdx") && o.p2 == root && o.p3 == 0 {
+			cursors[o.p1] = true
+		}
+	}
+	var out []string
+	for _, o := range prog {
+		if cursors[o.p1] && cursorReads[o.code] {
+			out = append(out, o.code)
+		}
+	}
+	if testing.Verbose() {
+		t.Logf("%s: %v", q, prog)
+	}
+	return out
+}
+
+// TestUpgradeToRowidProfiles opens a store as the binary of schema version 3 left it
+// (profiles WITHOUT ROWID, a merge-key index, path indexes of that version's
+// definition) and checks that migration 4 keeps every profile, merge and index: the
+// table is a rowid table, the key index is there with its definition, the path indexes
+// are built again with the new one, and look-ups, searches and writes answer as before.
+func TestUpgradeToRowidProfiles(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	keys, paths := []string{"traits.email"}, []string{"traits.tier"}
+	s, err := Open(Config{Dir: dir, KeyPaths: keys, IndexedPaths: paths})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 3, 9, 14, 25, 7, 0, time.UTC)
+	b := &storage.Batch{}
+	for i := range 500 {
+		p := domain.NewProfile(fmt.Sprintf("u%03d", i), domain.NewTime(now.Add(-time.Duration(i)*time.Minute)))
+		p.Traits["email"] = fmt.Sprintf("u%d@example.com", i%400) // 100 shared: merged below
+		p.Traits["tier"] = []string{"gold", "silver", "bronze"}[i%3]
+		if i >= 400 {
+			p.Metadata.MergedInto = fmt.Sprintf("u%03d", i%400)
+		}
+		b.Profiles = append(b.Profiles, p)
+	}
+	if err := s.Commit(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	before := docsOf(t, s.r, `SELECT doc FROM profiles`)
+	// Back to version 3: the table WITHOUT ROWID, the indexes of that version.
+	v3path := "(" + sqlgen.PathExpr("doc", []string{"traits", "tier"}) + ", merged_into, created)"
+	var keyIndex string
+	s.w.QueryRow(`SELECT sql FROM sqlite_master WHERE name = 'profiles_key_traits_email'`).Scan(&keyIndex)
+	if keyIndex == "" {
+		t.Fatal("no key index")
+	}
+	for _, q := range []string{`ALTER TABLE profiles RENAME TO p4`,
+		`CREATE TABLE profiles (id TEXT PRIMARY KEY, merged_into TEXT, created TEXT NOT NULL, updated TEXT NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID`,
+		`INSERT INTO profiles SELECT id, merged_into, created, updated, doc FROM p4`, `DROP TABLE p4`, keyIndex,
+		`CREATE INDEX "` + pathIndexName("traits.tier", v3path) + `" ON profiles` + v3path,
+		`PRAGMA user_version = 3`} {
+		if _, err := s.w.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	s.Close()
+	s, err = Open(Config{Dir: dir, KeyPaths: keys, IndexedPaths: paths})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var v int
+	var table string
+	s.r.QueryRow(`PRAGMA user_version`).Scan(&v)
+	s.r.QueryRow(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'profiles'`).Scan(&table)
+	if v != len(migrations) || strings.Contains(strings.ToUpper(table), "WITHOUT ROWID") {
+		t.Fatalf("schema version %d, profiles %q", v, table)
+	}
+	rows, err := s.r.Query(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'profiles' ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var indexes []string
+	for rows.Next() {
+		var name string
+		var def sql.NullString
+		rows.Scan(&name, &def)
+		indexes = append(indexes, name)
+		if name == "profiles_key_traits_email" && def.String != keyIndex {
+			t.Errorf("key index %q, was %q", def.String, keyIndex)
+		}
+	}
+	rows.Close()
+	want := []string{"profiles_key_traits_email", pathIndexName("traits.tier", pathIndexDef("traits.tier")), "sqlite_autoindex_profiles_1"}
+	if fmt.Sprint(indexes) != fmt.Sprint(want) {
+		t.Fatalf("indexes %v, want %v", indexes, want)
+	}
+	if after := docsOf(t, s.r, `SELECT doc FROM profiles`); fmt.Sprint(after) != fmt.Sprint(before) || len(after) != 500 {
+		t.Fatalf("%d profiles after the upgrade, %d before, or not the same", len(after), len(before))
+	}
+	if n, _ := s.Profiles().Count(ctx); n != 400 {
+		t.Fatalf("%d live profiles, want 400", n)
+	}
+	// The merged profile u450 is not found by its key any more; u050 is.
+	found, err := s.Profiles().FindByKey(ctx, "traits.email", "u50@example.com", 10)
+	if err != nil || len(found) != 1 || found[0].ID != "u050" {
+		t.Fatalf("FindByKey: %v %v", found, err)
+	}
+	if p := plan(t, s.r, `SELECT doc FROM profiles WHERE `+keyExpr("traits.email")+` = ? AND merged_into IS NULL`, "x"); !strings.Contains(p, "profiles_key_traits_email") {
+		t.Fatalf("look-up by key planned %q", p)
+	}
+	e, _ := query.Parse(`profile@traits.tier == "gold"`)
+	items, total, err := s.Profiles().Search(ctx, storage.Query{Where: e, Page: storage.Page{Limit: 5}})
+	if err != nil || total != 134 || len(items) != 5 || items[0].ID != "u000" {
+		t.Fatalf("search: %d, %v, %v", total, items, err)
+	}
+	// Writes: an upsert of a stored profile (ON CONFLICT(id)) and a new one.
+	p, err := s.Profiles().Get(ctx, "u001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Traits["tier"] = "gold"
+	if err := s.Commit(ctx, &storage.Batch{Profiles: []*domain.Profile{p, domain.NewProfile("new", domain.NewTime(now))}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, total, _ = s.Profiles().Search(ctx, storage.Query{Where: e}); total != 135 {
+		t.Fatalf("%d gold after the update, want 135", total)
+	}
+	if n, _ := s.Profiles().Count(ctx); n != 401 {
+		t.Fatalf("%d live profiles after the writes, want 401", n)
+	}
 }

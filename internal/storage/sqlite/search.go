@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -167,11 +168,18 @@ func search[T any](ctx context.Context, db *sql.DB, t table, q storage.Query, fi
 	if err != nil {
 		return nil, 0, err
 	}
-	total, err := count(ctx, tx, `SELECT count(*) FROM `+t.name+` AS d WHERE `+where, args...)
+	counted := `SELECT count(*) FROM ` + t.name + ` AS d WHERE ` + where
+	countArgs := args
+	if q.TotalLimit > 0 {
+		counted = `SELECT count(*) FROM (SELECT 1 FROM ` + t.name + ` AS d WHERE ` + where + ` LIMIT ?)`
+		countArgs = append(slices.Clip(args), q.TotalLimit+1)
+	}
+	total, err := count(ctx, tx, counted, countArgs...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("searching %s: %w", t.name, err)
 	}
-	if q.Page.Limit <= 0 || total == 0 || int64(q.Page.Offset) >= total {
+	bounded := q.TotalLimit > 0 && total > int64(q.TotalLimit)
+	if q.Page.Limit <= 0 || total == 0 || int64(q.Page.Offset) >= total && !bounded {
 		return []*T{}, total, nil
 	}
 	page := `SELECT d.doc FROM ` + t.name + ` AS d WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`

@@ -10,6 +10,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -52,6 +53,9 @@ type Config struct {
 	// every profile write (docs/performance.md); Open builds the missing ones and drops
 	// those no longer listed.
 	IndexedPaths []string
+	// Logger receives what Open does that takes long on a large store: each schema
+	// migration and each path index it builds, with their durations (nil: discarded).
+	Logger *slog.Logger
 	// Shared opens the store without taking the data directory's lock, beside a
 	// process that holds it: for short-lived admin commands (create-user,
 	// reset-password) that change a few configuration rows. SQLite's own file locking
@@ -230,7 +234,10 @@ func open(cfg Config, sync string) (*Store, error) {
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
-	if err := migrate(w); err != nil {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if err := migrate(w, cfg.Logger); err != nil {
 		w.Close()
 		return nil, classify(path, fmt.Errorf("migrating %s: %w", path, err))
 	}

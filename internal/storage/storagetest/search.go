@@ -143,6 +143,37 @@ func testSearch(t *testing.T, s storage.Store) {
 			t.Fatalf("events newest first: total %d %v %v", total, items, err)
 		}
 	})
+	t.Run("bounded total", func(t *testing.T) {
+		// Five events: with TotalLimit n the total is min(5, n+1), and the page is
+		// still served past a bounded total.
+		for _, tc := range []struct {
+			limit     int
+			page      storage.Page
+			total     int64
+			wantItems int
+		}{
+			{0, storage.Page{Limit: 2}, 5, 2},
+			{2, storage.Page{Limit: 2}, 3, 2},
+			{2, storage.Page{Limit: 2, Offset: 3}, 3, 2},
+			{2, storage.Page{}, 3, 0},
+			{4, storage.Page{Limit: 10}, 5, 5},
+			{5, storage.Page{Limit: 10}, 5, 5},
+			{9, storage.Page{Limit: 1, Offset: 4}, 5, 1},
+		} {
+			items, total, err := s.Events().Search(ctx, storage.Query{Page: tc.page, TotalLimit: tc.limit})
+			if err != nil || total != tc.total || len(items) != tc.wantItems {
+				t.Errorf("events, TotalLimit %d, page %+v: total %d, %d items, %v; want %d, %d", tc.limit, tc.page, total, len(items), err, tc.total, tc.wantItems)
+			}
+		}
+		_, total, err := s.Profiles().Search(ctx, storage.Query{Where: parse("profile", `traits.plan == "gold"`), TotalLimit: 1})
+		if err != nil || total != 2 {
+			t.Errorf("profiles, TotalLimit 1: total %d, %v; want 2 (more than 1)", total, err)
+		}
+		_, total, err = s.Profiles().Search(ctx, storage.Query{Where: parse("profile", `traits.plan == "gold"`), TotalLimit: 2})
+		if err != nil || total != 2 {
+			t.Errorf("profiles, TotalLimit 2: total %d, %v; want 2 (exact)", total, err)
+		}
+	})
 	t.Run("invalid", func(t *testing.T) {
 		_, _, err := s.Profiles().Search(ctx, storage.Query{Where: query.MustParse(`event@type == "x"`), Page: storage.Page{Limit: 1}})
 		var qe *query.Error

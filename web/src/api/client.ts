@@ -88,6 +88,8 @@ export async function download(path: string, filename: string): Promise<void> {
 
 export interface List<T> {
   total: number
+  // Searches count up to 10,000 matches: "gte" means at least total match.
+  total_relation?: 'eq' | 'gte'
   items: T[]
 }
 

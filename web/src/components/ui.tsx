@@ -121,7 +121,19 @@ export function Table<T>({
   )
 }
 
-export function Pager({ total, limit, offset, onPage }: { total: number; limit: number; offset: number; onPage: (offset: number) => void }) {
+export function Pager({
+  total,
+  limit,
+  offset,
+  onPage,
+  atLeast,
+}: {
+  total: number
+  limit: number
+  offset: number
+  onPage: (offset: number) => void
+  atLeast?: boolean // the total is a lower bound (a search that stopped counting)
+}) {
   const last = Math.max(0, Math.min(total, 10000) - 1)
   return (
     <nav className="pager" aria-label="Pages">
@@ -130,6 +142,7 @@ export function Pager({ total, limit, offset, onPage }: { total: number; limit: 
       </button>
       <span>
         {total === 0 ? 0 : offset + 1}–{Math.min(offset + limit, total)} of {total.toLocaleString('en-GB')}
+        {atLeast ? '+' : ''}
       </span>
       <button disabled={offset + limit > last} onClick={() => onPage(offset + limit)}>
         Next

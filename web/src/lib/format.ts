@@ -12,6 +12,11 @@ export function fmtNum(n: number | undefined | null): string {
   return n.toLocaleString('en-GB')
 }
 
+// fmtTotal shows a list's total; a search that stopped counting ("gte") shows "10,000+".
+export function fmtTotal(total: number, relation?: 'eq' | 'gte'): string {
+  return fmtNum(total) + (relation === 'gte' ? '+' : '')
+}
+
 export interface RangeChoice {
   label: string
   range: string

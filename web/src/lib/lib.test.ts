@@ -3,7 +3,7 @@ import { matchPath, pathWith, safeNext, appPath } from './router'
 import { offsetOf, positioned, withoutField } from './errors'
 import { defaults, getPath, setPath, validate, type Schema } from './schema'
 import { merge3 } from './merge'
-import { buckets, RANGES } from './format'
+import { buckets, fmtTotal, RANGES } from './format'
 import { jsonError, schemaProblems } from './jsonedit'
 import { timeline } from './timeline'
 import { curlExample, trackSnippet } from './snippets'
@@ -164,5 +164,13 @@ describe('source snippets', () => {
   it('sends to /track for rest sources and /collect for webhooks', () => {
     expect(curlExample('http://h', 'web', 'rest')).toMatch(/curl -X POST 'http:\/\/h\/track'[\s\S]*"source": \{"id": "web"\}/)
     expect(curlExample('http://h', 'hook', 'webhook')).toContain("'http://h/collect/purchase/hook'")
+  })
+})
+
+describe('fmtTotal', () => {
+  it('marks a total the search stopped counting at', () => {
+    expect(fmtTotal(10000, 'gte')).toBe('10,000+')
+    expect(fmtTotal(9999, 'eq')).toBe('9,999')
+    expect(fmtTotal(3)).toBe('3')
   })
 })

@@ -81,7 +81,7 @@ function LiveCount({ condition }: { condition: string }) {
     }
     const ctl = new AbortController()
     setState((s) => ({ ...s, busy: true }))
-    post<{ total: number }>('/profiles/search', { where: c, limit: 0 }, { signal: ctl.signal }).then(
+    post<{ total: number }>('/profiles/search', { where: c, limit: 0, exact_total: true }, { signal: ctl.signal }).then(
       (r) => setState({ count: r.total }),
       (e: Error) => {
         if (e.name === 'AbortError') return

@@ -6,7 +6,7 @@ import { ConditionBox } from '../../components/ConditionBox'
 import { Link } from '../../components/Link'
 import { ErrorText, Pager, Table, type Column, type SortState } from '../../components/ui'
 import { ApiError } from '../../lib/errors'
-import { fmtNum, fmtTime } from '../../lib/format'
+import { fmtNum, fmtTime, fmtTotal } from '../../lib/format'
 import { getPath } from '../../lib/schema'
 
 type Kind = 'profiles' | 'sessions' | 'events'
@@ -132,7 +132,8 @@ function ExplorerOf({ kind }: { kind: Kind }) {
       {result && (
         <>
           <p className="muted" aria-live="polite">
-            {fmtNum(result.total)} {result.total === 1 ? kind.slice(0, -1) + ' matches' : kind + ' match'}
+            {fmtTotal(result.total, result.total_relation)}{' '}
+            {result.total === 1 && result.total_relation !== 'gte' ? kind.slice(0, -1) + ' matches' : kind + ' match'}
           </p>
           <Table
             caption={title}
@@ -145,7 +146,7 @@ function ExplorerOf({ kind }: { kind: Kind }) {
               setOffset(0)
             }}
           />
-          <Pager total={result.total} limit={LIMIT} offset={offset} onPage={setOffset} />
+          <Pager total={result.total} atLeast={result.total_relation === 'gte'} limit={LIMIT} offset={offset} onPage={setOffset} />
         </>
       )}
     </div>
