@@ -176,12 +176,13 @@ func applyFixtures(base, token, dir string) error {
 }
 
 // countInternalEvents counts the stored events of the source "internal" through the search
-// API. A search backend shows new documents after its refresh interval, so it asks until
-// two answers a second apart agree (at most 15 s).
+// API (an exact count). A search backend shows new documents after its refresh interval
+// (ELASTIC_REFRESH_INTERVAL, 5 s by default), so it asks until two answers 6 s apart
+// agree (at most 60 s).
 func countInternalEvents(base, token string) (int64, error) {
-	body := map[string]any{"where": `event@source.id = "internal"`, "limit": 0}
+	body := map[string]any{"where": `event@source.id = "internal"`, "limit": 0, "exact_total": true}
 	last := int64(-1)
-	for i := 0; i < 15; i++ {
+	for i := 0; i < 10; i++ {
 		var out struct {
 			Total int64 `json:"total"`
 		}
@@ -192,9 +193,9 @@ func countInternalEvents(base, token string) (int64, error) {
 			return last, nil
 		}
 		last = out.Total
-		time.Sleep(time.Second)
+		time.Sleep(6 * time.Second)
 	}
-	return 0, fmt.Errorf("the count of internal events did not settle in 15 s (last %d)", last)
+	return 0, fmt.Errorf("the count of internal events did not settle in 60 s (last %d)", last)
 }
 
 // readCounter sums a Prometheus counter's samples (all label sets) from /metrics. ok is

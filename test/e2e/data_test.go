@@ -69,7 +69,7 @@ func TestEraseAndExportProfile(t *testing.T) {
 			t.Errorf("profile %s after erasure: %d", id, r.Status)
 		}
 	}
-	search := s.auth("POST", "/api/v1/events/search", map[string]any{"where": `profile.id == "gone-a" OR profile.id == "gone-b"`, "limit": 0})
+	search := s.auth("POST", "/api/v1/events/search", map[string]any{"where": `profile.id == "gone-a" OR profile.id == "gone-b"`, "limit": 0, "exact_total": true})
 	if total := search.JSON(t)["total"]; total != 0.0 {
 		t.Errorf("%v events left", total)
 	}
@@ -159,7 +159,7 @@ func TestEraseUnderConcurrentTracking(t *testing.T) {
 		return
 	}
 	doc := p.JSON(t)
-	evs := s.auth("POST", "/api/v1/events/search", map[string]any{"where": `profile.id == "busy"`, "limit": 0}).JSON(t)["total"].(float64)
+	evs := s.auth("POST", "/api/v1/events/search", map[string]any{"where": `profile.id == "busy"`, "limit": 0, "exact_total": true}).JSON(t)["total"].(float64)
 	if views := at(doc, "stats.views").(float64); views != evs {
 		t.Fatalf("profile after erasure counts %v views but %v events are stored: half of the old profile survived", views, evs)
 	}

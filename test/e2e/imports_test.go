@@ -65,7 +65,7 @@ func (s *server) waitImport(id string, timeout time.Duration) (job map[string]an
 
 func (s *server) countEvents(where string) int {
 	s.t.Helper()
-	r := s.auth("POST", "/api/v1/events/search", map[string]any{"where": where, "limit": 0})
+	r := s.auth("POST", "/api/v1/events/search", map[string]any{"where": where, "limit": 0, "exact_total": true})
 	if r.Status != http.StatusOK {
 		s.t.Fatalf("search: %d %s", r.Status, r.Body)
 	}

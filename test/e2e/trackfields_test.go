@@ -63,7 +63,7 @@ func TestTrackProfileLessAndTask(t *testing.T) {
 	s := start(t, "")
 	s.source("web")
 	profiles := func() float64 {
-		return s.auth("POST", "/api/v1/profiles/search", map[string]any{"where": `id != ""`, "limit": 0}).JSON(t)["total"].(float64)
+		return s.auth("POST", "/api/v1/profiles/search", map[string]any{"where": `id != ""`, "limit": 0, "exact_total": true}).JSON(t)["total"].(float64)
 	}
 	before := profiles()
 	r := s.do("POST", "/track?profile_less=true", `{"source":{"id":"web"},"context":{"page":{"url":"https://shop.example.com/a"}},`+

@@ -74,7 +74,7 @@ func (c *cluster) countEvents(where string) int {
 	// the events another process (a worker) stored a moment ago are made visible first.
 	es(c.t, strings.Split(c.elastic.Hosts[0], ",")[0], "POST", "/"+c.prefix+"-events/_refresh", nil, nil)
 	for i := 0; i < 20; i++ {
-		r := c.auth(c.replicas[0], "POST", "/api/v1/events/search", map[string]any{"where": where, "limit": 0})
+		r := c.auth(c.replicas[0], "POST", "/api/v1/events/search", map[string]any{"where": where, "limit": 0, "exact_total": true})
 		if r.Status != http.StatusOK {
 			c.t.Fatalf("search: %d %s", r.Status, r.Body)
 		}
