@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -45,6 +46,8 @@ type Queue struct {
 
 	mu     sync.Mutex
 	topics map[string]*workTopic
+
+	reads atomic.Int64 // reads of due work (for tests)
 }
 
 type workTopic struct {
@@ -58,6 +61,11 @@ type workTopic struct {
 	// acknowledged but not yet deleted are not read again and again.
 	cursorDue, cursorSeq int64
 	wake                 chan struct{} // closed and replaced when the topic may have work
+	// wakeAt is when the last consumer that found nothing due reads again by itself
+	// (after MIN(due) of the stored work, or the poll): new work due later than that
+	// wakes nobody, since that consumer reads it in time (a session's end check, due
+	// SESSION_TIMEOUT after every new session, woke the consumer for two reads each).
+	wakeAt time.Time
 }
 
 type lease struct {
@@ -128,19 +136,28 @@ func (s *Store) writeWork(ctx context.Context, tx *sql.Tx, batch []*commitReq) e
 	return nil
 }
 
-// workWritten wakes the consumers of topics that got new work.
+// workWritten wakes the consumers of topics that got work due before they would
+// read again anyway (workTopic.wakeAt).
 func (s *Store) workWritten(batch []*commitReq) {
 	q := s.wq.Load()
 	if q == nil {
 		return
 	}
-	var last string
+	now := time.Now()
+	woken := map[string]bool{}
 	for _, r := range batch {
 		for _, w := range r.work {
-			if w.Topic != last {
-				q.notify(w.Topic)
-				last = w.Topic
+			if woken[w.Topic] || w.Replanned {
+				continue
 			}
+			q.mu.Lock()
+			t := q.topic(w.Topic)
+			if w.Delay <= 0 || now.Add(w.Delay).Before(t.wakeAt) {
+				close(t.wake)
+				t.wake = make(chan struct{})
+				woken[w.Topic] = true
+			}
+			q.mu.Unlock()
 		}
 	}
 }
@@ -256,6 +273,12 @@ func (q *Queue) Dequeue(ctx context.Context, topic string) (*storage.Job, error)
 // take them, so that most Dequeues read nothing.
 func (q *Queue) try(ctx context.Context, topic string) (*storage.Job, time.Duration, error) {
 	now := time.Now()
+	// Until this read has decided how long to wait, work due within the longest wait
+	// wakes the consumer (it closes the wake channel Dequeue holds), so that nothing
+	// committed during the read is slept past.
+	q.mu.Lock()
+	q.topic(topic).wakeAt = now.Add(q.o.Poll)
+	q.mu.Unlock()
 	if j, dead := q.take(topic, now); j != nil || len(dead) > 0 {
 		for _, d := range dead {
 			if err := q.bury(ctx, d, d.LastError); err != nil {
@@ -270,6 +293,7 @@ func (q *Queue) try(ctx context.Context, topic string) (*storage.Job, time.Durat
 	t := q.topic(topic)
 	cd, cs := t.cursorDue, t.cursorSeq
 	q.mu.Unlock()
+	q.reads.Add(1)
 	rows, err := q.s.r.QueryContext(ctx, `SELECT seq, id, payload, enqueued, deliveries, last_error, due FROM work
 		WHERE topic = ? AND due <= ? AND (due, seq) > (?, ?) ORDER BY due, seq LIMIT 64`, topic, now.UnixMilli(), cd, cs)
 	if err != nil {
@@ -333,6 +357,11 @@ func (q *Queue) try(ctx context.Context, topic string) (*storage.Job, time.Durat
 	} else {
 		wait = time.Millisecond // read on (or again from the start)
 	}
+	q.mu.Lock()
+	if t := q.topic(topic); t.wakeAt.After(now.Add(wait)) {
+		t.wakeAt = now.Add(wait)
+	}
+	q.mu.Unlock()
 	return nil, wait, nil
 }
 
