@@ -33,8 +33,10 @@ func (j *jobService) Close() { j.stop() }
 func startJobs(ctx context.Context, cfg config.Config, log *slog.Logger, store storage.Store, retainer storage.EventRetention,
 	locker storage.Locker, col *collector.Collector, execute bool) (*jobService, error) {
 	im := &imports.Importer{Store: store, Locker: locker, MaxBytes: cfg.ImportMaxBytes, Forget: col.ForgetProfile, Log: log}
+	refresher := segment.NewRefresher(store, col, 0)
+	refresher.Candidates = len(cfg.ElasticHosts) > 0 // every field indexed (Refresher.Candidates)
 	handlers := map[string]jobs.Handler{
-		segment.RefreshJob: segment.NewRefresher(store, col, 0).Run,
+		segment.RefreshJob: refresher.Run,
 		imports.JobKind:    im.Run,
 	}
 	if retainer != nil {

@@ -242,8 +242,7 @@ func TestRefresher(t *testing.T) {
 	if got := e.members("fans"); !slices.Equal(got, []string{"p4", "p5", "p6"}) {
 		t.Fatalf("members = %v", got)
 	}
-	// Only the profiles that meet the condition or hold the name are read: p4..p6.
-	if tk.total != 3 || tk.done != 3 || tk.counters["entered"] != 3 {
+	if tk.total != 6 || tk.done != 6 || tk.counters["entered"] != 3 {
 		t.Fatalf("progress: total %d done %d counters %v", tk.total, tk.done, tk.counters)
 	}
 	if got := e.internalEvents("p4"); !slices.Equal(got, []string{"segment-entered:fans"}) {
@@ -322,19 +321,36 @@ func (p unsupportedProfiles) Scan(ctx context.Context, where query.Expr, after s
 	return p.Profiles.Scan(ctx, where, after, limit)
 }
 
-// TestRefreshWalksAllWhenTheStoreCannotSearch: a condition the store cannot express
-// makes the job read every profile and decide in memory, with the same result.
-func TestRefreshWalksAllWhenTheStoreCannotSearch(t *testing.T) {
+// TestRefreshCandidates: with Candidates the job reads only the profiles that meet the
+// condition or hold one of the segment's names, with the same result as reading all;
+// a condition the store cannot express makes it read every profile.
+func TestRefreshCandidates(t *testing.T) {
 	e := newEnv(t)
 	for i := 1; i <= 6; i++ {
 		for j := 0; j < i; j++ {
 			e.track(fmt.Sprint("p", i), pageView)
 		}
 	}
+	r := segment.NewRefresher(e.store, e.col, 2)
+	r.Candidates = true
 	e.put(domain.Segment{Meta: domain.Meta{ID: "s1", Name: "Fans", Enabled: true}, Condition: `stats.views > 3`})
-	tk := e.refresh(segment.NewRefresher(unsupportedStore{e.store}, e.col, 2), "s1")
-	if got := e.members("fans"); !slices.Equal(got, []string{"p4", "p5", "p6"}) || tk.total != 6 || tk.done != 6 {
-		t.Fatalf("members = %v, total %d, done %d", got, tk.total, tk.done)
+	tk := e.refresh(r, "s1")
+	if got := e.members("fans"); !slices.Equal(got, []string{"p4", "p5", "p6"}) || tk.total != 3 || tk.done != 3 || tk.counters["entered"] != 3 {
+		t.Fatalf("members = %v, total %d, done %d, %v", got, tk.total, tk.done, tk.counters)
+	}
+	// A new condition and a new name: p4 leaves (it holds the old name), p2 and p3 enter.
+	e.put(domain.Segment{Meta: domain.Meta{ID: "s1", Name: "Regulars", Enabled: true}, Condition: `stats.views >= 2 AND stats.views != 4`})
+	tk = e.refresh(r, "s1")
+	if got, old := e.members("regulars"), e.members("fans"); !slices.Equal(got, []string{"p2", "p3", "p5", "p6"}) || old != nil || tk.total != 5 {
+		t.Fatalf("regulars %v, fans %v, total %d", got, old, tk.total)
+	}
+
+	u := segment.NewRefresher(unsupportedStore{e.store}, e.col, 2)
+	u.Candidates = true
+	e.put(domain.Segment{Meta: domain.Meta{ID: "s1", Name: "Regulars", Enabled: true}, Condition: `stats.views > 4`})
+	tk = e.refresh(u, "s1")
+	if got := e.members("regulars"); !slices.Equal(got, []string{"p5", "p6"}) || tk.total != 6 || tk.done != 6 {
+		t.Fatalf("unsupported condition: members = %v, total %d, done %d", got, tk.total, tk.done)
 	}
 }
 

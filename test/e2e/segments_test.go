@@ -68,8 +68,7 @@ func TestSegmentsLifecycle(t *testing.T) {
 		t.Fatalf("created: %s", r.Body)
 	}
 	job := waitJob(s, "segment:"+id)
-	// Only alice meets the condition (and nobody holds the name yet): one profile read.
-	if job["status"] != "done" || job["kind"] != "segment-refresh" || job["total"] != 1.0 || job["done"] != 1.0 || at(job, "counters.entered") != 1.0 {
+	if job["status"] != "done" || job["kind"] != "segment-refresh" || job["total"] != 2.0 || job["done"] != 2.0 || at(job, "counters.entered") != 1.0 {
 		t.Fatalf("job: %v", job)
 	}
 	if got := s.get("/api/v1/jobs/" + job["id"].(string)); got["status"] != "done" {
