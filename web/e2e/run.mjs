@@ -109,6 +109,8 @@ async function main() {
   await page.getByText('2 profiles match').waitFor()
   await page.getByRole('button', { name: 'Views' }).click()
   await page.locator('th[aria-sort="descending"]', { hasText: 'Views' }).waitFor()
+  // The header turns at once; the rows follow when the sorted search answers.
+  await page.locator('tbody tr').first().locator('td', { hasText: annId }).waitFor()
   assert.equal(await page.locator('tbody tr').first().locator('td').first().innerText(), annId)
   await page.getByRole('button', { name: 'Views ▼' }).click()
   await page.locator('th[aria-sort="ascending"]', { hasText: 'Views' }).waitFor()
