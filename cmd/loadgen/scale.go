@@ -515,32 +515,13 @@ func scaleServe(ctx context.Context, bin string, res *scaleResult, clk int) erro
 	cmd.Env = append(os.Environ(), "HTTP_ADDR=127.0.0.1:"+fmt.Sprint(port), "INSTALLATION_TOKEN="+tok, "LOGGING_LEVEL=warn", "TRACK_RATE_LIMIT=0")
 	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
 	t0 := time.Now()
-	if err := cmd.Start(); err != nil {
+	stop, err := startProcess(cmd)
+	if err != nil {
 		return err
 	}
-	defer func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(60 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	}()
-	for {
-		resp, err := apiClient.Get(base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
-		}
-		if time.Since(t0) > 5*time.Minute || ctx.Err() != nil {
-			return errors.New("serve did not answer /healthz within 5 minutes")
-		}
-		time.Sleep(10 * time.Millisecond)
+	defer stop()
+	if err := waitHealthy(ctx, base, 5*time.Minute); err != nil {
+		return fmt.Errorf("serve: %w", err)
 	}
 	res.StartupSecs = time.Since(t0).Seconds()
 	pid := cmd.Process.Pid
@@ -649,10 +630,23 @@ func startScaleWorker(ctx context.Context, bin string) (pid int, stop func(), er
 	cmd := exec.Command(bin, "worker")
 	cmd.Env = append(os.Environ(), "WORKER_HTTP_ADDR=127.0.0.1:"+fmt.Sprint(port), "LOGGING_LEVEL=warn")
 	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
-	if err := cmd.Start(); err != nil {
+	if stop, err = startProcess(cmd); err != nil {
 		return 0, nil, fmt.Errorf("starting the worker: %w", err)
 	}
-	stop = func() {
+	if err := waitHealthy(ctx, fmt.Sprintf("http://127.0.0.1:%d", port), 2*time.Minute); err != nil {
+		stop()
+		return 0, nil, fmt.Errorf("the worker: %w", err)
+	}
+	return cmd.Process.Pid, stop, nil
+}
+
+// startProcess starts cmd; stop interrupts it and waits for it to exit (killing it after
+// a minute).
+func startProcess(cmd *exec.Cmd) (stop func(), err error) {
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	return func() {
 		cmd.Process.Signal(os.Interrupt)
 		done := make(chan struct{})
 		go func() { cmd.Wait(); close(done) }()
@@ -662,22 +656,7 @@ func startScaleWorker(ctx context.Context, bin string) (pid int, stop func(), er
 			cmd.Process.Kill()
 			<-done
 		}
-	}
-	t0 := time.Now()
-	for {
-		resp, err := apiClient.Get(fmt.Sprintf("http://127.0.0.1:%d/healthz", port))
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return cmd.Process.Pid, stop, nil
-			}
-		}
-		if time.Since(t0) > 2*time.Minute || ctx.Err() != nil {
-			stop()
-			return 0, nil, errors.New("the worker did not answer /healthz within 2 minutes")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	}, nil
 }
 
 type jobItem struct {

@@ -81,7 +81,7 @@ func waitHealthy(ctx context.Context, base string, limit time.Duration) error {
 		} else {
 			last = err
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond) // fine enough to time a start-up (bench-scale)
 	}
 	return fmt.Errorf("%s/healthz not healthy after %s: %v", base, limit, last)
 }
