@@ -27,13 +27,11 @@ writes). The first variant of a run also warms the JVM up: name it "warm+…".
   Knobs: REQS (requests per variant per round, 3000), ROUNDS (2), BATCH (7), POOL (5000),
   SEARCH_EVERY (3), SCHEMA (the newest templates-v<N>.json).
 """
-import copy, glob, json, os, random, re, sys, time, urllib.request
+import copy, glob, json, os, random, re, sys, time, urllib.error
+
+from searchserver import cpu, req
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-E = os.environ["ELASTIC_HOST"].split(",")[0].rstrip("/")
-state = os.environ.get("SERVICES_STATE_DIR", os.path.join(os.environ.get("TMPDIR", "/tmp"), "thamesthrive-services"))
-pid = open(os.path.join(state, "opensearch", "pid")).read().strip()
-tck = os.sysconf("SC_CLK_TCK")
 REQS = int(os.environ.get("REQS", "3000"))
 ROUNDS = int(os.environ.get("ROUNDS", "2"))
 POOL = int(os.environ.get("POOL", "5000"))
@@ -41,18 +39,6 @@ SEARCH_EVERY = int(os.environ.get("SEARCH_EVERY", "3"))
 if len(sys.argv) != 2:
     raise SystemExit(__doc__)
 variants = sys.argv[1].split(",")
-
-
-def req(method, path, body=None, ct="application/json"):
-    data = body if isinstance(body, (bytes, type(None))) else json.dumps(body).encode()
-    r = urllib.request.Request(E + path, data=data, method=method, headers={"Content-Type": ct})
-    with urllib.request.urlopen(r) as f:
-        return json.loads(f.read() or b"{}")
-
-
-def cpu():
-    st = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(st[11]) + int(st[12])) / tck
 
 
 prefixes = sorted(i["index"][: -len("-profiles-v1")] for i in req("GET", "/_cat/indices?format=json")

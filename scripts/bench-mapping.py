@@ -12,7 +12,9 @@ from /proc/<pid>/stat, the pid from $SERVICES_STATE_DIR/opensearch/pid) per docu
   ELASTIC_HOST=http://127.0.0.1:9200 SERVICES_STATE_DIR=/tmp/thamesthrive-services \\
     python3 scripts/bench-mapping.py [--kind events|sessions|profiles] [--old 2 --new 3] [--rounds 6]
 """
-import argparse, json, os, urllib.request
+import argparse, json, os, urllib.error
+
+from searchserver import cpu, req
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ap = argparse.ArgumentParser()
@@ -22,22 +24,6 @@ ap.add_argument("--new", type=int, default=3)
 ap.add_argument("--rounds", type=int, default=6)
 ap.add_argument("--source", default=None, help="substring of the index to take documents from")
 a = ap.parse_args()
-E = os.environ["ELASTIC_HOST"].split(",")[0].rstrip("/")
-state = os.environ.get("SERVICES_STATE_DIR", os.path.join(os.environ.get("TMPDIR", "/tmp"), "thamesthrive-services"))
-pid = open(os.path.join(state, "opensearch", "pid")).read().strip()
-tck = os.sysconf("SC_CLK_TCK")
-
-
-def req(method, path, body=None, ct="application/json"):
-    data = body if isinstance(body, (bytes, type(None))) else json.dumps(body).encode()
-    r = urllib.request.Request(E + path, data=data, method=method, headers={"Content-Type": ct})
-    with urllib.request.urlopen(r) as f:
-        return json.loads(f.read() or b"{}")
-
-
-def cpu():
-    st = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(st[11]) + int(st[12])) / tck
 
 
 source = a.source or ("-events-v1-2" if a.kind == "events" else f"-{a.kind}-v1")
