@@ -3,13 +3,10 @@ package worker_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -21,6 +18,7 @@ import (
 	"github.com/thamesthrive/thamesthrive/internal/delivery"
 	"github.com/thamesthrive/thamesthrive/internal/netguard"
 	"github.com/thamesthrive/thamesthrive/internal/storage/redis"
+	"github.com/thamesthrive/thamesthrive/internal/storage/redis/redistest"
 	"github.com/thamesthrive/thamesthrive/internal/worker"
 )
 
@@ -29,19 +27,7 @@ import (
 // item exactly once, shared among the workers. Needs REDIS_HOST (make
 // test-integration).
 func TestThreeWorkersShareARedisQueue(t *testing.T) {
-	host := os.Getenv("REDIS_HOST")
-	if host == "" {
-		t.Skip("REDIS_HOST is not set: no Redis to test against")
-	}
-	port := os.Getenv("REDIS_PORT")
-	if port == "" {
-		port = "6379"
-	}
-	c, err := redis.New(redis.Config{Addrs: []string{net.JoinHostPort(host, port)}, KeyPrefix: fmt.Sprintf("tt-worker-test-%d", time.Now().UnixNano())})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { c.Drop(context.Background()); c.Close() }()
+	c := redistest.Client(t, "worker-test")
 
 	const n = 3000
 	var mu sync.Mutex

@@ -3,46 +3,19 @@ package redis_test
 import (
 	"context"
 	"fmt"
-	"net"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/thamesthrive/thamesthrive/internal/storage"
 	"github.com/thamesthrive/thamesthrive/internal/storage/redis"
+	"github.com/thamesthrive/thamesthrive/internal/storage/redis/redistest"
 	"github.com/thamesthrive/thamesthrive/internal/storage/sqlite"
 	"github.com/thamesthrive/thamesthrive/internal/storage/storagetest"
 )
 
-var seq atomic.Int64
-
-// client returns a client on the Redis named by REDIS_HOST (and REDIS_PORT) with a key
-// prefix of its own, or skips the test when REDIS_HOST is unset.
-func client(t *testing.T) *redis.Client {
-	t.Helper()
-	host := os.Getenv("REDIS_HOST")
-	if host == "" {
-		t.Skip("REDIS_HOST is not set: no Redis to test against")
-	}
-	port := os.Getenv("REDIS_PORT")
-	if port == "" {
-		port = "6379"
-	}
-	c, err := redis.New(redis.Config{Addrs: []string{net.JoinHostPort(host, port)}, Password: os.Getenv("REDIS_PASSWORD"),
-		KeyPrefix: fmt.Sprintf("tt-test-%d-%d", time.Now().UnixNano(), seq.Add(1))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Ping(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c.Drop(context.Background())
-		c.Close()
-	})
-	return c
-}
+// client returns a client on the Redis of REDIS_HOST with a key prefix of its own.
+func client(t *testing.T) *redis.Client { return redistest.Client(t, "test") }
 
 func TestLockerConformance(t *testing.T) {
 	storagetest.RunLocker(t, client(t).Locker(0, nil))
