@@ -144,7 +144,7 @@ func (s *Store) workWritten(batch []*commitReq) {
 		return
 	}
 	now := time.Now()
-	woken := map[string]bool{}
+	var woken map[string]bool // made on the first wake: most batches carry no work
 	for _, r := range batch {
 		for _, w := range r.work {
 			if woken[w.Topic] || w.Replanned {
@@ -155,6 +155,9 @@ func (s *Store) workWritten(batch []*commitReq) {
 			if w.Delay <= 0 || now.Add(w.Delay).Before(t.wakeAt) {
 				close(t.wake)
 				t.wake = make(chan struct{})
+				if woken == nil {
+					woken = map[string]bool{}
+				}
 				woken[w.Topic] = true
 			}
 			q.mu.Unlock()
