@@ -319,12 +319,14 @@ func cmdRun(args []string) error {
 		wg.Go(func() { prof = captureProfiles(ctx, *base, *pprofDir, *dur) })
 	}
 	batch := storeBatch(*base, *label != "baseline")
+	phases := storePhases(*base, *label != "baseline")
 	rc, err := closed.Run(ctx)
 	wg.Wait()
 	if rc == nil {
 		return err
 	}
 	rc.StoreBatch = batch()
+	rc.StorePhases = phases()
 	rf.Closed = rc
 	rf.Notes = append(rf.Notes, prof.notes...)
 	rf.Profiles = prof.files
@@ -343,11 +345,13 @@ func cmdRun(args []string) error {
 		open.Name, open.Concurrency, open.Rate, open.PaceTick = *label+"-open", *openConc, rate, *paceTick
 		open.Offset = rc.Sent // go on with fresh requests (new sign-ins, other profiles)
 		batch := storeBatch(*base, *label != "baseline")
+		phases := storePhases(*base, *label != "baseline")
 		ro, err := open.Run(ctx)
 		if ro == nil {
 			return err
 		}
 		ro.StoreBatch = batch()
+		ro.StorePhases = phases()
 		rf.Open = ro
 		fmt.Fprintf(os.Stderr, "%s open loop at %.0f/s: %.0f req/s, p99 %.2f ms, statuses %v, errors %d, missed %d\n",
 			*label, rate, ro.RPS, ro.Latency.P99Ms, ro.Statuses, ro.Errors, ro.Missed)

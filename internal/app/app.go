@@ -40,6 +40,8 @@ func NewLogger(w io.Writer, level slog.Level) *slog.Logger {
 type storeMetrics struct {
 	events  prometheus.Counter
 	batches prometheus.Histogram
+	// storage.CommitPhases of every Commit, one series per phase
+	queued, write, answer prometheus.Observer
 }
 
 func newStoreMetrics(reg *prometheus.Registry) *storeMetrics {
@@ -49,8 +51,19 @@ func newStoreMetrics(reg *prometheus.Registry) *storeMetrics {
 		batches: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "thamesthrive", Name: "store_write_batch_size",
 			Help: "Requests served by one group-committed store write.", Buckets: prometheus.ExponentialBuckets(1, 2, 10)}),
 	}
-	reg.MustRegister(m.events, m.batches)
+	phases := prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "thamesthrive", Name: "store_commit_phase_seconds",
+		Help:    "Where a store write's wait went: queued (until the group write carrying it began), write (that write), answer (from its end until the caller ran again).",
+		Buckets: prometheus.ExponentialBuckets(0.0001, 2, 12)}, []string{"phase"})
+	m.queued, m.write, m.answer = phases.WithLabelValues("queued"), phases.WithLabelValues("write"), phases.WithLabelValues("answer")
+	reg.MustRegister(m.events, m.batches, phases)
 	return m
+}
+
+// observe records where one store write's wait went.
+func (m *storeMetrics) observe(p storage.CommitPhases) {
+	m.queued.Observe(p.Queued.Seconds())
+	m.write.Observe(p.Write.Seconds())
+	m.answer.Observe(p.Answer.Seconds())
 }
 
 func openStore(cfg config.Config, m *storeMetrics, log *slog.Logger, coord *coordination) (storage.Store, error) {
@@ -60,7 +73,7 @@ func openStore(cfg config.Config, m *storeMetrics, log *slog.Logger, coord *coor
 	return sqlite.Open(sqlite.Config{Dir: cfg.DataDir, Sync: cfg.SQLiteSync, CommitWindow: commitWindow(cfg.SQLiteCommitWindow), KeyPaths: mergeKeys(cfg), IndexedPaths: cfg.IndexedPaths, Logger: log, OnBatch: func(commits, events int) {
 		m.batches.Observe(float64(commits))
 		m.events.Add(float64(events))
-	}})
+	}, OnCommit: m.observe})
 }
 
 // commitWindow maps SQLITE_COMMIT_WINDOW to sqlite.Config.CommitWindow, where zero

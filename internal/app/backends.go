@@ -53,6 +53,7 @@ func openElastic(cfg config.Config, m *storeMetrics, log *slog.Logger, coord *co
 		m.batches.Observe(float64(commits))
 		m.events.Add(float64(events))
 	}
+	ecfg.OnCommit = m.observe
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	s, err := elastic.Open(ctx, ecfg)

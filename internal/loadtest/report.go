@@ -426,6 +426,9 @@ func (r *Report) Markdown() string {
 		}
 		w("\n")
 	}
+	if line := phasesLine(tc, to); line != "" {
+		w("%s\n", line)
+	}
 	if r.Stored != nil {
 		w("Stored after the server stopped: %s.\n", storedLine(r.Stored))
 	}
@@ -757,4 +760,33 @@ func thousands(n int64) string {
 		sb.WriteRune(ch)
 	}
 	return sb.String()
+}
+
+// phasesLine says where the server's store writes waited in each loop (Result.StorePhases),
+// or nothing when the server reported no phases.
+func phasesLine(closed, open *Result) string {
+	var parts []string
+	for _, l := range []struct {
+		name string
+		res  *Result
+	}{{"closed loop", closed}, {"open loop", open}} {
+		if l.res == nil || len(l.res.StorePhases) == 0 {
+			continue
+		}
+		var ph []string
+		for _, name := range []string{"queued", "write", "answer"} {
+			if p, ok := l.res.StorePhases[name]; ok {
+				ge := ""
+				if p.P99AtLeast {
+					ge = "≥ "
+				}
+				ph = append(ph, fmt.Sprintf("%s %.2f / %s%.2f", name, p.MeanMs, ge, p.P99Ms))
+			}
+		}
+		parts = append(parts, l.name+" "+strings.Join(ph, ", "))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "Where a store write waited (thamesthrive_store_commit_phase_seconds), mean / p99 ms: " + strings.Join(parts, "; ") + "."
 }

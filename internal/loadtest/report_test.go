@@ -152,3 +152,19 @@ func TestThousands(t *testing.T) {
 		}
 	}
 }
+
+// The markdown says where the store's writes waited in each loop when the server reported
+// it, and nothing about it when it did not (the baseline, an older server).
+func TestMarkdownStorePhases(t *testing.T) {
+	r := sampleReport(1300)
+	r.Evaluate(true)
+	if md := r.Markdown(); strings.Contains(md, "Where a store write waited") {
+		t.Errorf("a report without phases mentions them:\n%s", md)
+	}
+	r.Track.Closed.StorePhases = map[string]PhaseWait{"queued": {Count: 9, MeanMs: 1.5, P99Ms: 7.25}, "write": {Count: 9, MeanMs: 1, P99Ms: 2}, "answer": {Count: 9, MeanMs: 0.1, P99Ms: 204.8, P99AtLeast: true}}
+	r.Track.Open.StorePhases = map[string]PhaseWait{"write": {Count: 3, MeanMs: 0.5, P99Ms: 0.75}}
+	want := "Where a store write waited (thamesthrive_store_commit_phase_seconds), mean / p99 ms: closed loop queued 1.50 / 7.25, write 1.00 / 2.00, answer 0.10 / ≥ 204.80; open loop write 0.50 / 0.75."
+	if md := r.Markdown(); !strings.Contains(md, want) {
+		t.Errorf("markdown lacks %q:\n%s", want, md)
+	}
+}

@@ -81,6 +81,9 @@ type Result struct {
 	// the server's thamesthrive_store_write_batch_size histogram (embedded store: the
 	// group commit's transaction size); the store floor is measured at it.
 	StoreBatch float64 `json:"store_batch,omitempty"`
+	// StorePhases is where the server's store writes waited during the loop, by phase
+	// (queued, write, answer: the server's thamesthrive_store_commit_phase_seconds).
+	StorePhases map[string]PhaseWait `json:"store_phases,omitempty"`
 	// Open loop only.
 	Scheduled int64 `json:"scheduled,omitempty"`
 	Missed    int64 `json:"missed,omitempty"` // scheduled but never sent
@@ -95,6 +98,16 @@ type Result struct {
 	// How busy the pinned CPUs were, and how much of that was other processes.
 	ServerCPU    *CPUShare `json:"server_cpu,omitempty"`
 	GeneratorCPU *CPUShare `json:"generator_cpu,omitempty"`
+}
+
+// PhaseWait summarises one phase of the server's store writes over a loop, from its
+// Prometheus histogram: P99Ms is interpolated inside a bucket, and when it falls past the
+// largest bound P99AtLeast is set and P99Ms is that bound.
+type PhaseWait struct {
+	Count      int64   `json:"count"`
+	MeanMs     float64 `json:"mean_ms"`
+	P99Ms      float64 `json:"p99_ms"`
+	P99AtLeast bool    `json:"p99_at_least,omitempty"`
 }
 
 // KindResult is the part of a Result for one kind of visit.

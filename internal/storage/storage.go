@@ -54,6 +54,17 @@ type Batch struct {
 	Work []*WorkItem
 }
 
+// CommitPhases says where one Commit's wait went, for a store that group-commits: a
+// goroutine of its own (the writer) takes what the callers queued and writes it in one
+// transaction or request. Queued runs from the Commit being queued until the writer
+// started the write that carries it (waiting for the write before it, a checkpoint, the
+// commit window); Write is that write (a SQLite transaction with its fsync, or a _bulk
+// request and the cache updates after it); Answer runs from the write's end until the
+// caller's goroutine ran again, which is the process's scheduling delay. The stores
+// report them through their OnCommit hook; serve exports them as
+// thamesthrive_store_commit_phase_seconds.
+type CommitPhases struct{ Queued, Write, Answer time.Duration }
+
 // Profiles reads profiles.
 type Profiles interface {
 	// Get returns the profile stored under id, which may be a merge tombstone

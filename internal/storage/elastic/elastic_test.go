@@ -65,6 +65,23 @@ func openTB(t testing.TB) *elastic.Store {
 
 func TestConformance(t *testing.T) { storagetest.Run(t, open) }
 
+func TestCommitPhases(t *testing.T) {
+	storagetest.CommitPhases(t, func(t *testing.T, onCommit func(storage.CommitPhases)) storage.Store {
+		cfg := testConfig(t)
+		cfg.OnCommit = onCommit
+		ctx := context.Background()
+		if err := elastic.Migrate(ctx, cfg); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { elastic.Drop(context.Background(), cfg) })
+		s, err := elastic.Open(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
 // TestLingerGathersCommits: with Linger, Commit calls that arrive while the writer waits
 // share one _bulk (here eight commits 20 ms apart, which without it go in bulks of one or
 // two), and each is stored and readable once it returns.

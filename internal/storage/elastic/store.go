@@ -79,6 +79,9 @@ type Config struct {
 	// OnBatch, if set, is called after each group commit with the number of Commit
 	// calls it served and the number of new events it stored.
 	OnBatch func(commits, events int)
+	// OnCommit, if set, is called by every Commit that was written, with where its
+	// wait went (storage.CommitPhases).
+	OnCommit func(storage.CommitPhases)
 }
 
 var prefixRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,100}$`)

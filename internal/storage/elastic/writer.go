@@ -47,6 +47,9 @@ type commitReq struct {
 	items  []*item
 	size   int
 	result chan error
+	// at is when Commit queued it; began and ended, set by the writer before it answers,
+	// when the _bulk write carrying it began and ended (storage.CommitPhases).
+	at, began, ended time.Time
 }
 
 // Commit implements storage.Store. The batch is encoded on the caller's goroutine and
@@ -73,6 +76,7 @@ func (s *Store) Commit(ctx context.Context, b *storage.Batch) error {
 		s.closing.RUnlock()
 		return fmt.Errorf("store closed: %w", storage.ErrUnavailable)
 	}
+	req.at = time.Now()
 	select {
 	case s.queue <- req:
 		s.closing.RUnlock()
@@ -83,7 +87,11 @@ func (s *Store) Commit(ctx context.Context, b *storage.Batch) error {
 	}
 	// Once queued the write will be attempted; waiting for its outcome is what makes the
 	// caller's acknowledgement honest, so ctx does not abandon it early.
-	return <-req.result
+	err = <-req.result
+	if s.cfg.OnCommit != nil && err == nil {
+		s.cfg.OnCommit(storage.CommitPhases{Queued: req.began.Sub(req.at), Write: req.ended.Sub(req.began), Answer: time.Since(req.ended)})
+	}
+	return err
 }
 
 // docSizeHint is the scratch buffer a document is encoded into first: most /track
@@ -264,6 +272,7 @@ type bulkResult struct {
 // (domain.ProfileMetadata.Applied); event stored and work item lost, the retry plans
 // the work again (collector replan).
 func (s *Store) flush(reqs []*commitReq) {
+	began := time.Now()
 	errs := make([]error, len(reqs))
 	var todo, later []pendingItem
 	for i, r := range reqs {
@@ -411,7 +420,9 @@ func (s *Store) flush(reqs []*commitReq) {
 		}
 		cancel()
 	}
+	ended := time.Now()
 	for i, r := range reqs {
+		r.began, r.ended = began, ended
 		r.result <- errs[i]
 	}
 	if s.cfg.OnBatch != nil {

@@ -73,6 +73,9 @@ type Config struct {
 	// OnBatch, if set, is called after each group commit with the number of Commit
 	// calls it served and the number of new events it stored (for metrics).
 	OnBatch func(commits, events int)
+	// OnCommit, if set, is called by every Commit that was written, with where its
+	// wait went (storage.CommitPhases).
+	OnCommit func(storage.CommitPhases)
 }
 
 // Store is the SQLite backend.
@@ -132,6 +135,9 @@ type commitReq struct {
 	// the writer's transaction after the documents' (work.go).
 	ops    []func(tx *sql.Tx) error
 	result chan error
+	// Set by the writer before it answers: when the write carrying this request
+	// began and ended (storage.CommitPhases).
+	began, ended time.Time
 }
 
 // row is a document encoded before it reaches the writer, so that JSON work happens on
@@ -367,6 +373,9 @@ func (s *Store) Commit(ctx context.Context, b *storage.Batch) error {
 	// Once queued the write will happen; waiting for it is what makes the caller's
 	// acknowledgement honest, so a cancelled ctx does not abandon it early.
 	err = <-req.result
+	if s.cfg.OnCommit != nil && err == nil {
+		s.cfg.OnCommit(storage.CommitPhases{Queued: req.began.Sub(req.at), Write: req.ended.Sub(req.began), Answer: time.Since(req.ended)})
+	}
 	// The driver copied the documents when it bound them; the buffer is free again.
 	putDocBuf(req.buf)
 	return err
@@ -598,6 +607,7 @@ func (s *Store) flush(all []*commitReq) {
 		}
 	}
 	if len(batch) > 0 {
+		began := time.Now()
 		stored, err := s.write(batch)
 		if err != nil {
 			err = fmt.Errorf("writing batch: %w: %w", storage.ErrUnavailable, writeError(s.cfg.Dir, err))
@@ -607,7 +617,9 @@ func (s *Store) flush(all []*commitReq) {
 			}
 			s.workWritten(batch)
 		}
+		ended := time.Now()
 		for _, r := range batch {
+			r.began, r.ended = began, ended
 			r.result <- err
 		}
 	}

@@ -214,3 +214,13 @@ func TestCommitWindow(t *testing.T) {
 		})
 	}
 }
+
+func TestCommitPhases(t *testing.T) {
+	storagetest.CommitPhases(t, func(t *testing.T, onCommit func(storage.CommitPhases)) storage.Store {
+		s, err := sqlite.Open(sqlite.Config{Dir: t.TempDir(), OnCommit: onCommit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
