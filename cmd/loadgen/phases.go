@@ -44,7 +44,11 @@ func parsePhases(r io.Reader) map[string]*phaseHist {
 		if !ok {
 			continue
 		}
-		v, err := strconv.ParseFloat(strings.Fields(value)[0], 64)
+		f := strings.Fields(value)
+		if len(f) == 0 {
+			continue
+		}
+		v, err := strconv.ParseFloat(f[0], 64)
 		if err != nil {
 			continue
 		}

@@ -65,6 +65,11 @@ func TestPhaseWaits(t *testing.T) {
 	if !a.P99AtLeast || math.Abs(a.P99Ms-204.8) > 1e-6 {
 		t.Errorf("answer %+v, want p99 at least the largest bound, 204.8 ms", a)
 	}
+	// Lines of other shapes are skipped, not fatal.
+	odd := "thamesthrive_store_commit_phase_seconds_bucket{phase=\"queued\",le=\"0.1\"} \nthamesthrive_store_commit_phase_seconds_sum{} 3\nthamesthrive_store_commit_phase_seconds_count{phase=\"write\"} x\n"
+	if got := parsePhases(strings.NewReader(odd)); len(got) != 0 {
+		t.Errorf("malformed lines parsed as %v", got)
+	}
 	if got := (&phaseHist{}).wait(); got.Count != 0 || got.P99Ms != 0 {
 		t.Errorf("an empty histogram summarised as %+v", got)
 	}
