@@ -45,8 +45,10 @@ func open(t *testing.T) storage.Store { return openTB(t) }
 
 func openB(b *testing.B) *elastic.Store { return openTB(b) }
 
-func openTB(t testing.TB) *elastic.Store {
-	cfg := testConfig(t)
+func openTB(t testing.TB) *elastic.Store { return openWith(t, testConfig(t)) }
+
+// openWith creates cfg's indices, opens a store on them and drops them after the test.
+func openWith(t testing.TB, cfg elastic.Config) *elastic.Store {
 	ctx := context.Background()
 	if err := elastic.Migrate(ctx, cfg); err != nil {
 		t.Fatal(err)
@@ -69,16 +71,7 @@ func TestCommitPhases(t *testing.T) {
 	storagetest.CommitPhases(t, func(t *testing.T, onCommit func(storage.CommitPhases)) storage.Store {
 		cfg := testConfig(t)
 		cfg.OnCommit = onCommit
-		ctx := context.Background()
-		if err := elastic.Migrate(ctx, cfg); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { elastic.Drop(context.Background(), cfg) })
-		s, err := elastic.Open(ctx, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
+		return openWith(t, cfg)
 	})
 }
 
@@ -96,14 +89,7 @@ func TestLingerGathersCommits(t *testing.T) {
 		mu.Unlock()
 	}
 	ctx := context.Background()
-	if err := elastic.Migrate(ctx, cfg); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { elastic.Drop(context.Background(), cfg) })
-	s, err := elastic.Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openWith(t, cfg)
 	defer s.Close()
 	const n = 8
 	var wg sync.WaitGroup
