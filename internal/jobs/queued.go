@@ -192,17 +192,25 @@ func (r *Shared) Cancel(ctx context.Context, id string) error {
 }
 
 func (r *Shared) requestCancel(ctx context.Context, id, reason string) error {
-	r.mu.Lock()
-	if a, ok := r.active[id]; ok {
-		r.mu.Unlock()
-		a.mu.Lock()
-		a.job.CancelRequested, a.reason = true, reason
-		a.mu.Unlock()
-		a.cancel()
-		return nil
-	}
-	r.mu.Unlock()
 	for try := 0; ; try++ {
+		// Checked on every try: a queued job this process claims between two tries
+		// is running here by the next one, and its heartbeat rewrites the record
+		// every SaveEvery, which would keep the write below in conflict.
+		r.mu.Lock()
+		a, ok := r.active[id]
+		r.mu.Unlock()
+		if ok {
+			a.mu.Lock()
+			if a.job.IsFinished() { // its final record is being written
+				status := a.job.Status
+				a.mu.Unlock()
+				return fmt.Errorf("job %s is %s: %w", id, status, storage.ErrConflict)
+			}
+			a.job.CancelRequested, a.reason = true, reason
+			a.mu.Unlock()
+			a.cancel()
+			return nil
+		}
 		j, version, err := r.load(ctx, id)
 		if err != nil {
 			return err
@@ -246,18 +254,24 @@ func (r *Shared) List(ctx context.Context, f Filter) ([]*Job, int64, error) {
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
+	// The jobs running here are read before the store: one that finishes in between
+	// has its final record stored before it leaves active, so a finished stored
+	// record wins over the snapshot; an unfinished one is older than the snapshot.
+	r.mu.Lock()
+	running := make(map[string]Job, len(r.active))
+	for id, a := range r.active {
+		running[id] = a.snapshot()
+	}
+	r.mu.Unlock()
 	all, err := r.stored(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
-	r.mu.Lock()
 	for i, j := range all {
-		if a, ok := r.active[j.ID]; ok { // fresher than the saved progress
-			s := a.snapshot()
+		if s, ok := running[j.ID]; ok && !j.IsFinished() {
 			all[i] = &s
 		}
 	}
-	r.mu.Unlock()
 	slices.SortStableFunc(all, func(a, b *Job) int { // newest first
 		if c := b.Created.Compare(a.Created.Time); c != 0 {
 			return c
@@ -458,9 +472,14 @@ func (r *Shared) execute(j *Job, version int64) {
 	err := r.call(ctx, a)
 
 	close(beat)
-	r.mu.Lock()
-	delete(r.active, j.ID)
-	r.mu.Unlock()
+	// The run stays in active until its final record is written, so that Get and
+	// List never answer a finished status the store does not hold yet (a cancel
+	// read from the store then would flag a job that has already finished).
+	inactive := func() {
+		r.mu.Lock()
+		delete(r.active, j.ID)
+		r.mu.Unlock()
+	}
 	a.mu.Lock()
 	lost := a.lost
 	switch {
@@ -488,13 +507,16 @@ func (r *Shared) execute(j *Job, version int64) {
 	status := a.job.Status
 	a.mu.Unlock()
 	if lost {
+		inactive()
 		r.log.Warn("job_lost", "job_id", j.ID, "kind", j.Kind)
 		return
 	}
 	if status == Failed {
 		r.log.Warn("job_failed", "job_id", j.ID, "kind", j.Kind, "error", err)
 	}
-	if a.persist(true) == nil && status != Queued {
+	saved := a.persist(true) == nil
+	inactive()
+	if saved && status != Queued {
 		r.finished(a.snapshot())
 	}
 }

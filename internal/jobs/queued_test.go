@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -317,5 +318,140 @@ func TestQueuedKeepsBoundedHistory(t *testing.T) {
 	}
 	if _, err := r.Get(ctx, last.ID); err != nil {
 		t.Fatalf("newest job pruned: %v", err)
+	}
+}
+
+// heldEntities holds the write of a job's finished record until released, so a
+// test can look at the runner while that write is under way.
+type heldEntities struct {
+	storage.Entities
+	held, release chan struct{}
+}
+
+func (h *heldEntities) Put(ctx context.Context, ent *storage.Entity, ifVersion int64) (int64, error) {
+	var j jobs.Job
+	if json.Unmarshal(ent.Doc, &j) == nil && j.Status == jobs.Done {
+		h.held <- struct{}{}
+		<-h.release
+	}
+	return h.Entities.Put(ctx, ent, ifVersion)
+}
+
+// A job's finished status is answered only with the store writing it: a cancel in
+// that moment is refused as for any finished job, not written into a record the
+// runner is about to close.
+func TestQueuedFinishIsSeenWithItsRecord(t *testing.T) {
+	store := openStore(t, t.TempDir())
+	ctx := context.Background()
+	ents := &heldEntities{Entities: store.Entities(), held: make(chan struct{}), release: make(chan struct{})}
+	r, err := jobs.New(ctx, jobs.Config{Execute: true, SaveEvery: time.Hour}, ents, quiet,
+		map[string]jobs.Handler{"noop": func(context.Context, jobs.Task) error { return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var release sync.Once
+	defer release.Do(func() { close(ents.release) }) // before Close, should the test fail
+	j, err := r.Submit(ctx, "noop", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-ents.held // the final record is being written
+	if got, err := r.Get(ctx, j.ID); err != nil || got.Status != jobs.Done {
+		t.Fatalf("get while the final record is written: %+v %v", got, err)
+	}
+	if err := r.Cancel(ctx, j.ID); !errors.Is(err, storage.ErrConflict) {
+		t.Fatalf("cancel while the final record is written: %v", err)
+	}
+	release.Do(func() { close(ents.release) })
+	got := waitFor(t, r, j.ID)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ent, err := store.Entities().Get(ctx, domain.EntityJob, j.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stored jobs.Job
+		if err := json.Unmarshal(ent.Doc, &stored); err != nil {
+			t.Fatal(err)
+		}
+		if stored.Status == jobs.Done {
+			if stored.CancelRequested || got.Status != jobs.Done {
+				t.Fatalf("stored %+v, answered %+v", stored, got)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stored record stays %+v", stored)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// claimRace makes a cancel meet a claim: the claim's write is held until a cancel
+// writes, and every write of that cancel waits until the job's heartbeat has
+// rewritten the record since the version the cancel read, so it conflicts.
+type claimRace struct {
+	storage.Entities
+	claimed, proceed chan struct{}
+	release          sync.Once
+	version          atomic.Int64 // of the latest heartbeat write
+	beat             chan struct{}
+}
+
+type cancelCall struct{}
+
+func (c *claimRace) Put(ctx context.Context, ent *storage.Entity, ifVersion int64) (int64, error) {
+	if ctx.Value(cancelCall{}) != nil {
+		c.release.Do(func() { close(c.proceed) }) // the job now runs here, with its heartbeat
+		for c.version.Load() <= ifVersion {
+			<-c.beat
+		}
+		return c.Entities.Put(ctx, ent, ifVersion)
+	}
+	v, err := c.Entities.Put(ctx, ent, ifVersion)
+	var j jobs.Job
+	if err == nil && json.Unmarshal(ent.Doc, &j) == nil && j.Status == jobs.Running {
+		if ifVersion == 1 { // the claim of the submitted record
+			close(c.claimed)
+			<-c.proceed
+		} else {
+			c.version.Store(v)
+			select {
+			case c.beat <- struct{}{}:
+			default:
+			}
+		}
+	}
+	return v, err
+}
+
+// A cancel that reads a job's record just as this process claims it, and then
+// loses its write to the job's heartbeat, reaches the job running here instead of
+// fighting the heartbeat through the store until it gives up.
+func TestQueuedCancelMeetsAClaim(t *testing.T) {
+	store := openStore(t, t.TempDir())
+	ctx := context.Background()
+	ents := &claimRace{Entities: store.Entities(), claimed: make(chan struct{}), proceed: make(chan struct{}), beat: make(chan struct{}, 1)}
+	r, err := jobs.New(ctx, jobs.Config{Execute: true, SaveEvery: time.Millisecond}, ents, quiet,
+		map[string]jobs.Handler{"wait": func(ctx context.Context, task jobs.Task) error {
+			<-ctx.Done()
+			return ctx.Err()
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer ents.release.Do(func() { close(ents.proceed) }) // before Close, should the test fail
+	j, err := r.Submit(ctx, "wait", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-ents.claimed
+	if err := r.Cancel(context.WithValue(ctx, cancelCall{}, true), j.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := waitFor(t, r, j.ID); got.Status != jobs.Cancelled || got.Error != "cancelled" {
+		t.Fatalf("job = %+v", got)
 	}
 }
