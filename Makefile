@@ -36,7 +36,7 @@ vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 
 # Short runs of every fuzz target (go test -fuzz takes one target at a time). The budgets
-# are execution counts, each about 15 s on the 2-CPU CI machine, not durations: with a
+# are execution counts, each 7-22 s on the 2-CPU CI machine, not durations: with a
 # duration, Go 1.26's fuzz coordinator can fail a clean run at its own deadline with a bare
 # "context deadline exceeded" and no failing input (go.dev/issue/75804, fixed in Go 1.27).
 # FUZZTIME=60s (or 1000000x) overrides every target's budget.

@@ -472,9 +472,9 @@ func (r *Shared) execute(j *Job, version int64) {
 	err := r.call(ctx, a)
 
 	close(beat)
-	// The run stays in active until its final record is written, so that Get and
-	// List never answer a finished status the store does not hold yet (a cancel
-	// read from the store then would flag a job that has already finished).
+	// The run stays in active until its final record is written: while it is
+	// written, Get and List answer the finished status from here, and afterwards
+	// from the store, so a cancel never reads a running record of a finished job.
 	inactive := func() {
 		r.mu.Lock()
 		delete(r.active, j.ID)
