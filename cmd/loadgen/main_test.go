@@ -25,6 +25,25 @@ thamesthrive_events_stored_totals 7
 	if _, ok := parseCounter(strings.NewReader("other 1\n"), "thamesthrive_events_stored_total"); ok {
 		t.Fatal("absent counter reported present")
 	}
+	// A histogram's _sum and _count read like counters (storeBatch divides them).
+	hist := `# TYPE thamesthrive_store_write_batch_size histogram
+thamesthrive_store_write_batch_size_bucket{le="1"} 1
+thamesthrive_store_write_batch_size_bucket{le="+Inf"} 4
+thamesthrive_store_write_batch_size_sum 10
+thamesthrive_store_write_batch_size_count 4
+`
+	for name, want := range map[string]float64{"thamesthrive_store_write_batch_size_sum": 10, "thamesthrive_store_write_batch_size_count": 4} {
+		if v, ok := parseCounter(strings.NewReader(hist), name); !ok || v != want {
+			t.Errorf("%s: %v %v, want %v", name, v, ok, want)
+		}
+	}
+	if _, ok := parseCounter(strings.NewReader(hist), "thamesthrive_store_write_batch_size_max"); ok {
+		t.Error("a histogram part that does not exist reported present")
+	}
+	// Text that does not parse yields nothing rather than numbers read from a part of it.
+	if _, ok := parseCounter(strings.NewReader(text+"thamesthrive_events_stored_total{source=\"x\"} many\n"), "thamesthrive_events_stored_total"); ok {
+		t.Error("a broken exposition read as a counter")
+	}
 }
 
 func TestTarget(t *testing.T) {

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"io"
 	"math"
-	"sort"
-	"strconv"
-	"strings"
+
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/thamesthrive/thamesthrive/internal/loadtest"
 )
@@ -26,78 +24,28 @@ type phaseHist struct {
 	count float64
 }
 
-// parsePhases reads every phase's histogram from Prometheus text.
+// parsePhases reads every phase's histogram from Prometheus text (none when the text
+// does not parse).
 func parsePhases(r io.Reader) map[string]*phaseHist {
 	out := map[string]*phaseHist{}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line, ok := strings.CutPrefix(sc.Text(), phaseMetric)
-		if !ok {
-			continue
-		}
-		kind, rest, ok := strings.Cut(line, "{")
-		if !ok {
-			continue
-		}
-		labels, value, ok := strings.Cut(rest, "} ")
-		if !ok {
-			continue
-		}
-		f := strings.Fields(value)
-		if len(f) == 0 {
-			continue
-		}
-		v, err := strconv.ParseFloat(f[0], 64)
-		if err != nil {
-			continue
-		}
-		phase, le := label(labels, "phase"), label(labels, "le")
+	mf := parseMetrics(r)[phaseMetric]
+	if mf.GetType() != dto.MetricType_HISTOGRAM {
+		return out
+	}
+	for _, m := range mf.GetMetric() {
+		phase := labelValue(m, "phase")
 		if phase == "" {
 			continue
 		}
-		h := out[phase]
-		if h == nil {
-			h = &phaseHist{}
-			out[phase] = h
+		hist := m.GetHistogram()
+		h := &phaseHist{sum: hist.GetSampleSum(), count: sampleCount(hist)}
+		for _, b := range hist.GetBucket() { // in increasing order, +Inf last
+			h.le = append(h.le, b.GetUpperBound())
+			h.cum = append(h.cum, float64(b.GetCumulativeCount())+b.GetCumulativeCountFloat())
 		}
-		switch kind {
-		case "_bucket":
-			b, err := strconv.ParseFloat(le, 64) // "+Inf" parses as +Inf
-			if err != nil {
-				continue
-			}
-			h.le, h.cum = append(h.le, b), append(h.cum, v)
-		case "_sum":
-			h.sum = v
-		case "_count":
-			h.count = v
-		}
-	}
-	for _, h := range out {
-		sort.Sort(byBound{h})
+		out[phase] = h
 	}
 	return out
-}
-
-type byBound struct{ h *phaseHist }
-
-func (b byBound) Len() int           { return len(b.h.le) }
-func (b byBound) Less(i, j int) bool { return b.h.le[i] < b.h.le[j] }
-func (b byBound) Swap(i, j int) {
-	b.h.le[i], b.h.le[j] = b.h.le[j], b.h.le[i]
-	b.h.cum[i], b.h.cum[j] = b.h.cum[j], b.h.cum[i]
-}
-
-// label returns the value of name in a Prometheus label list (`a="x",b="y"`).
-func label(labels, name string) string {
-	for _, kv := range strings.Split(labels, ",") {
-		k, v, ok := strings.Cut(kv, "=")
-		if ok && strings.TrimSpace(k) == name {
-			return strings.Trim(v, `"`)
-		}
-	}
-	return ""
 }
 
 // since returns h minus an earlier scrape of the same histogram.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -12,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -196,47 +194,6 @@ func countInternalEvents(base, token string) (int64, error) {
 		time.Sleep(6 * time.Second)
 	}
 	return 0, fmt.Errorf("the count of internal events did not settle in 60 s (last %d)", last)
-}
-
-// readCounter sums a Prometheus counter's samples (all label sets) from /metrics. ok is
-// false when the server has no /metrics or no such counter.
-func readCounter(base, name string) (v float64, ok bool) {
-	resp, err := apiClient.Get(base + "/metrics")
-	if err != nil {
-		return 0, false
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != 200 {
-		return 0, false
-	}
-	return parseCounter(resp.Body, name)
-}
-
-// parseCounter sums the samples of counter name in Prometheus text.
-func parseCounter(r io.Reader, name string) (v float64, ok bool) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		rest, found := strings.CutPrefix(line, name)
-		if !found || (rest != "" && rest[0] != ' ' && rest[0] != '{') {
-			continue
-		}
-		if i := strings.LastIndexByte(rest, '}'); i >= 0 {
-			rest = rest[i+1:]
-		}
-		f := strings.Fields(rest)
-		if len(f) == 0 {
-			continue
-		}
-		n, err := strconv.ParseFloat(f[0], 64)
-		if err != nil {
-			continue
-		}
-		v += n
-		ok = true
-	}
-	return v, ok
 }
 
 func readToken(path string) string {
